@@ -1,0 +1,88 @@
+// swift-tools-version: 6.1
+import PackageDescription
+import Foundation
+
+// The kernels are built for the vector ISA of the machine that builds them: with Swift's default
+// x86-64 target, SIMD FMA lowers to libm calls (under 1 GFLOP/s). `-target-cpu native` gives
+// AVX-512 FMA; the `CFSP_AVX512` / `CFSP_AVX512BF16` conditions select the matching
+// micro-kernels. `CFSP_PORTABLE=1` builds the portable fallback (plain Swift SIMD, default
+// target), which also runs everywhere else (e.g. arm64).
+let environment = ProcessInfo.processInfo.environment
+let portable = environment["CFSP_PORTABLE"] == "1"
+let cpuFlags: Set<Substring> = {
+    #if arch(x86_64) && os(Linux)
+    guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+          let line = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") })
+    else { return [] }
+    return Set(line.split(separator: " "))
+    #else
+    return []
+    #endif
+}()
+var vectorSettings: [SwiftSetting] = []
+if !portable && cpuFlags.contains("avx512f") {
+    vectorSettings.append(.unsafeFlags(["-target-cpu", "native"]))
+    vectorSettings.append(.define("CFSP_AVX512"))
+    if cpuFlags.contains("avx512_bf16") { vectorSettings.append(.define("CFSP_AVX512BF16")) }
+} else if !portable && cpuFlags.contains("avx2") && cpuFlags.contains("fma") {
+    vectorSettings.append(.unsafeFlags(["-target-cpu", "native"]))
+    vectorSettings.append(.define("CFSP_AVX2"))
+}
+
+let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "cfsp",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "cfspd", targets: ["Daemon"]),
+        .executable(name: "cfsp", targets: ["CLI"]),
+        .library(name: "Core", targets: ["Core"]),
+        .library(name: "RPC", targets: ["RPC"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibUV",
+            pkgConfig: "libuv",
+            providers: [.apt(["libuv1-dev"])]
+        ),
+        // The few x86 instructions Swift cannot name (AVX512-BF16 dot products), as inline C.
+        .target(name: "CVectorISA"),
+        .target(name: "Kernels", dependencies: ["CVectorISA"], swiftSettings: strict + vectorSettings),
+        .target(name: "Core", dependencies: ["Kernels"], swiftSettings: strict + vectorSettings),
+        .target(
+            name: "RPC",
+            dependencies: ["CLibUV", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "Daemon",
+            dependencies: [
+                "Core", "RPC",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "CLI",
+            dependencies: ["RPC", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "clients/cli",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "GemmBench",
+            dependencies: ["Kernels"],
+            path: "bench/gemm/swift",
+            swiftSettings: strict + vectorSettings
+        ),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels"], swiftSettings: strict + vectorSettings),
+        .testTarget(name: "CoreTests", dependencies: ["Core"], swiftSettings: strict),
+        .testTarget(name: "RPCTests", dependencies: ["RPC"], swiftSettings: strict),
+        .testTarget(name: "DaemonTests", dependencies: ["Core", "RPC"], swiftSettings: strict),
+    ]
+)

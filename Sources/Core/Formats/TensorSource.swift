@@ -1,0 +1,30 @@
+/// Element types a model file may store, dense or in ggml's quantized blocks.
+public enum TensorType: String, Sendable, Codable, Equatable, CaseIterable {
+    case f32, f16, bf16
+    case q8_0 = "Q8_0", q4_0 = "Q4_0", q4_1 = "Q4_1", q4_K = "Q4_K", q5_K = "Q5_K", q6_K = "Q6_K"
+}
+
+/// A tensor as a file describes it. `shape` is row-major, outermost first (PyTorch order):
+/// a linear layer's weight is `[outFeatures, inFeatures]` in both GGUF and safetensors files.
+public struct TensorDescriptor: Sendable, Equatable {
+    public var name: String
+    public var shape: [Int]
+    public var type: TensorType
+    public init(name: String, shape: [Int], type: TensorType) {
+        self.name = name
+        self.shape = shape
+        self.type = type
+    }
+    public var elementCount: Int { shape.reduce(1, *) }
+}
+
+/// A model file's tensors, readable by name and converted to f32 on demand, so the model
+/// builder does not care whether they came from GGUF or safetensors.
+public protocol TensorSource: Sendable {
+    /// Every tensor's name, in file order.
+    var tensorNames: [String] { get }
+    /// The descriptor of `name`, or nil if the file has no such tensor.
+    func descriptor(_ name: String) -> TensorDescriptor?
+    /// The tensor's values as f32, row-major, dequantized if needed.
+    func floats(_ name: String) throws -> [Float]
+}
