@@ -1,10 +1,4 @@
-/// How rotary embeddings pair up the dimensions of a head.
-public enum RopeLayout: String, Sendable, Codable, Equatable {
-    /// Hugging Face: dimension i pairs with i + headDim/2 (`rotate_half`).
-    case rotateHalf
-    /// GGUF/llama.cpp: dimensions 2i and 2i+1 pair up (the converter permuted Q and K rows).
-    case interleaved
-}
+import Kernels
 
 /// The shape of a LLaMA-family decoder, whatever file it came from.
 ///
@@ -25,14 +19,14 @@ public struct LlamaConfig: Sendable, Equatable, Codable {
     public var contextLength: Int
     public var tieWordEmbeddings: Bool
     /// Rotary pairing the stored Q/K weights expect.
-    public var ropeLayout: RopeLayout
+    public var ropeLayout: RotaryLayout
 
     public var numLayers: Int { intermediateSizes.count }
 
     public init(
         architecture: String, vocabSize: Int, hiddenSize: Int, intermediateSizes: [Int],
         numHeads: Int, numKVHeads: Int, headDim: Int, rmsNormEps: Float, ropeTheta: Float,
-        contextLength: Int, tieWordEmbeddings: Bool, ropeLayout: RopeLayout
+        contextLength: Int, tieWordEmbeddings: Bool, ropeLayout: RotaryLayout
     ) {
         self.architecture = architecture
         self.vocabSize = vocabSize
