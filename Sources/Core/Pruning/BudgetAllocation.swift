@@ -1,0 +1,80 @@
+import Foundation
+
+/// The coarse step of CFSP (CFSP.md section 2): how many FFN neurons each block keeps, from the
+/// blocks' importances B_l, so that more important blocks keep more and the total is exact.
+public struct BudgetAllocation: Sendable {
+    /// Target FFN sparsity p in [0, 1).
+    public var sparsity: Double
+    /// Temperature a of the sigmoid.
+    public var temperature: Double = 1
+    /// Scale s0 dividing the importance deviations.
+    public var scale: Double = 1e4
+    /// Kept widths are multiples of this (1: no rounding; the reference's cuda_friendly is 128).
+    public var align: Int = 1
+
+    public init(sparsity: Double, temperature: Double = 1, scale: Double = 1e4, align: Int = 1) {
+        self.sparsity = sparsity
+        self.temperature = temperature
+        self.scale = scale
+        self.align = align
+    }
+
+    /// keep_l for every block: (1 - p) * u_l / mean(u), squeezed by the cap rule when a block
+    /// would keep everything or more.
+    public func keepRatios(importance: [Double]) throws -> [Double] {
+        try validate(blocks: importance.count)
+        let meanB = importance.reduce(0, +) / Double(importance.count)
+        var u = importance.map { 1 / (1 + exp(-temperature * ($0 - meanB) / scale)) }
+        let m = u.reduce(0, +) / Double(u.count)
+        var keep = u.map { (1 - sparsity) * $0 / m }
+        if let top = keep.max(), top >= 1, let maxU = u.max(), maxU > m {
+            let kappa = m * (1 / (1 - sparsity) - 1) / ((maxU - m) * 1.05)
+            u = u.map { m + ($0 - m) * kappa }
+            let m2 = u.reduce(0, +) / Double(u.count)
+            keep = u.map { (1 - sparsity) * $0 / m2 }
+        }
+        return keep
+    }
+
+    /// Kept neurons per block: widths * keep rounded so the total is round((1 - p) * sum(widths))
+    /// exactly (largest remainder, ties to the lower index), or in units of `align` when > 1
+    /// (each block then keeps a multiple of align, at least align, at most its width).
+    public func keptCounts(keepRatios: [Double], widths: [Int]) throws -> [Int] {
+        try validate(blocks: widths.count)
+        guard keepRatios.count == widths.count else {
+            throw PruningError.invalidArgument("\(keepRatios.count) keep ratios for \(widths.count) blocks")
+        }
+        let unit = max(1, align)
+        let capacity = widths.map { unit == 1 ? $0 : max(1, $0 / unit) }
+        let total = Double(widths.reduce(0, +)) * (1 - sparsity) / Double(unit)
+        let target = min(capacity.reduce(0, +), max(widths.count, Int(total.rounded())))
+        let ideal = zip(keepRatios, widths).map { Double($1) * $0 / Double(unit) }
+        var units = zip(ideal, capacity).map { min($1, max(1, Int($0.rounded(.down)))) }
+        var assigned = units.reduce(0, +)
+        // Largest remainder: hand out single units to the block furthest below its ideal share
+        // (ties to the lower index), or take back from the one furthest above it.
+        func remainder(_ i: Int) -> Double { ideal[i] - Double(units[i]) }
+        while assigned < target, let best = units.indices.filter({ units[$0] < capacity[$0] })
+            .max(by: { remainder($0) != remainder($1) ? remainder($0) < remainder($1) : $0 > $1 }) {
+            units[best] += 1
+            assigned += 1
+        }
+        while assigned > target, let worst = units.indices.filter({ units[$0] > 1 })
+            .min(by: { remainder($0) != remainder($1) ? remainder($0) < remainder($1) : $0 < $1 }) {
+            units[worst] -= 1
+            assigned -= 1
+        }
+        return zip(units, widths).map { min($0 * unit, $1) }
+    }
+
+    private func validate(blocks: Int) throws {
+        guard blocks > 0 else { throw PruningError.invalidArgument("no blocks to allocate a budget to") }
+        guard sparsity >= 0, sparsity < 1 else {
+            throw PruningError.invalidArgument("sparsity must be in [0, 1), got \(sparsity)")
+        }
+        guard temperature.isFinite, scale.isFinite, scale > 0 else {
+            throw PruningError.invalidArgument("temperature must be finite and scale positive (a=\(temperature), s0=\(scale))")
+        }
+        guard align >= 1 else { throw PruningError.invalidArgument("align must be at least 1, got \(align)") }
+    }
+}

@@ -1,0 +1,69 @@
+import Kernels
+
+/// Accumulates `CalibrationStatistics` while the dense model streams windows through it: the
+/// per-token block metrics and the per-neuron activation sums, nothing per window is kept.
+final class CalibrationAccumulator: BlockObserver {
+    private(set) var statistics: CalibrationStatistics
+    private let pool: ThreadPool
+    private var rowValues: [Float] = []
+
+    init(model: LlamaModel, pool: ThreadPool) {
+        statistics = CalibrationStatistics(widths: model.config.intermediateSizes, hiddenSize: model.config.hiddenSize)
+        self.pool = pool
+    }
+
+    func finishWindow(tokens: Int) {
+        statistics.windows += 1
+        statistics.windowSize = max(statistics.windowSize, tokens)
+        statistics.tokens += tokens
+    }
+
+    func observe(
+        block: Int, tokens: Int, input: UnsafePointer<Float>, output: UnsafePointer<Float>,
+        ffnActivations: UnsafePointer<Float>
+    ) {
+        let h = statistics.hiddenSize
+        if rowValues.count < tokens { rowValues = Array(repeating: 0, count: tokens) }
+        rowValues.withUnsafeMutableBufferPointer { rows in
+            let r = rows.baseAddress!
+            func summed() -> Double { (0..<tokens).reduce(0.0) { $0 + Double(r[$1]) } }
+            rowAngularDistance(input, output, rows: tokens, cols: h, into: r)
+            statistics.blocks[block].angularSum += summed()
+            rowCosineSimilarity(input, output, rows: tokens, cols: h, into: r)
+            statistics.blocks[block].cosineSum += (0..<tokens).reduce(0.0) { $0 + (1 - Double(r[$1])) }
+            rowMeanSquaredDifference(input, output, rows: tokens, cols: h, into: r)
+            statistics.blocks[block].mseSum += summed()
+            rowMeanAbsoluteDifference(input, output, rows: tokens, cols: h, into: r)
+            statistics.blocks[block].maeSum += summed()
+        }
+        accumulateColumns(ffnActivations, rows: tokens, block: block)
+    }
+
+    /// Adds each column's sum and sum of squares over the rows, in row order (so the result does
+    /// not depend on the thread count), split over the pool by column ranges.
+    private func accumulateColumns(_ z: UnsafePointer<Float>, rows: Int, block: Int) {
+        let width = statistics.blocks[block].width
+        let chunk = 64
+        let chunks = (width + chunk - 1) / chunk
+        statistics.blocks[block].activationSum.withUnsafeMutableBufferPointer { sums in
+            statistics.blocks[block].activationSquareSum.withUnsafeMutableBufferPointer { squares in
+                let s = sums.baseAddress!, q = squares.baseAddress!
+                pool.parallelFor(chunks) { c in
+                    let lo = c * chunk, hi = min(width, lo + chunk)
+                    for j in lo..<hi {
+                        var sum = 0.0, square = 0.0
+                        var p = z + j
+                        for _ in 0..<rows {
+                            let v = Double(p.pointee)
+                            sum += v
+                            square += v * v
+                            p += width
+                        }
+                        s[j] += sum
+                        q[j] += square
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+import Kernels
+
+/// Where a calibration stands, for progress reports.
+public struct CalibrationProgress: Sendable {
+    public var windowsDone: Int
+    public var windowsTotal: Int
+    public var tokensPerSecond: Double
+}
+
+/// Runs the dense model once over calibration windows and returns every statistic CFSP needs
+/// (CFSP.md section 1). Memory does not grow with the number of windows.
+public struct Calibrator: Sendable {
+    public init() {}
+
+    /// Calibrates on `windows` (each a list of token ids). `progress` is called after each
+    /// window; `isCancelled` is checked between blocks and windows (throws `OperationCancelled`).
+    public func calibrate(
+        model: LlamaModel, windows: [[Int32]], pool: ThreadPool,
+        progress: (CalibrationProgress) -> Void = { _ in }, isCancelled: () -> Bool = { false }
+    ) throws -> CalibrationStatistics {
+        guard let longest = windows.map(\.count).max(), longest > 0 else {
+            throw ModelError.invalidConfig("calibration needs at least one non-empty window")
+        }
+        let accumulator = CalibrationAccumulator(model: model, pool: pool)
+        let workspace = ForwardWorkspace(model: model, tokens: longest)
+        let start = Date()
+        var tokensDone = 0
+        for (index, window) in windows.enumerated() {
+            if isCancelled() { throw OperationCancelled() }
+            try model.observeBlocks(window, observer: accumulator, workspace: workspace, pool: pool,
+                                    isCancelled: isCancelled)
+            accumulator.finishWindow(tokens: window.count)
+            tokensDone += window.count
+            progress(CalibrationProgress(
+                windowsDone: index + 1, windowsTotal: windows.count,
+                tokensPerSecond: Double(tokensDone) / max(Date().timeIntervalSince(start), 1e-9)))
+        }
+        return accumulator.statistics
+    }
+
+    /// Windows of `size` tokens starting at `starts` in `tokens`, checking every bound.
+    public static func windows(from tokens: [Int32], starts: [Int], size: Int) throws -> [[Int32]] {
+        try starts.map { start in
+            guard start >= 0, size > 0, start + size <= tokens.count else {
+                throw ModelError.invalidConfig(
+                    "a calibration window [\(start), \(start + size)) does not fit in \(tokens.count) tokens")
+            }
+            return Array(tokens[start..<(start + size)])
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import Kernels
+
+extension LlamaModel {
+    /// A new model whose block l keeps only FFN neurons `kept[l]` (rows of gate and up, columns
+    /// of down). With `statistics`, the removed neurons' mean output is folded into a
+    /// down-projection bias (FLAP): b = sum over removed j of mean(z_j) * Wd_:j.
+    /// The dense model is untouched.
+    public func compressed(keeping kept: [[Int]], foldingRemovedMeansOf statistics: CalibrationStatistics? = nil) throws -> LlamaModel {
+        guard kept.count == blocks.count else {
+            throw PruningError.invalidArgument("\(kept.count) kept lists for \(blocks.count) blocks")
+        }
+        let h = config.hiddenSize
+        var newBlocks: [LlamaBlockWeights] = []
+        for (l, block) in blocks.enumerated() {
+            let width = block.ffnWidth
+            let keep = kept[l]
+            guard !keep.isEmpty, keep.allSatisfy({ (0..<width).contains($0) }), Set(keep).count == keep.count else {
+                throw PruningError.invalidArgument("block \(l): kept neurons must be distinct, in 0..<\(width), and at least one")
+            }
+            let gate = block.gate.unpacked(), up = block.up.unpacked(), down = block.down.unpacked()
+            var newGate = [Float](), newUp = [Float]()
+            newGate.reserveCapacity(keep.count * h)
+            newUp.reserveCapacity(keep.count * h)
+            for j in keep {
+                newGate.append(contentsOf: gate[(j * h)..<((j + 1) * h)])
+                newUp.append(contentsOf: up[(j * h)..<((j + 1) * h)])
+            }
+            var newDown = [Float](repeating: 0, count: h * keep.count)
+            for i in 0..<h { for (c, j) in keep.enumerated() { newDown[i * keep.count + c] = down[i * width + j] } }
+            var bias = block.downBias
+            if let statistics {
+                let means = statistics.activationMean(block: l)
+                let keptSet = Set(keep)
+                var b = (bias ?? Array(repeating: 0, count: h)).map(Double.init)
+                for j in 0..<width where !keptSet.contains(j) {
+                    for i in 0..<h { b[i] += means[j] * Double(down[i * width + j]) }
+                }
+                bias = b.map { Float($0) }
+            }
+            newBlocks.append(LlamaBlockWeights(
+                attentionNorm: block.attentionNorm, query: block.query, key: block.key, value: block.value,
+                attentionOutput: block.attentionOutput, ffnNorm: block.ffnNorm,
+                gate: PackedWeights(rows: keep.count, cols: h, values: newGate, precision: block.gate.precision),
+                up: PackedWeights(rows: keep.count, cols: h, values: newUp, precision: block.up.precision),
+                down: PackedWeights(rows: h, cols: keep.count, values: newDown, precision: block.down.precision),
+                downBias: bias))
+        }
+        return try LlamaModel(config: config, embedding: embedding, blocks: newBlocks, finalNorm: finalNorm,
+                              outputHead: outputHead, precision: precision)
+    }
+}

@@ -1,0 +1,85 @@
+import Kernels
+
+/// Decides which FFN neurons survive (CFSP.md sections 2-3) and builds the pruned model.
+public struct Pruner: Sendable {
+    public init() {}
+
+    /// The per-block decisions for `model` under `options`, from calibration `statistics`.
+    public func plan(
+        model: LlamaModel, statistics: CalibrationStatistics, options: PruningOptions
+    ) throws -> PruningPlan {
+        let widths = model.config.intermediateSizes
+        guard statistics.blocks.map(\.width) == widths, statistics.hiddenSize == model.config.hiddenSize else {
+            throw PruningError.statisticsMismatch(
+                "they were gathered on FFN widths \(statistics.blocks.map(\.width)), the model has \(widths)")
+        }
+        guard statistics.tokens > 0 else { throw PruningError.statisticsMismatch("they contain no tokens") }
+        let budget = BudgetAllocation(
+            sparsity: options.sparsity, temperature: options.temperature, scale: options.scale, align: options.align)
+        let importance = options.blockMetric.importance(statistics)
+        let scores = model.blocks.indices.map { l in
+            NeuronScores.scores(
+                method: options.method, weights: FFNWeights(model.blocks[l]),
+                activationNorm: statistics.activationNorm(block: l), variance: statistics.activationVariance(block: l),
+                b: options.downExponent, c: options.activationExponent)
+        }
+        var keepRatios: [Double]
+        var counts: [Int]
+        var kept: [[Int]]
+        var thresholds: [Double]
+        switch options.method.allocation {
+        case .coarseBudget, .uniform:
+            keepRatios = options.method.allocation == .uniform
+                ? Array(repeating: 1 - options.sparsity, count: widths.count)
+                : try budget.keepRatios(importance: importance)
+            counts = try budget.keptCounts(keepRatios: keepRatios, widths: widths)
+            kept = zip(scores, counts).map { NeuronScores.top($1, of: $0) }
+            thresholds = zip(scores, kept).map { s, k in k.map { s[$0] }.min() ?? .infinity }
+        case .globalThreshold:
+            _ = try budget.keepRatios(importance: importance)  // validates the sparsity
+            let standardised = scores.map(NeuronScores.standardised)
+            let target = Int((Double(widths.reduce(0, +)) * (1 - options.sparsity)).rounded())
+            kept = Self.globalTop(target, standardised)
+            counts = kept.map(\.count)
+            keepRatios = zip(counts, widths).map { Double($0) / Double($1) }
+            let threshold = zip(standardised, kept).compactMap { s, k in k.map { s[$0] }.min() }.min() ?? .infinity
+            thresholds = Array(repeating: threshold, count: widths.count)
+        }
+        let tokens = Double(statistics.tokens)
+        let decisions = widths.indices.map { l in
+            BlockDecision(
+                block: l, importance: importance[l], meanImportance: importance[l] / tokens,
+                keepRatio: keepRatios[l], width: widths[l], keptCount: counts[l], threshold: thresholds[l],
+                kept: kept[l])
+        }
+        return PruningPlan(options: options, blocks: decisions)
+    }
+
+    /// The `target` best neurons over all blocks by standardised score (ties: lower block, then
+    /// lower index), every block keeping at least its best neuron so no FFN vanishes.
+    static func globalTop(_ target: Int, _ scores: [[Double]]) -> [[Int]] {
+        var chosen = scores.map { NeuronScores.top(1, of: $0) }
+        var remaining = max(0, target - chosen.reduce(0) { $0 + $1.count })
+        var candidates: [(score: Double, block: Int, index: Int)] = []
+        for (l, s) in scores.enumerated() {
+            for (j, v) in s.enumerated() where j != chosen[l].first { candidates.append((v, l, j)) }
+        }
+        candidates.sort { a, b in
+            a.score != b.score ? a.score > b.score : (a.block != b.block ? a.block < b.block : a.index < b.index)
+        }
+        for c in candidates where remaining > 0 {
+            chosen[c.block].append(c.index)
+            remaining -= 1
+        }
+        return chosen.map { $0.sorted() }
+    }
+
+    /// Plans and compresses in one go.
+    public func prune(
+        model: LlamaModel, statistics: CalibrationStatistics, options: PruningOptions
+    ) throws -> (model: LlamaModel, plan: PruningPlan) {
+        let plan = try plan(model: model, statistics: statistics, options: options)
+        return (try model.compressed(keeping: plan.blocks.map(\.kept),
+                                     foldingRemovedMeansOf: options.method == .flap ? statistics : nil), plan)
+    }
+}

@@ -1,0 +1,47 @@
+/// How neurons are chosen inside (and budgets spread across) blocks (CFSP.md sections 2-3).
+public enum PruningMethod: String, Sendable, Codable, CaseIterable {
+    /// The paper's relative importance, normalised across neurons, with the coarse budget (default).
+    case cfsp
+    /// The public code's `three_w_one_wa`, literally: ranks by activation norm alone.
+    case cfspRef = "cfsp-ref"
+    /// F_j = A_j, with the coarse budget.
+    case activation
+    /// Wanda-SP: mean_i |Wd_ij| * A_j, standardised per block, one global threshold.
+    case wandaSP = "wanda-sp"
+    /// ||Wd_:j||_2 with the same sparsity in every block.
+    case magnitudeSP = "magnitude-sp"
+    /// FLAP: Var_j * ||Wd_:j||^2, standardised, global threshold, removed mean output folded into a bias.
+    case flap
+
+    /// How this method turns scores into per-block kept counts.
+    var allocation: Allocation {
+        switch self {
+        case .cfsp, .cfspRef, .activation: return .coarseBudget
+        case .wandaSP, .flap: return .globalThreshold
+        case .magnitudeSP: return .uniform
+        }
+    }
+
+    enum Allocation { case coarseBudget, globalThreshold, uniform }
+}
+
+/// Everything a pruning run can be told. Defaults are CFSP.md's.
+public struct PruningOptions: Sendable, Codable, Equatable {
+    /// FFN sparsity p: removed neurons / all FFN neurons.
+    public var sparsity: Double
+    public var method: PruningMethod = .cfsp
+    public var blockMetric: BlockMetric = .angular
+    /// Sigmoid temperature a and scale s0 of the coarse budget.
+    public var temperature: Double = 1
+    public var scale: Double = 1e4
+    /// Exponents b (on A in the down term) and c (on A overall) of the cfsp scores.
+    public var downExponent: Double = 1
+    public var activationExponent: Double = 1
+    /// Kept widths rounded to multiples of this (coarse-budget and uniform methods).
+    public var align: Int = 1
+
+    public init(sparsity: Double, method: PruningMethod = .cfsp) {
+        self.sparsity = sparsity
+        self.method = method
+    }
+}

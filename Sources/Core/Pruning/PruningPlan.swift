@@ -1,0 +1,29 @@
+/// Why one block keeps what it keeps: every decision explainable.
+public struct BlockDecision: Sendable, Codable, Equatable {
+    public var block: Int
+    /// B_l under the chosen metric (summed over tokens) and its mean per token.
+    public var importance: Double
+    public var meanImportance: Double
+    /// keep_l from the coarse step (coarse-budget methods) or kept / width otherwise.
+    public var keepRatio: Double
+    public var width: Int
+    public var keptCount: Int
+    /// The lowest score among kept neurons, in the method's own units (for global-threshold
+    /// methods: the standardised score, the same threshold for every block).
+    public var threshold: Double
+    /// Kept neuron indices, ascending.
+    public var kept: [Int]
+}
+
+/// The outcome of the decision step, before any weight is touched.
+public struct PruningPlan: Sendable, Codable, Equatable {
+    public var options: PruningOptions
+    public var blocks: [BlockDecision]
+
+    /// Neurons kept over all blocks.
+    public var keptNeurons: Int { blocks.reduce(0) { $0 + $1.keptCount } }
+    /// Neurons before pruning over all blocks.
+    public var totalNeurons: Int { blocks.reduce(0) { $0 + $1.width } }
+    /// Achieved FFN sparsity: removed / all neurons.
+    public var achievedSparsity: Double { 1 - Double(keptNeurons) / Double(max(totalNeurons, 1)) }
+}
