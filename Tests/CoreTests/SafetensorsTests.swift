@@ -30,7 +30,7 @@ struct HFTestRandom {
 struct HFTemporaryFolder {
     let path: String
     init() throws {
-        path = NSTemporaryDirectory() + "/cfsp-hf-tests-" + UUID().uuidString
+        path = (NSTemporaryDirectory() as NSString).appendingPathComponent("cfsp-hf-tests-" + UUID().uuidString)
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
     func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }

@@ -32,7 +32,7 @@ public enum HuggingFaceFolderWriter {
         let files = FileManager.default
         let destination = (path as NSString).standardizingPath
         if files.fileExists(atPath: destination) && !overwrite {
-            throw HuggingFaceError.destinationExists(path: destination)
+            throw HuggingFaceError.destinationExists(path: path)
         }
         let parent = (destination as NSString).deletingLastPathComponent
         let name = (destination as NSString).lastPathComponent
