@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// A tiny LLaMA config: GQA (2 heads, 1 KV head), two blocks of different FFN widths.
-func tinyLlamaConfig(widths: [Int] = [6, 4], tied: Bool = false) -> LlamaConfig {
+func hfTinyLlamaConfig(widths: [Int] = [6, 4], tied: Bool = false) -> LlamaConfig {
     LlamaConfig(
         architecture: "llama", vocabSize: 16, hiddenSize: 8, intermediateSizes: widths, numHeads: 2,
         numKVHeads: 1, headDim: 4, rmsNormEps: 1e-5, ropeTheta: 100_000, contextLength: 64,
@@ -11,7 +11,7 @@ func tinyLlamaConfig(widths: [Int] = [6, 4], tied: Bool = false) -> LlamaConfig 
 }
 
 /// Random weights with the shapes `config` needs.
-func tinyLlamaTensors(_ config: LlamaConfig, dtype: SafetensorsDType = .f32, seed: UInt64 = 3) -> [SafetensorsTensor] {
+func hfTinyLlamaTensors(_ config: LlamaConfig, dtype: SafetensorsDType = .f32, seed: UInt64 = 3) -> [SafetensorsTensor] {
     var random = HFTestRandom(seed: seed)
     return HuggingFaceTensorLayout.expectedTensors(for: config).map { name, shape in
         SafetensorsTensor(name: name, shape: shape, values: random.floats(shape.reduce(1, *)), dtype: dtype)
@@ -129,12 +129,12 @@ struct HuggingFaceConfigTests {
 
     @Test("written config.json reads back equal; intermediate_sizes only when widths differ")
     func writerRoundTrip() throws {
-        let pruned = tinyLlamaConfig(widths: [6, 4, 5])
+        let pruned = hfTinyLlamaConfig(widths: [6, 4, 5])
         let text = try HuggingFaceConfigWriter.json(for: pruned, torchDType: "bfloat16")
         #expect(text.contains("\"intermediate_size\": 6"))
         #expect(text.contains("\"intermediate_sizes\": [6, 4, 5]"))
         #expect(try parse(text) == pruned)
-        let dense = tinyLlamaConfig(widths: [6, 6], tied: true)
+        let dense = hfTinyLlamaConfig(widths: [6, 6], tied: true)
         let denseText = try HuggingFaceConfigWriter.json(for: dense)
         #expect(!denseText.contains("intermediate_sizes"))
         #expect(try parse(denseText) == dense)
@@ -152,8 +152,8 @@ struct HuggingFaceFolderTests {
     func roundTrip() throws {
         let scratch = try HFTemporaryFolder()
         defer { scratch.remove() }
-        let config = tinyLlamaConfig()
-        let tensors = tinyLlamaTensors(config)
+        let config = hfTinyLlamaConfig()
+        let tensors = hfTinyLlamaTensors(config)
         let tokenizer = scratch.file("tokenizer-source.json")
         try Data("{\"model\": {}}".utf8).write(to: URL(fileURLWithPath: tokenizer))
         let destination = scratch.file("pruned")
@@ -176,8 +176,8 @@ struct HuggingFaceFolderTests {
     func bf16Tied() throws {
         let scratch = try HFTemporaryFolder()
         defer { scratch.remove() }
-        let config = tinyLlamaConfig(widths: [3, 3], tied: true)
-        let tensors = tinyLlamaTensors(config, dtype: .bf16)
+        let config = hfTinyLlamaConfig(widths: [3, 3], tied: true)
+        let tensors = hfTinyLlamaTensors(config, dtype: .bf16)
         #expect(!tensors.contains { $0.name == "lm_head.weight" })
         let destination = scratch.file("model")
         try HuggingFaceFolderWriter.write(config: config, tensors: tensors, to: destination)
@@ -207,8 +207,8 @@ struct HuggingFaceFolderTests {
     func missingLMHeadMeansTied() throws {
         let scratch = try HFTemporaryFolder()
         defer { scratch.remove() }
-        let untied = tinyLlamaConfig(tied: false)
-        let tensors = tinyLlamaTensors(untied).filter { $0.name != "lm_head.weight" }
+        let untied = hfTinyLlamaConfig(tied: false)
+        let tensors = hfTinyLlamaTensors(untied).filter { $0.name != "lm_head.weight" }
         let path = try handMadeFolder(configJSON: try HuggingFaceConfigWriter.json(for: untied), tensors: tensors, in: scratch)
         let folder = try HuggingFaceFolder(path: path)
         #expect(folder.config.tieWordEmbeddings)
@@ -219,9 +219,9 @@ struct HuggingFaceFolderTests {
     func shapeValidation() throws {
         let scratch = try HFTemporaryFolder()
         defer { scratch.remove() }
-        let config = tinyLlamaConfig()
+        let config = hfTinyLlamaConfig()
         let configJSON = try HuggingFaceConfigWriter.json(for: config)
-        var wrong = tinyLlamaTensors(config)
+        var wrong = hfTinyLlamaTensors(config)
         let index = try #require(wrong.firstIndex { $0.name == "model.layers.1.mlp.down_proj.weight" })
         wrong[index] = SafetensorsTensor(name: wrong[index].name, shape: [8, 5], values: Array(repeating: 0, count: 40))
         let path = try handMadeFolder(configJSON: configJSON, tensors: wrong, in: scratch)
@@ -230,7 +230,7 @@ struct HuggingFaceFolderTests {
         #expect(expected.description.contains("[8, 5]") && expected.description.contains("[8, 4]")
             && expected.description.contains("model.layers.1.mlp.down_proj.weight"))
 
-        let missing = tinyLlamaTensors(config).filter { $0.name != "model.layers.0.self_attn.k_proj.weight" }
+        let missing = hfTinyLlamaTensors(config).filter { $0.name != "model.layers.0.self_attn.k_proj.weight" }
         let missingPath = try handMadeFolder(configJSON: configJSON, tensors: missing, in: scratch)
         #expect(throws: HuggingFaceError.missingTensor(tensor: "model.layers.0.self_attn.k_proj.weight")) {
             try HuggingFaceFolder(path: missingPath)
@@ -244,8 +244,8 @@ struct HuggingFaceFolderTests {
     func sharded() throws {
         let scratch = try HFTemporaryFolder()
         defer { scratch.remove() }
-        let config = tinyLlamaConfig()
-        let tensors = tinyLlamaTensors(config)
+        let config = hfTinyLlamaConfig()
+        let tensors = hfTinyLlamaTensors(config)
         let path = scratch.file("sharded")
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         try Data(try HuggingFaceConfigWriter.json(for: config).utf8).write(to: URL(fileURLWithPath: path + "/config.json"))
@@ -293,18 +293,18 @@ struct HuggingFaceFolderTests {
         let scratch = try HFTemporaryFolder()
         defer { scratch.remove() }
         #expect(throws: HuggingFaceError.self) { try HuggingFaceFolder(path: scratch.file("nothing")) }
-        let config = tinyLlamaConfig()
+        let config = hfTinyLlamaConfig()
         let empty = scratch.file("empty")
         try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
         try Data(try HuggingFaceConfigWriter.json(for: config).utf8).write(to: URL(fileURLWithPath: empty + "/config.json"))
         #expect(throws: HuggingFaceError.noWeights(folder: empty)) { try HuggingFaceFolder(path: empty) }
 
         let destination = scratch.file("model")
-        try HuggingFaceFolderWriter.write(config: config, tensors: tinyLlamaTensors(config, seed: 1), to: destination)
+        try HuggingFaceFolderWriter.write(config: config, tensors: hfTinyLlamaTensors(config, seed: 1), to: destination)
         #expect(throws: HuggingFaceError.destinationExists(path: destination)) {
-            try HuggingFaceFolderWriter.write(config: config, tensors: tinyLlamaTensors(config, seed: 2), to: destination)
+            try HuggingFaceFolderWriter.write(config: config, tensors: hfTinyLlamaTensors(config, seed: 2), to: destination)
         }
-        let replacement = tinyLlamaTensors(config, seed: 2)
+        let replacement = hfTinyLlamaTensors(config, seed: 2)
         try HuggingFaceFolderWriter.write(config: config, tensors: replacement, to: destination, overwrite: true)
         #expect(try HuggingFaceFolder(path: destination).tensors.floats("model.norm.weight")
             == replacement.first { $0.name == "model.norm.weight" }?.values)
@@ -313,10 +313,10 @@ struct HuggingFaceFolderTests {
         var interleaved = config
         interleaved.ropeLayout = .interleaved
         #expect(throws: HuggingFaceError.self) {
-            try HuggingFaceFolderWriter.write(config: interleaved, tensors: tinyLlamaTensors(config), to: scratch.file("gguf-order"))
+            try HuggingFaceFolderWriter.write(config: interleaved, tensors: hfTinyLlamaTensors(config), to: scratch.file("gguf-order"))
         }
         #expect(throws: HuggingFaceError.self) {
-            try HuggingFaceFolderWriter.write(config: config, tensors: tinyLlamaTensors(config), tokenizerJSONPath: scratch.file("absent.json"), to: scratch.file("t"))
+            try HuggingFaceFolderWriter.write(config: config, tensors: hfTinyLlamaTensors(config), tokenizerJSONPath: scratch.file("absent.json"), to: scratch.file("t"))
         }
         #expect(scratch.contents() == ["empty", "model"], "a failed export leaves nothing")
     }

@@ -39,7 +39,7 @@ struct HFTemporaryFolder {
 }
 
 /// Builds a safetensors file by hand: little-endian header length, JSON text, data bytes.
-func handMadeSafetensors(header: String, data: [UInt8], lengthOverride: UInt64? = nil) -> [UInt8] {
+func hfHandMadeSafetensors(header: String, data: [UInt8], lengthOverride: UInt64? = nil) -> [UInt8] {
     let json = Array(header.utf8)
     let length = lengthOverride ?? UInt64(json.count)
     return (0..<8).map { UInt8(truncatingIfNeeded: length >> (8 * UInt64($0))) } + json + data
@@ -240,45 +240,45 @@ struct SafetensorsTests {
 
         #expect(openError([], folder: folder) == .truncated(path: path, fileSize: 0, needed: 8))
         #expect(openError([1, 2, 3], folder: folder) == .truncated(path: path, fileSize: 3, needed: 8))
-        let shortHeader = handMadeSafetensors(header: entry, data: [], lengthOverride: 500)
+        let shortHeader = hfHandMadeSafetensors(header: entry, data: [], lengthOverride: 500)
         #expect(openError(shortHeader, folder: folder) == .truncated(path: path, fileSize: shortHeader.count, needed: 508))
-        #expect(openError(handMadeSafetensors(header: entry, data: [], lengthOverride: UInt64.max), folder: folder)
+        #expect(openError(hfHandMadeSafetensors(header: entry, data: [], lengthOverride: UInt64.max), folder: folder)
             == .headerTooLarge(path: path, length: UInt64.max))
 
-        guard case .invalidHeaderJSON = openError(handMadeSafetensors(header: "{\"t\": [", data: []), folder: folder) else {
+        guard case .invalidHeaderJSON = openError(hfHandMadeSafetensors(header: "{\"t\": [", data: []), folder: folder) else {
             Issue.record("invalid JSON must be .invalidHeaderJSON")
             return
         }
-        guard case .invalidHeaderJSON = openError(handMadeSafetensors(header: "[1, 2]", data: []), folder: folder) else {
+        guard case .invalidHeaderJSON = openError(hfHandMadeSafetensors(header: "[1, 2]", data: []), folder: folder) else {
             Issue.record("a non-object header must be .invalidHeaderJSON")
             return
         }
-        #expect(openError(handMadeSafetensors(header: entry, data: [0, 0, 0, 0]), folder: folder)
+        #expect(openError(hfHandMadeSafetensors(header: entry, data: [0, 0, 0, 0]), folder: folder)
             == .offsetsOutOfRange(path: path, tensor: "t", begin: 0, end: 8, dataSize: 4))
-        #expect(openError(handMadeSafetensors(header: #"{"t":{"dtype":"F32","shape":[1],"data_offsets":[8,4]}}"#, data: Array(repeating: 0, count: 8)), folder: folder)
+        #expect(openError(hfHandMadeSafetensors(header: #"{"t":{"dtype":"F32","shape":[1],"data_offsets":[8,4]}}"#, data: Array(repeating: 0, count: 8)), folder: folder)
             == .offsetsOutOfRange(path: path, tensor: "t", begin: 8, end: 4, dataSize: 8))
         let overlapping = #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#
-        #expect(openError(handMadeSafetensors(header: overlapping, data: Array(repeating: 0, count: 12)), folder: folder)
+        #expect(openError(hfHandMadeSafetensors(header: overlapping, data: Array(repeating: 0, count: 12)), folder: folder)
             == .overlappingTensors(path: path, first: "a", second: "b"))
-        #expect(openError(handMadeSafetensors(header: #"{"t":{"dtype":"Q9","shape":[2],"data_offsets":[0,8]}}"#, data: Array(repeating: 0, count: 8)), folder: folder)
+        #expect(openError(hfHandMadeSafetensors(header: #"{"t":{"dtype":"Q9","shape":[2],"data_offsets":[0,8]}}"#, data: Array(repeating: 0, count: 8)), folder: folder)
             == .unsupportedDType(path: path, tensor: "t", dtype: "Q9"))
-        #expect(openError(handMadeSafetensors(header: #"{"t":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}}"#, data: Array(repeating: 0, count: 8)), folder: folder)
+        #expect(openError(hfHandMadeSafetensors(header: #"{"t":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}}"#, data: Array(repeating: 0, count: 8)), folder: folder)
             == .unsupportedDType(path: path, tensor: "t", dtype: "I64"))
-        #expect(openError(handMadeSafetensors(header: #"{"t":{"dtype":"F16","shape":[3],"data_offsets":[0,8]}}"#, data: Array(repeating: 0, count: 8)), folder: folder)
+        #expect(openError(hfHandMadeSafetensors(header: #"{"t":{"dtype":"F16","shape":[3],"data_offsets":[0,8]}}"#, data: Array(repeating: 0, count: 8)), folder: folder)
             == .sizeMismatch(path: path, tensor: "t", expectedBytes: 6, actualBytes: 8))
-        guard case .invalidEntry(_, "t", _) = openError(handMadeSafetensors(header: #"{"t":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}}"#, data: Array(repeating: 0, count: 8)), folder: folder) else {
+        guard case .invalidEntry(_, "t", _) = openError(hfHandMadeSafetensors(header: #"{"t":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}}"#, data: Array(repeating: 0, count: 8)), folder: folder) else {
             Issue.record("a negative dimension must be .invalidEntry")
             return
         }
-        guard case .invalidEntry(_, "t", _) = openError(handMadeSafetensors(header: #"{"t":{"dtype":"F32","shape":[2]}}"#, data: []), folder: folder) else {
+        guard case .invalidEntry(_, "t", _) = openError(hfHandMadeSafetensors(header: #"{"t":{"dtype":"F32","shape":[2]}}"#, data: []), folder: folder) else {
             Issue.record("missing data_offsets must be .invalidEntry")
             return
         }
-        guard case .invalidEntry(_, "t", _) = openError(handMadeSafetensors(header: #"{"t":{"dtype":"F32","shape":[4611686018427387904, 4611686018427387904],"data_offsets":[0,8]}}"#, data: Array(repeating: 0, count: 8)), folder: folder) else {
+        guard case .invalidEntry(_, "t", _) = openError(hfHandMadeSafetensors(header: #"{"t":{"dtype":"F32","shape":[4611686018427387904, 4611686018427387904],"data_offsets":[0,8]}}"#, data: Array(repeating: 0, count: 8)), folder: folder) else {
             Issue.record("an overflowing shape must be .invalidEntry")
             return
         }
-        guard case .invalidEntry(_, "__metadata__", _) = openError(handMadeSafetensors(header: #"{"__metadata__":{"a":1}}"#, data: []), folder: folder) else {
+        guard case .invalidEntry(_, "__metadata__", _) = openError(hfHandMadeSafetensors(header: #"{"__metadata__":{"a":1}}"#, data: []), folder: folder) else {
             Issue.record("non-string metadata must be .invalidEntry")
             return
         }

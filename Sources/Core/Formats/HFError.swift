@@ -11,7 +11,6 @@ public enum HuggingFaceError: Error, CustomStringConvertible, Equatable, Sendabl
     case noWeights(folder: String)
     case invalidShardIndex(path: String, reason: String)
     case shardTensorMissing(tensor: String, shard: String)
-    case duplicateTensor(tensor: String, shards: [String])
     case missingTensor(tensor: String)
     case shapeMismatch(tensor: String, expected: [Int], actual: [Int])
     case destinationExists(path: String)
@@ -38,8 +37,6 @@ public enum HuggingFaceError: Error, CustomStringConvertible, Equatable, Sendabl
             return "\(path) is not a valid shard index: \(reason)"
         case let .shardTensorMissing(tensor, shard):
             return "the shard index maps '\(tensor)' to \(shard), which has no such tensor"
-        case let .duplicateTensor(tensor, shards):
-            return "tensor '\(tensor)' appears in several shards: \(shards.joined(separator: ", "))"
         case let .missingTensor(tensor):
             return "the model weights lack the tensor '\(tensor)'"
         case let .shapeMismatch(tensor, expected, actual):

@@ -25,7 +25,7 @@ public enum HuggingFaceConfig {
         guard let json = object as? [String: Any] else {
             throw HuggingFaceError.invalidConfigJSON(path: path, reason: "the top level is not a JSON object")
         }
-        let keys = ConfigKeys(json: json, path: path)
+        let keys = HuggingFaceConfigKeys(json: json, path: path)
 
         guard let modelType = json["model_type"] as? String else {
             throw json["model_type"] == nil
@@ -79,13 +79,13 @@ public enum HuggingFaceConfig {
 
     /// `intermediate_sizes` when present (one positive width per layer), else
     /// `intermediate_size` repeated.
-    private static func intermediateSizes(keys: ConfigKeys, layers: Int, path: String) throws -> [Int] {
+    private static func intermediateSizes(keys: HuggingFaceConfigKeys, layers: Int, path: String) throws -> [Int] {
         if let perLayer = keys.json["intermediate_sizes"], !(perLayer is NSNull) {
             guard let items = perLayer as? [Any] else {
                 throw HuggingFaceError.invalidConfigValue(path: path, key: "intermediate_sizes", reason: "must be an array of positive integers")
             }
             let widths = try items.map { item -> Int in
-                guard let width = ConfigKeys.integer(item), width > 0 else {
+                guard let width = HuggingFaceConfigKeys.integer(item), width > 0 else {
                     throw HuggingFaceError.invalidConfigValue(path: path, key: "intermediate_sizes", reason: "must be an array of positive integers")
                 }
                 return width
@@ -100,14 +100,14 @@ public enum HuggingFaceConfig {
     }
 
     /// `rope_theta` at the top level, or under `rope_parameters` (newer transformers).
-    private static func ropeTheta(json: [String: Any], keys: ConfigKeys, path: String) throws -> Double {
+    private static func ropeTheta(json: [String: Any], keys: HuggingFaceConfigKeys, path: String) throws -> Double {
         if let theta = try keys.optionalPositiveDouble("rope_theta") { return theta }
         if let parameters = json["rope_parameters"], !(parameters is NSNull) {
             guard let fields = parameters as? [String: Any] else {
                 throw HuggingFaceError.invalidConfigValue(path: path, key: "rope_parameters", reason: "must be an object")
             }
             try rejectRopeScaling(fields, key: "rope_parameters", path: path)
-            let nested = ConfigKeys(json: fields, path: path, prefix: "rope_parameters.")
+            let nested = HuggingFaceConfigKeys(json: fields, path: path, prefix: "rope_parameters.")
             if let theta = try nested.optionalPositiveDouble("rope_theta") { return theta }
         }
         return defaultRopeTheta
@@ -124,59 +124,5 @@ public enum HuggingFaceConfig {
             throw HuggingFaceError.unsupportedConfigFeature(
                 path: path, key: key, reason: "rope type '\(kind)'; only plain RoPE ('default') is implemented")
         }
-    }
-}
-
-/// Typed access to the keys of a config object, turning absent or malformed values into
-/// `HuggingFaceError`s that name the key.
-struct ConfigKeys {
-    let json: [String: Any]
-    let path: String
-    var prefix = ""
-
-    func positiveInt(_ key: String) throws -> Int {
-        guard let value = try optionalPositiveInt(key) else {
-            throw HuggingFaceError.missingConfigKey(path: path, key: prefix + key)
-        }
-        return value
-    }
-
-    func optionalPositiveInt(_ key: String) throws -> Int? {
-        guard let raw = json[key], !(raw is NSNull) else { return nil }
-        guard let value = Self.integer(raw), value > 0 else {
-            throw HuggingFaceError.invalidConfigValue(path: path, key: prefix + key, reason: "must be a positive integer")
-        }
-        return value
-    }
-
-    func optionalPositiveDouble(_ key: String) throws -> Double? {
-        guard let raw = json[key], !(raw is NSNull) else { return nil }
-        guard !Self.isBoolean(raw), let number = raw as? NSNumber, number.doubleValue > 0, number.doubleValue.isFinite else {
-            throw HuggingFaceError.invalidConfigValue(path: path, key: prefix + key, reason: "must be a positive number")
-        }
-        return number.doubleValue
-    }
-
-    func optionalBool(_ key: String) throws -> Bool? {
-        guard let raw = json[key], !(raw is NSNull) else { return nil }
-        guard Self.isBoolean(raw), let value = raw as? Bool else {
-            throw HuggingFaceError.invalidConfigValue(path: path, key: prefix + key, reason: "must be true or false")
-        }
-        return value
-    }
-
-    /// An integral JSON number (`576` or `576.0`) as Int; nil for anything else.
-    static func integer(_ raw: Any) -> Int? {
-        guard !isBoolean(raw), let number = raw as? NSNumber else { return nil }
-        let integer = number.int64Value
-        guard Double(integer) == number.doubleValue else { return nil }
-        return Int(integer)
-    }
-
-    /// Whether a JSONSerialization value came from `true`/`false` rather than a number.
-    static func isBoolean(_ raw: Any) -> Bool {
-        guard let number = raw as? NSNumber else { return raw is Bool }
-        // JSONSerialization stores `true`/`false` as char-typed numbers; JSON numbers never are.
-        return number.objCType.pointee == CChar(UInt8(ascii: "c"))
     }
 }

@@ -112,7 +112,7 @@ struct SafetensorsHeader: Sendable {
         var result: [Int] = []
         result.reserveCapacity(array.count)
         for item in array {
-            guard let number = item as? NSNumber, !ConfigKeys.isBoolean(number) else { return nil }
+            guard let number = item as? NSNumber, !HuggingFaceConfigKeys.isBoolean(number) else { return nil }
             let integer = number.int64Value
             guard integer >= 0, Double(integer) == number.doubleValue else { return nil }
             result.append(Int(integer))
