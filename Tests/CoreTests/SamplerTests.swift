@@ -103,10 +103,15 @@ struct SamplerTests {
     }
 
     @Test("an empty range is a typed error")
-    func emptyRange() {
+    func emptyRange() throws {
         var generator = CPythonRandom(seed: 0)
         #expect(throws: DataError.emptyRange(lower: 3, upper: 2)) { try generator.randint(3, 2) }
         #expect(throws: DataError.invalidRange(lower: Int.min, upper: Int.max)) { try generator.randint(Int.min, Int.max) }
+        // The widest ranges that fit: 2^63 values, drawn with 64-bit getrandbits.
+        // random.Random(0): r.randint(0, 2**63 - 1), r.randint(-2**63, 0)
+        var fresh = CPythonRandom(seed: 0)
+        #expect(try fresh.randint(0, Int.max) == 7_106_521_602_475_165_645)
+        #expect(try fresh.randint(Int.min, 0) == -8_476_567_021_450_259_371)
     }
 
     @Test("calibration window starts match random.seed(3); randint(0, 5000 - 1024 - 1) x 5")

@@ -113,9 +113,10 @@ public struct CPythonRandom: Sendable {
     /// draws it. Throws `DataError.emptyRange` when `lower > upper`.
     public mutating func randint(_ lower: Int, _ upper: Int) throws -> Int {
         guard lower <= upper else { throw DataError.emptyRange(lower: lower, upper: upper) }
-        let (span, overflow) = upper.subtractingReportingOverflow(lower)
-        guard !overflow, span < Int.max else { throw DataError.invalidRange(lower: lower, upper: upper) }
-        return lower + Int(randbelow(UInt64(span) + 1))
+        // upper - lower is exact in UInt64 (two's complement wrap-around) since lower <= upper.
+        let span = UInt64(bitPattern: Int64(upper &- lower))
+        guard span < UInt64.max else { throw DataError.invalidRange(lower: lower, upper: upper) }
+        return lower &+ Int(truncatingIfNeeded: randbelow(span + 1))
     }
 
     /// `random.random()`: a double in [0, 1) from 53 random bits.

@@ -8,8 +8,9 @@ public enum DataError: Error, CustomStringConvertible, Equatable, Sendable {
     case invalidJSONLine(path: String, line: Int, reason: String)
     /// A JSONL record without the text field, or with a non-string one.
     case missingTextField(path: String, line: Int, field: String)
-    /// `randint(a, b)` with a > b, or a range too wide for 64-bit integers.
+    /// `randint(a, b)` with a > b.
     case emptyRange(lower: Int, upper: Int)
+    /// `randint(Int.min, Int.max)`: 2^64 values, more than one 64-bit draw can index.
     case invalidRange(lower: Int, upper: Int)
     /// The text has too few tokens for one window (needs more than `windowLength`).
     case tooFewTokens(tokenCount: Int, windowLength: Int)

@@ -3,9 +3,13 @@ import Foundation
 /// One tensor to write: f32 values, row-major, stored as `dtype` (narrowed with round to
 /// nearest even).
 public struct SafetensorsTensor: Sendable {
+    /// The tensor's key in the header (unique, not `__metadata__`).
     public var name: String
+    /// Row-major shape, outermost first; its product must equal `values.count`.
     public var shape: [Int]
+    /// The values, row-major.
     public var values: [Float]
+    /// How the values are stored in the file.
     public var dtype: SafetensorsDType
 
     public init(name: String, shape: [Int], values: [Float], dtype: SafetensorsDType = .f32) {
