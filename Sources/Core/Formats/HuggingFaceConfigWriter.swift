@@ -1,0 +1,42 @@
+/// Renders a `LlamaConfig` as the `config.json` of a Hugging Face `LlamaForCausalLM`.
+public enum HuggingFaceConfigWriter {
+    /// The config.json text, keys sorted, two-space indented. `intermediate_size` is the widest
+    /// block (the dense width of a pruned model); `intermediate_sizes` lists every block's width
+    /// when they differ, which this project's reader (not stock transformers) understands.
+    /// `torchDType` is the weights' dtype as transformers names it (`float32`, `bfloat16`…).
+    public static func json(for config: LlamaConfig, torchDType: String = "float32") throws -> String {
+        guard config.rmsNormEps.isFinite, config.rmsNormEps > 0 else {
+            throw HuggingFaceError.invalidConfigValue(path: "config.json", key: "rms_norm_eps", reason: "must be a positive finite number")
+        }
+        guard config.ropeTheta.isFinite, config.ropeTheta > 0 else {
+            throw HuggingFaceError.invalidConfigValue(path: "config.json", key: "rope_theta", reason: "must be a positive finite number")
+        }
+        guard let widest = config.intermediateSizes.max() else {
+            throw HuggingFaceError.invalidConfigValue(path: "config.json", key: "num_hidden_layers", reason: "must be at least 1")
+        }
+        var fields: [(String, String)] = [
+            ("architectures", "[\"LlamaForCausalLM\"]"),
+            ("attention_bias", "false"),
+            ("head_dim", "\(config.headDim)"),
+            ("hidden_act", "\"silu\""),
+            ("hidden_size", "\(config.hiddenSize)"),
+            ("intermediate_size", "\(widest)"),
+            ("max_position_embeddings", "\(config.contextLength)"),
+            ("mlp_bias", "false"),
+            ("model_type", "\"llama\""),
+            ("num_attention_heads", "\(config.numHeads)"),
+            ("num_hidden_layers", "\(config.numLayers)"),
+            ("num_key_value_heads", "\(config.numKVHeads)"),
+            ("rms_norm_eps", "\(config.rmsNormEps)"),
+            ("rope_theta", "\(config.ropeTheta)"),
+            ("tie_word_embeddings", config.tieWordEmbeddings ? "true" : "false"),
+            ("torch_dtype", SafetensorsWriter.jsonString(torchDType)),
+            ("vocab_size", "\(config.vocabSize)"),
+        ]
+        if Set(config.intermediateSizes).count > 1 {
+            fields.append(("intermediate_sizes", "[" + config.intermediateSizes.map(String.init).joined(separator: ", ") + "]"))
+        }
+        fields.sort { $0.0 < $1.0 }
+        return "{\n" + fields.map { "  \"\($0.0)\": \($0.1)" }.joined(separator: ",\n") + "\n}\n"
+    }
+}
