@@ -148,8 +148,10 @@ enum GGUFPython {
         let stderr = String(decoding: errorPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            let hint = process.terminationStatus == 127 ? "python3 not found: install Python 3, then " : ""
-            throw Failure(description: "gguf_fixtures.py \(arguments.first ?? "") failed (exit \(process.terminationStatus)): \(stderr)\n\(hint)pip install -r scripts/requirements-test.txt")
+            let hint = stderr.contains("requirements-test.txt") ? ""
+                : process.terminationStatus == 127 ? "\npython3 not found: install Python 3, then pip install -r scripts/requirements-test.txt"
+                : "\n(if a Python package is missing: pip install -r scripts/requirements-test.txt)"
+            throw Failure(description: "gguf_fixtures.py \(arguments.first ?? "") failed (exit \(process.terminationStatus)): \(stderr)\(hint)")
         }
     }
 
