@@ -14,9 +14,13 @@ public struct GGUFTokenizerMetadata: Sendable, Equatable {
     public var tokenTypes: [Int]
     /// `tokenizer.ggml.scores`: SentencePiece scores, or empty if absent.
     public var scores: [Float]
+    /// `tokenizer.ggml.bos_token_id`: beginning-of-sequence token, if given.
     public var bosTokenID: Int?
+    /// `tokenizer.ggml.eos_token_id`: end-of-sequence token, if given.
     public var eosTokenID: Int?
+    /// `tokenizer.ggml.unknown_token_id`, if given.
     public var unknownTokenID: Int?
+    /// `tokenizer.ggml.padding_token_id`, if given.
     public var paddingTokenID: Int?
     /// `tokenizer.ggml.add_bos_token`, if given.
     public var addBOSToken: Bool?
@@ -25,6 +29,7 @@ public struct GGUFTokenizerMetadata: Sendable, Equatable {
     /// `tokenizer.chat_template`, if given.
     public var chatTemplate: String?
 
+    /// Builds the metadata directly (tests, or formats other than GGUF).
     public init(
         model: String, preTokenizer: String? = nil, tokens: [String], merges: [String] = [],
         tokenTypes: [Int] = [], scores: [Float] = [], bosTokenID: Int? = nil, eosTokenID: Int? = nil,
