@@ -81,7 +81,7 @@ let package = Package(
             swiftSettings: strict + vectorSettings
         ),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"], swiftSettings: strict + vectorSettings),
-        .testTarget(name: "CoreTests", dependencies: ["Core"], swiftSettings: strict),
+        .testTarget(name: "CoreTests", dependencies: ["Core"], exclude: ["Scripts"], swiftSettings: strict),
         .testTarget(name: "RPCTests", dependencies: ["RPC"], swiftSettings: strict),
         .testTarget(name: "DaemonTests", dependencies: ["Core", "RPC"], swiftSettings: strict),
     ]
