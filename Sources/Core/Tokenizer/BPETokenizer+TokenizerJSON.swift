@@ -70,7 +70,8 @@ extension BPETokenizer {
         try self.init(
             tokens: tokens, mergePairs: pairs, tokenTypes: types, preTokenizer: preTokenizer,
             ignoresMerges: model["ignore_merges"]?.boolValue ?? false,
-            bosTokenID: bosTokenID, eosTokenID: eosTokenID, unknownTokenID: unknownID, paddingTokenID: nil)
+            bosTokenID: bosTokenID, eosTokenID: eosTokenID, unknownTokenID: unknownID, paddingTokenID: nil,
+            missingByteReplacement: unknownID)
     }
 
     /// `model.merges`: "a b" strings (split at the first space) or [a, b] arrays.

@@ -30,8 +30,12 @@ public struct BPETokenizer: Sendable {
 
     /// Vocabulary text's UTF-8 bytes -> id.
     private let idForText: [[UInt8]: Int32]
-    /// The token id of each of the 256 byte symbols.
+    /// The token id of each of the 256 byte symbols; -1 for bytes the vocabulary lacks (SmolLM2
+    /// has no token for bytes that never occur in its training text, such as 0x04 or 0xC0).
     private let idForByte: [Int32]
+    /// What a byte without a token becomes: the unknown token (Hugging Face with `unk_token`) or
+    /// nothing (llama.cpp, and Hugging Face without `unk_token`, drop it).
+    private let missingByteReplacement: Int32?
     /// The UTF-8 of each byte's alphabet scalar, to look whole pre-tokens up in `idForText`.
     private let alphabetUTF8ForByte: [[UInt8]]
     /// The bytes each token decodes to.
@@ -76,7 +80,7 @@ public struct BPETokenizer: Sendable {
             tokens: tokens, mergePairs: pairs, tokenTypes: types ?? [], preTokenizer: preTokenizer,
             ignoresMerges: preTokenizer.pattern == .llama3,
             bosTokenID: bosTokenID, eosTokenID: eosTokenID,
-            unknownTokenID: unknownTokenID, paddingTokenID: paddingTokenID)
+            unknownTokenID: unknownTokenID, paddingTokenID: paddingTokenID, missingByteReplacement: nil)
     }
 
     /// The designated initialiser: both public initialisers resolve their input to this.
@@ -84,7 +88,8 @@ public struct BPETokenizer: Sendable {
     init(
         tokens: [String], mergePairs: [(String, String)], tokenTypes: [VocabularyTokenType],
         preTokenizer: PreTokenizer, ignoresMerges: Bool,
-        bosTokenID: Int32?, eosTokenID: Int32?, unknownTokenID: Int32?, paddingTokenID: Int32?
+        bosTokenID: Int32?, eosTokenID: Int32?, unknownTokenID: Int32?, paddingTokenID: Int32?,
+        missingByteReplacement: Int32?
     ) throws {
         guard !tokens.isEmpty else { throw TokenizerError.emptyVocabulary }
         guard tokens.count < Int(Int32.max) else {
@@ -106,13 +111,11 @@ public struct BPETokenizer: Sendable {
             idForText[Array(text.utf8)] = Int32(id)
         }
 
-        var missingBytes: [UInt8] = []
         var idForByte = [Int32](repeating: -1, count: 256)
         let alphabetUTF8 = ByteLevelAlphabet.scalarForByte.map { Array(String($0).utf8) }
         for byte in 0..<256 {
-            if let id = idForText[alphabetUTF8[byte]] { idForByte[byte] = id } else { missingBytes.append(UInt8(byte)) }
+            if let id = idForText[alphabetUTF8[byte]] { idForByte[byte] = id }
         }
-        guard missingBytes.isEmpty else { throw TokenizerError.missingByteTokens(missingBytes) }
 
         var table = BPEMergeTable()
         for (rank, (left, right)) in mergePairs.enumerated() {
@@ -144,6 +147,7 @@ public struct BPETokenizer: Sendable {
         self.paddingTokenID = paddingTokenID
         self.idForText = idForText
         self.idForByte = idForByte
+        self.missingByteReplacement = missingByteReplacement
         self.alphabetUTF8ForByte = alphabetUTF8
         self.bytesForToken = zip(tokens, types).map { text, type in
             if type.isMatchedWhole { return Array(text.utf8) }
@@ -173,7 +177,9 @@ public struct BPETokenizer: Sendable {
     // MARK: - Encoding
 
     /// The token ids of `text`. Special tokens (control, user-defined) in the text become their
-    /// ids; everything else is pre-tokenized and merged. No BOS/EOS is added.
+    /// ids; everything else is pre-tokenized and merged. No BOS/EOS is added. A byte the
+    /// vocabulary has no token for becomes the unknown token (tokenizer.json with `unk_token`)
+    /// or is dropped (GGUF, as llama.cpp does).
     public func encode(_ text: String) -> [Int32] {
         let scalars = Array(text.unicodeScalars)
         let classes = ScalarClass.classes(of: scalars)
@@ -216,8 +222,14 @@ public struct BPETokenizer: Sendable {
             if let id = idForText[text] { return [id] }
         }
         var symbols = bytes.map { idForByte[Int($0)] }
+        // A missing byte stays as -1 while merging, which no rule matches, so it blocks merges
+        // across it as in llama.cpp and Hugging Face.
         mergeTable.merge(&symbols)
-        return symbols
+        guard symbols.contains(-1) else { return symbols }
+        if let missingByteReplacement {
+            return symbols.map { $0 == -1 ? missingByteReplacement : $0 }
+        }
+        return symbols.filter { $0 != -1 }
     }
 
     // MARK: - Decoding

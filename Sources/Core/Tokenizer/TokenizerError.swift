@@ -14,8 +14,6 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable, Sendable 
     case tokenTypeCountMismatch(tokens: Int, tokenTypes: Int)
     /// A merge rule is not two space-separated vocabulary entries whose concatenation is in the vocabulary.
     case invalidMerge(index: Int, rule: String, reason: String)
-    /// Byte-level BPE needs a token for each of the 256 byte symbols; these bytes have none.
-    case missingByteTokens([UInt8])
     /// A special token id (BOS, EOS, ...) points outside the vocabulary.
     case specialTokenIDOutOfRange(name: String, id: Int32, tokenCount: Int)
     /// A token id given to `decode` is not in the vocabulary.
@@ -37,9 +35,6 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable, Sendable 
             return "token types must have one entry per token: \(tokens) tokens but \(tokenTypes) token types"
         case .invalidMerge(let index, let rule, let reason):
             return "merge rule #\(index) \(rule.debugDescription) is invalid: \(reason)"
-        case .missingByteTokens(let bytes):
-            let listed = bytes.prefix(16).map { "0x" + String($0, radix: 16, uppercase: true) }.joined(separator: ", ")
-            return "byte-level BPE needs a token for every byte; \(bytes.count) byte(s) have none: \(listed)\(bytes.count > 16 ? ", ..." : "")"
         case .specialTokenIDOutOfRange(let name, let id, let tokenCount):
             return "\(name) token id \(id) is outside the vocabulary of \(tokenCount) tokens"
         case .tokenIDOutOfRange(let id, let tokenCount):
