@@ -96,8 +96,11 @@ public enum SplitPattern: String, Sendable, CaseIterable {
         func letter(_ offset: Int) -> UInt32? {
             guard start + offset < end else { return nil }
             let value = scalars[start + offset].value
-            if caseInsensitive, value >= 0x41, value <= 0x5A { return value + 0x20 }
-            return value
+            guard caseInsensitive else { return value }
+            if value >= 0x41, value <= 0x5A { return value + 0x20 }
+            // Unicode case folding also maps LATIN SMALL LETTER LONG S to "s" (Python regex and
+            // Oniguruma both honour it); no other scalar folds onto these ASCII letters.
+            return value == 0x17F ? 0x73 : value
         }
         switch letter(1) {
         case 0x73, 0x74, 0x6D, 0x64: return 2  // s t m d
