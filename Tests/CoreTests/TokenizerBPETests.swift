@@ -135,6 +135,53 @@ struct TokenizerBPETests {
         }
     }
 
+    /// Textbook BPE on strings: repeatedly merge the best-ranked adjacent pair, leftmost first.
+    private func referenceBPE(_ text: String, merges: [(String, String)]) -> [String] {
+        var parts = text.map { String($0) }
+        while parts.count > 1 {
+            var best: (rank: Int, index: Int)?
+            for index in 0..<(parts.count - 1) {
+                guard let rank = merges.firstIndex(where: { $0.0 == parts[index] && $0.1 == parts[index + 1] }) else { continue }
+                if best == nil || rank < best!.rank { best = (rank, index) }
+            }
+            guard let best else { break }
+            parts[best.index] += parts[best.index + 1]
+            parts.remove(at: best.index + 1)
+        }
+        return parts
+    }
+
+    @Test("Short and long pre-tokens merge exactly as textbook BPE", arguments: [5, 40, 47, 48, 49, 120, 700])
+    func mergesMatchReference(length: Int) throws {
+        let merges: [(String, String)] = [
+            ("a", "b"), ("b", "a"), ("a", "a"), ("ab", "a"), ("ba", "b"), ("c", "a"), ("aa", "b"),
+            ("b", "b"), ("ab", "ab"), ("ca", "b"), ("aba", "b"), ("bb", "a"), ("abab", "ab"), ("c", "c"),
+        ]
+        var extra: [String] = []
+        for (left, right) in merges where !extra.contains(left + right) { extra.append(left + right) }
+        let tokens = byteLevelVocabulary(extra)
+        let tokenizer = try BPETokenizer(
+            tokens: tokens, merges: merges.map { "\($0.0) \($0.1)" }, tokenTypes: nil, pre: "gpt-2")
+        var random = TokenizerTestRandom(seed: UInt64(length))
+        for _ in 0..<20 {
+            let text = String((0..<length).map { _ in ["a", "b", "c"][random.below(3)] as Character })
+            let ids = tokenizer.encode(text)
+            #expect(ids.map { tokens[Int($0)] } == referenceBPE(text, merges: merges), "\(text)")
+        }
+    }
+
+    @Test("A very long run without spaces encodes quickly")
+    func longPiece() throws {
+        let tokenizer = try BPETokenizer(
+            tokens: byteLevelVocabulary(["ab", "abab"]), merges: ["a b", "ab ab"], tokenTypes: nil, pre: "gpt-2")
+        let text = String(repeating: "ab", count: 100_000)
+        let clock = ContinuousClock()
+        var ids: [Int32] = []
+        let elapsed = clock.measure { ids = tokenizer.encode(text) }
+        #expect(ids == [Int32](repeating: 257, count: 50_000))
+        #expect(elapsed < .seconds(2), "200 kB piece took \(elapsed)")
+    }
+
     @Test("Bad vocabularies are rejected with specific errors")
     func rejectedInputs() {
         let tokens = byteLevelVocabulary(["ab"])
