@@ -63,12 +63,35 @@ func loadSmolLM2TokenizerArrays() throws -> URL {
     return output
 }
 
-/// The SmolLM2 tokenizer, built once for the whole suite.
-private let smolLM2Tokenizer: Result<BPETokenizer, any Error> = Result {
+/// The SmolLM2 tokenizer arrays, read once for the whole suite.
+private let smolLM2Arrays: Result<GGUFTokenizerArrays, any Error> = Result {
     let path = try loadSmolLM2TokenizerArrays()
     defer { try? FileManager.default.removeItem(at: path) }
-    let arrays = try JSONDecoder().decode(GGUFTokenizerArrays.self, from: Data(contentsOf: path))
-    return try arrays.makeTokenizer()
+    return try JSONDecoder().decode(GGUFTokenizerArrays.self, from: Data(contentsOf: path))
+}
+
+/// The SmolLM2 tokenizer, built once for the whole suite.
+private let smolLM2Tokenizer: Result<BPETokenizer, any Error> = Result {
+    try smolLM2Arrays.get().makeTokenizer()
+}
+
+/// A Hugging Face `tokenizer.json` with the same vocabulary, merges, control tokens and
+/// pre-tokenizer (Digits individual + ByteLevel) as SmolLM2's.
+private func smolLM2TokenizerJSON(_ arrays: GGUFTokenizerArrays) throws -> Data {
+    let encoder = JSONEncoder()
+    func quoted(_ text: String) throws -> String { String(decoding: try encoder.encode(text), as: UTF8.self) }
+    let vocab = try arrays.tokens.enumerated().map { "\(try quoted($0.element)): \($0.offset)" }
+    let added = try arrays.tokens.enumerated().filter { arrays.token_types?[$0.offset] == 3 }.map {
+        #"{"id": \#($0.offset), "content": \#(try quoted($0.element)), "special": true}"#
+    }
+    let merges = try arrays.merges.map(quoted)
+    let text = """
+        {"added_tokens": [\(added.joined(separator: ", "))], "normalizer": null,
+         "pre_tokenizer": {"type": "Sequence", "pretokenizers": [{"type": "Digits", "individual_digits": true},
+           {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true}]},
+         "model": {"type": "BPE", "vocab": {\(vocab.joined(separator: ", "))}, "merges": [\(merges.joined(separator: ", "))]}}
+        """
+    return Data(text.utf8)
 }
 
 /// The WikiText-2 raw split `name` (test, validation), its records' `text` fields joined by `separator`.
@@ -135,6 +158,18 @@ struct TokenizerIntegration {
         #expect(Array(ids.prefix(8)) == [1116, 446, 6356, 389, 9226, 352, 446, 38028])
         #expect(elapsed < .seconds(3), "encoding 1.3 MB took \(elapsed)")
         #expect(try tokenizer.decode(ids) == text)
+    }
+
+    @Test("The same vocabulary as tokenizer.json gives the same ids")
+    func tokenizerJSONPath() throws {
+        let arrays = try smolLM2Arrays.get()
+        let tokenizer = try BPETokenizer(tokenizerJSON: smolLM2TokenizerJSON(arrays), bosTokenID: 1, eosTokenID: 2)
+        #expect(tokenizer.tokenCount == 49152)
+        #expect(tokenizer.encode("In 1984, 12345 people paid $3.50 each.")
+            == [788, 216, 33, 41, 40, 36, 28, 216, 33, 34, 35, 36, 37, 701, 5940, 1885, 35, 30, 37, 32, 971, 30])
+        let reference = try smolLM2Tokenizer.get()
+        let sample = try String(wikiText2("validation", joinedBy: " ").prefix(100_000)) + "<|im_start|>"
+        #expect(tokenizer.encode(sample) == reference.encode(sample))
     }
 
     @Test("WikiText-2 validation split: 268,017 tokens")
