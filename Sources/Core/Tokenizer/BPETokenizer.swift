@@ -29,22 +29,22 @@ public struct BPETokenizer: Sendable {
     public var mergeCount: Int { mergeTable.count }
 
     /// Vocabulary text's UTF-8 bytes -> id.
-    private let idForText: [[UInt8]: Int32]
+    let idForText: [[UInt8]: Int32]
     /// The token id of each of the 256 byte symbols; -1 for bytes the vocabulary lacks (SmolLM2
     /// has no token for bytes that never occur in its training text, such as 0x04 or 0xC0).
-    private let idForByte: [Int32]
+    let idForByte: [Int32]
     /// What a byte without a token becomes: the unknown token (Hugging Face with `unk_token`) or
     /// nothing (llama.cpp, and Hugging Face without `unk_token`, drop it).
-    private let missingByteReplacement: Int32?
+    let missingByteReplacement: Int32?
     /// The UTF-8 of each byte's alphabet scalar, to look whole pre-tokens up in `idForText`.
-    private let alphabetUTF8ForByte: [[UInt8]]
+    let alphabetUTF8ForByte: [[UInt8]]
     /// The bytes each token decodes to.
-    private let bytesForToken: [[UInt8]]
-    private let mergeTable: BPEMergeTable
-    private let specialMatcher: SpecialTokenMatcher
+    let bytesForToken: [[UInt8]]
+    let mergeTable: BPEMergeTable
+    let specialMatcher: SpecialTokenMatcher
 
     /// Pre-tokens longer than this are merged without being cached (rare, and they would bloat it).
-    private static let longestCachedPreToken = 64
+    static let longestCachedPreToken = 64
 
     /// A tokenizer from the arrays GGUF metadata stores.
     ///
@@ -92,9 +92,7 @@ public struct BPETokenizer: Sendable {
         missingByteReplacement: Int32?
     ) throws {
         guard !tokens.isEmpty else { throw TokenizerError.emptyVocabulary }
-        guard tokens.count < Int(Int32.max) else {
-            throw TokenizerError.invalidTokenizerJSON("vocabulary of \(tokens.count) tokens exceeds Int32 ids")
-        }
+        guard tokens.count < Int(Int32.max) else { throw TokenizerError.vocabularyTooLarge(tokens.count) }
         let types = tokenTypes.isEmpty ? [VocabularyTokenType](repeating: .normal, count: tokens.count) : tokenTypes
         guard types.count == tokens.count else {
             throw TokenizerError.tokenTypeCountMismatch(tokens: tokens.count, tokenTypes: types.count)
@@ -172,91 +170,6 @@ public struct BPETokenizer: Sendable {
             throw TokenizerError.invalidMerge(index: index, rule: rule, reason: "the right-hand text is empty")
         }
         return (left, right)
-    }
-
-    // MARK: - Encoding
-
-    /// The token ids of `text`. Special tokens (control, user-defined) in the text become their
-    /// ids; everything else is pre-tokenized and merged. No BOS/EOS is added. A byte the
-    /// vocabulary has no token for becomes the unknown token (tokenizer.json with `unk_token`)
-    /// or is dropped (GGUF, as llama.cpp does).
-    public func encode(_ text: String) -> [Int32] {
-        let scalars = Array(text.unicodeScalars)
-        let classes = ScalarClass.classes(of: scalars)
-        var output: [Int32] = []
-        output.reserveCapacity(scalars.count / 3 + 1)
-        var cache: [[UInt8]: [Int32]] = [:]
-        var bytes: [UInt8] = []
-        for segment in specialMatcher.segments(of: scalars) {
-            switch segment {
-            case .special(let id):
-                output.append(id)
-            case .text(let range):
-                preTokenizer.split(scalars, classes, segment: range) { piece in
-                    bytes.removeAll(keepingCapacity: true)
-                    for index in piece {
-                        UTF8.encode(scalars[index]) { bytes.append($0) }
-                    }
-                    if bytes.count <= Self.longestCachedPreToken {
-                        if let cached = cache[bytes] {
-                            output.append(contentsOf: cached)
-                            return
-                        }
-                        let ids = mergedIDs(of: bytes)
-                        cache[bytes] = ids
-                        output.append(contentsOf: ids)
-                    } else {
-                        output.append(contentsOf: mergedIDs(of: bytes))
-                    }
-                }
-            }
-        }
-        return output
-    }
-
-    /// The token ids of one pre-token's UTF-8 bytes.
-    private func mergedIDs(of bytes: [UInt8]) -> [Int32] {
-        if ignoresMerges {
-            var text: [UInt8] = []
-            for byte in bytes { text.append(contentsOf: alphabetUTF8ForByte[Int(byte)]) }
-            if let id = idForText[text] { return [id] }
-        }
-        var symbols = bytes.map { idForByte[Int($0)] }
-        // A missing byte stays as -1 while merging, which no rule matches, so it blocks merges
-        // across it as in llama.cpp and Hugging Face.
-        mergeTable.merge(&symbols)
-        guard symbols.contains(-1) else { return symbols }
-        if let missingByteReplacement {
-            return symbols.map { $0 == -1 ? missingByteReplacement : $0 }
-        }
-        return symbols.filter { $0 != -1 }
-    }
-
-    // MARK: - Decoding
-
-    /// The text of `ids`; byte sequences that are not valid UTF-8 (a token sequence cut inside a
-    /// character) become U+FFFD.
-    ///
-    /// - Parameter skippingSpecialTokens: leave out control tokens (`<|im_end|>`, ...).
-    /// - Throws: `TokenizerError.tokenIDOutOfRange` for an id outside the vocabulary.
-    public func decode(_ ids: [Int32], skippingSpecialTokens: Bool = false) throws -> String {
-        String(decoding: try decodedBytes(ids, skippingSpecialTokens: skippingSpecialTokens), as: UTF8.self)
-    }
-
-    /// The raw bytes of `ids`, for callers that stream partial characters.
-    ///
-    /// - Throws: `TokenizerError.tokenIDOutOfRange` for an id outside the vocabulary.
-    public func decodedBytes(_ ids: [Int32], skippingSpecialTokens: Bool = false) throws -> [UInt8] {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(ids.count * 4)
-        for id in ids {
-            guard id >= 0, Int(id) < tokens.count else {
-                throw TokenizerError.tokenIDOutOfRange(id: id, tokenCount: tokens.count)
-            }
-            if skippingSpecialTokens, tokenTypes[Int(id)] == .control { continue }
-            bytes.append(contentsOf: bytesForToken[Int(id)])
-        }
-        return bytes
     }
 
     /// The id of a vocabulary entry given its exact text (byte-level form, e.g. `Ġthe`, or a

@@ -10,6 +10,8 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable, Sendable 
     case unsupportedPreTokenizerConfig(String)
     /// The vocabulary has no tokens at all.
     case emptyVocabulary
+    /// The vocabulary has more tokens than Int32 ids can number.
+    case vocabularyTooLarge(Int)
     /// The token-type array does not have one entry per token.
     case tokenTypeCountMismatch(tokens: Int, tokenTypes: Int)
     /// A merge rule is not two space-separated vocabulary entries whose concatenation is in the vocabulary.
@@ -31,6 +33,8 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable, Sendable 
             return "unsupported tokenizer.json pre_tokenizer: \(detail)"
         case .emptyVocabulary:
             return "the tokenizer vocabulary is empty"
+        case .vocabularyTooLarge(let count):
+            return "a vocabulary of \(count) tokens does not fit Int32 token ids"
         case .tokenTypeCountMismatch(let tokens, let tokenTypes):
             return "token types must have one entry per token: \(tokens) tokens but \(tokenTypes) token types"
         case .invalidMerge(let index, let rule, let reason):
