@@ -7,7 +7,7 @@ func byteLevelVocabulary(_ extra: [String] = []) -> [String] {
 }
 
 /// The byte token ids of `text`: what encoding gives when nothing merges.
-func byteIDs(_ text: String) -> [Int32] {
+private func byteIDs(_ text: String) -> [Int32] {
     text.utf8.map { Int32($0) }
 }
 

@@ -8,7 +8,7 @@ struct TokenizerFixtureError: Error, CustomStringConvertible {
 }
 
 /// The tokenizer arrays of the GGUF model, as `dump_gguf_tokenizer.py` writes them.
-struct GGUFTokenizerArrays: Decodable {
+struct DumpedTokenizerArrays: Decodable {
     let model: String
     let pre: String
     let tokens: [String]
@@ -64,10 +64,10 @@ func loadSmolLM2TokenizerArrays() throws -> URL {
 }
 
 /// The SmolLM2 tokenizer arrays, read once for the whole suite.
-private let smolLM2Arrays: Result<GGUFTokenizerArrays, any Error> = Result {
+private let smolLM2Arrays: Result<DumpedTokenizerArrays, any Error> = Result {
     let path = try loadSmolLM2TokenizerArrays()
     defer { try? FileManager.default.removeItem(at: path) }
-    return try JSONDecoder().decode(GGUFTokenizerArrays.self, from: Data(contentsOf: path))
+    return try JSONDecoder().decode(DumpedTokenizerArrays.self, from: Data(contentsOf: path))
 }
 
 /// The SmolLM2 tokenizer, built once for the whole suite.
@@ -77,7 +77,7 @@ private let smolLM2Tokenizer: Result<BPETokenizer, any Error> = Result {
 
 /// A Hugging Face `tokenizer.json` with the same vocabulary, merges, control tokens and
 /// pre-tokenizer (Digits individual + ByteLevel) as SmolLM2's.
-private func smolLM2TokenizerJSON(_ arrays: GGUFTokenizerArrays) throws -> Data {
+private func smolLM2TokenizerJSON(_ arrays: DumpedTokenizerArrays) throws -> Data {
     let encoder = JSONEncoder()
     func quoted(_ text: String) throws -> String { String(decoding: try encoder.encode(text), as: UTF8.self) }
     let vocab = try arrays.tokens.enumerated().map { "\(try quoted($0.element)): \($0.offset)" }
@@ -95,7 +95,7 @@ private func smolLM2TokenizerJSON(_ arrays: GGUFTokenizerArrays) throws -> Data 
 }
 
 /// The WikiText-2 raw split `name` (test, validation), its records' `text` fields joined by `separator`.
-func wikiText2(_ name: String, joinedBy separator: String) throws -> String {
+func tokenizerWikiText2(_ name: String, joinedBy separator: String) throws -> String {
     struct Record: Decodable { let text: String }
     let root = tokenizerTestsRepositoryRoot()
     // ../shared/data from the repository root; git worktrees sit one folder deeper.
@@ -150,7 +150,7 @@ struct TokenizerIntegration {
     @Test("WikiText-2 test split: 304,978 tokens, quickly")
     func wikiTextTest() throws {
         let tokenizer = try smolLM2Tokenizer.get()
-        let text = try wikiText2("test", joinedBy: "\n\n")
+        let text = try tokenizerWikiText2("test", joinedBy: "\n\n")
         let clock = ContinuousClock()
         var ids: [Int32] = []
         let elapsed = clock.measure { ids = tokenizer.encode(text) }
@@ -168,14 +168,14 @@ struct TokenizerIntegration {
         #expect(tokenizer.encode("In 1984, 12345 people paid $3.50 each.")
             == [788, 216, 33, 41, 40, 36, 28, 216, 33, 34, 35, 36, 37, 701, 5940, 1885, 35, 30, 37, 32, 971, 30])
         let reference = try smolLM2Tokenizer.get()
-        let sample = try String(wikiText2("validation", joinedBy: " ").prefix(100_000)) + "<|im_start|>"
+        let sample = try String(tokenizerWikiText2("validation", joinedBy: " ").prefix(100_000)) + "<|im_start|>"
         #expect(tokenizer.encode(sample) == reference.encode(sample))
     }
 
     @Test("WikiText-2 validation split: 268,017 tokens")
     func wikiTextValidation() throws {
         let tokenizer = try smolLM2Tokenizer.get()
-        let text = try wikiText2("validation", joinedBy: " ")
+        let text = try tokenizerWikiText2("validation", joinedBy: " ")
         #expect(tokenizer.encode(text).count == 268_017)
     }
 }
