@@ -413,6 +413,7 @@ def cmd_ppl(args) -> dict:
     return {
         "ppl": round(math.exp(float(np.mean(nlls))), 4),
         "windows": count,
+        "windows_requested": args.windows,
         "window": args.window,
         "window_ppl": [round(math.exp(v), 4) for v in nlls],
         "dtype": np.dtype(args.dtype).name,
