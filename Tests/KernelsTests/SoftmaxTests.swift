@@ -1,0 +1,61 @@
+import Foundation
+import Testing
+import Kernels
+
+@Suite("Softmax")
+struct SoftmaxTests {
+    static func reference(_ x: [Float], rows: Int, cols: Int) -> [Double] {
+        var out = [Double]()
+        for r in 0..<rows {
+            let row = x[(r * cols)..<((r + 1) * cols)].map(Double.init)
+            let maximum = row.max() ?? 0
+            let exps = row.map { exp($0 - maximum) }
+            let total = exps.reduce(0, +)
+            out += exps.map { $0 / total }
+        }
+        return out
+    }
+
+    @Test("matches a Double loop", arguments: [1, 7, 33, 577, 1537])
+    func matchesReference(cols: Int) {
+        var random = OpsRandom(seed: 31 + UInt64(cols))
+        let rows = 3
+        let x = random.floats(rows * cols, -12, 12)
+        var y = x
+        softmaxRows(&y, rows: rows, cols: cols)
+        let want = Self.reference(x, rows: rows, cols: cols)
+        #expect(opsWorstError(y, want, absolute: 1e-9, relative: 4e-6) <= 1)
+        for r in 0..<rows {
+            let total = y[(r * cols)..<((r + 1) * cols)].reduce(0, +)
+            #expect(abs(total - 1) <= 1e-5)
+        }
+    }
+
+    @Test("large inputs do not overflow")
+    func largeValues() {
+        var random = OpsRandom(seed: 4)
+        let cols = 33
+        var x = random.floats(cols, 9_000, 10_000)
+        x[5] = 3e38
+        x[6] = 3e38
+        let want = Self.reference(x, rows: 1, cols: cols)
+        softmaxRows(&x, rows: 1, cols: cols)
+        #expect(x.allSatisfy { $0.isFinite })
+        #expect(opsWorstError(x, want, absolute: 1e-9, relative: 4e-6) <= 1)
+        #expect(x[5] == 0.5 && x[6] == 0.5)
+    }
+
+    @Test("-inf entries get weight 0; an all -inf row becomes zeros")
+    func maskedEntries() {
+        var x: [Float] = [1, -.infinity, 2, -.infinity, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3]
+        let cols = x.count
+        x += [Float](repeating: -.infinity, count: cols)
+        softmaxRows(&x, rows: 2, cols: cols)
+        #expect(x[1] == 0 && x[3] == 0)
+        #expect(x[cols...].allSatisfy { $0 == 0 })
+        let finite: [Float] = [1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3]
+        let want = Self.reference(finite, rows: 1, cols: finite.count)
+        let got = [x[0], x[2]] + Array(x[4..<cols])
+        #expect(opsWorstError(got, want, absolute: 1e-9, relative: 4e-6) <= 1)
+    }
+}
