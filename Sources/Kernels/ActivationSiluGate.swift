@@ -7,7 +7,7 @@ public func siluGate(gate: UnsafePointer<Float>, up: UnsafePointer<Float>, count
     var i = 0
     while i + 16 <= count {
         let g = OpsSIMD.load(gate + i)
-        let activated = g / (one + OpsExp.exp(-g))
+        let activated = g / (one + OpsExp.exp(SIMD16<Float>() - g))
         OpsSIMD.store(activated * OpsSIMD.load(up + i), out + i)
         i += 16
     }
@@ -19,7 +19,7 @@ public func siluGate(gate: UnsafePointer<Float>, up: UnsafePointer<Float>, count
             g[lane] = gate[i + lane]
             u[lane] = up[i + lane]
         }
-        let result = g / (one + OpsExp.exp(-g)) * u
+        let result = g / (one + OpsExp.exp(SIMD16<Float>() - g)) * u
         for lane in 0..<tail { out[i + lane] = result[lane] }
     }
 }
@@ -30,14 +30,14 @@ public func silu(_ x: UnsafePointer<Float>, count: Int, into out: UnsafeMutableP
     var i = 0
     while i + 16 <= count {
         let g = OpsSIMD.load(x + i)
-        OpsSIMD.store(g / (one + OpsExp.exp(-g)), out + i)
+        OpsSIMD.store(g / (one + OpsExp.exp(SIMD16<Float>() - g)), out + i)
         i += 16
     }
     if i < count {
         let tail = count - i
         var g = SIMD16<Float>()
         for lane in 0..<tail { g[lane] = x[i + lane] }
-        let result = g / (one + OpsExp.exp(-g))
+        let result = g / (one + OpsExp.exp(SIMD16<Float>() - g))
         for lane in 0..<tail { out[i + lane] = result[lane] }
     }
 }
@@ -66,7 +66,7 @@ public func siluGateBackward(gate: UnsafePointer<Float>, up: UnsafePointer<Float
                 d[lane] = gradOut[i + lane]
             }
         }
-        let sigmoid = one / (one + OpsExp.exp(-g))
+        let sigmoid = one / (one + OpsExp.exp(SIMD16<Float>() - g))
         let derivative = sigmoid * (one + g * (one - sigmoid))
         let gateGradient = d * u * derivative
         let upGradient = d * (g * sigmoid)

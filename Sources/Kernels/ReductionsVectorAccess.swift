@@ -37,15 +37,6 @@ enum OpsSIMD {
         return two.x + two.y
     }
 
-    /// Largest of the 16 lanes (order-independent, so exact).
-    @inline(__always)
-    static func max(_ value: SIMD16<Float>) -> Float {
-        let eight = pointwiseMax(value.lowHalf, value.highHalf)
-        let four = pointwiseMax(eight.lowHalf, eight.highHalf)
-        let two = pointwiseMax(four.lowHalf, four.highHalf)
-        return Swift.max(two.x, two.y)
-    }
-
     /// Sum of the 8 lanes as a pairwise tree.
     @inline(__always)
     static func sum(_ value: SIMD8<Double>) -> Double {

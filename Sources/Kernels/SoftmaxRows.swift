@@ -19,17 +19,22 @@ public func softmaxRows(_ x: UnsafeMutablePointer<Float>, rows: Int, cols: Int) 
 }
 
 /// Largest of `count` floats (exact, independent of order); -inf for count = 0.
-@inline(__always)
+///
+/// Lane-wise ternaries rather than `pointwiseMax`, which is a non-inlined generic call; kept
+/// out of line so the small loop is vectorized (vmaxps) whatever the caller looks like.
+@inline(never)
 func softmaxRowMaximum(_ row: UnsafePointer<Float>, count: Int) -> Float {
     var best = SIMD16<Float>(repeating: -.infinity)
     var i = 0
     while i + 16 <= count {
-        best = pointwiseMax(best, OpsSIMD.load(row + i))
+        let values = OpsSIMD.load(row + i)
+        for lane in 0..<16 { best[lane] = values[lane] > best[lane] ? values[lane] : best[lane] }
         i += 16
     }
-    var result = OpsSIMD.max(best)
+    var result = -Float.infinity
+    for lane in 0..<16 { result = best[lane] > result ? best[lane] : result }
     while i < count {
-        result = Swift.max(result, row[i])
+        result = row[i] > result ? row[i] : result
         i += 1
     }
     return result

@@ -4,31 +4,36 @@ import Kernels
 
 @Suite("Causal attention")
 struct AttentionTests {
-    /// Double reference: per query head and query, softmax(q.k / sqrt(d)) over keys 0...t, times v.
+    /// Double reference for one query t of head h: softmax(q.k / sqrt(d)) over keys 0...t, times v.
+    static func referenceRow(t: Int, h: Int, q: [Float], k: [Float], v: [Float], heads: Int, kvHeads: Int,
+                             headDim: Int) -> [Double] {
+        let kvHead = h / (heads / kvHeads)
+        let scale = 1 / Double(headDim).squareRoot()
+        var scores = [Double]()
+        for j in 0...t {
+            var s = 0.0
+            for d in 0..<headDim {
+                s += Double(q[(t * heads + h) * headDim + d]) * Double(k[(j * kvHeads + kvHead) * headDim + d])
+            }
+            scores.append(s * scale)
+        }
+        let maximum = scores.max() ?? 0
+        let weights = scores.map { exp($0 - maximum) }
+        let total = weights.reduce(0, +)
+        return (0..<headDim).map { d in
+            var acc = 0.0
+            for j in 0...t { acc += weights[j] * Double(v[(j * kvHeads + kvHead) * headDim + d]) }
+            return acc / total
+        }
+    }
+
+    /// The Double reference for every query and head, laid out like the kernel's output.
     static func reference(q: [Float], k: [Float], v: [Float], tokens: Int, heads: Int, kvHeads: Int,
                           headDim: Int) -> [Double] {
-        var out = [Double](repeating: 0, count: tokens * heads * headDim)
-        let group = heads / kvHeads
-        let scale = 1 / Double(headDim).squareRoot()
-        for h in 0..<heads {
-            let kvHead = h / group
-            for t in 0..<tokens {
-                var scores = [Double]()
-                for j in 0...t {
-                    var s = 0.0
-                    for d in 0..<headDim {
-                        s += Double(q[(t * heads + h) * headDim + d]) * Double(k[(j * kvHeads + kvHead) * headDim + d])
-                    }
-                    scores.append(s * scale)
-                }
-                let maximum = scores.max() ?? 0
-                let weights = scores.map { exp($0 - maximum) }
-                let total = weights.reduce(0, +)
-                for d in 0..<headDim {
-                    var acc = 0.0
-                    for j in 0...t { acc += weights[j] * Double(v[(j * kvHeads + kvHead) * headDim + d]) }
-                    out[(t * heads + h) * headDim + d] = acc / total
-                }
+        var out = [Double]()
+        for t in 0..<tokens {
+            for h in 0..<heads {
+                out += referenceRow(t: t, h: h, q: q, k: k, v: v, heads: heads, kvHeads: kvHeads, headDim: headDim)
             }
         }
         return out
@@ -56,6 +61,27 @@ struct AttentionTests {
         let want = Self.reference(q: q, k: k, v: v, tokens: tokens, heads: heads, kvHeads: kvHeads, headDim: headDim)
         #expect(opsWorstError(one, want, absolute: 2e-6, relative: 2e-5) <= 1)
         #expect(one.map(\.bitPattern) == two.map(\.bitPattern))
+    }
+
+    @Test("model size (1024 tokens, 9 heads over 3 KV heads, headDim 64): sampled queries match, threads agree")
+    func modelSize() {
+        var random = OpsRandom(seed: 1024)
+        let tokens = 1024, heads = 9, kvHeads = 3, headDim = 64
+        let q = random.floats(tokens * heads * headDim, -3, 3)
+        let k = random.floats(tokens * kvHeads * headDim, -3, 3)
+        let v = random.floats(tokens * kvHeads * headDim)
+        let one = Self.run(q: q, k: k, v: v, tokens: tokens, heads: heads, kvHeads: kvHeads, headDim: headDim, threads: 1)
+        let two = Self.run(q: q, k: k, v: v, tokens: tokens, heads: heads, kvHeads: kvHeads, headDim: headDim, threads: 2)
+        #expect(one.map(\.bitPattern) == two.map(\.bitPattern))
+        // Reference for a few queries only (block edges, middle, last): the rows are independent.
+        var got = [Float](), want = [Double]()
+        for t in [0, 1, 63, 64, 65, 511, 1000, 1023] {
+            for h in 0..<heads {
+                want += Self.referenceRow(t: t, h: h, q: q, k: k, v: v, heads: heads, kvHeads: kvHeads, headDim: headDim)
+                got += one[((t * heads + h) * headDim)..<((t * heads + h + 1) * headDim)]
+            }
+        }
+        #expect(opsWorstError(got, want, absolute: 2e-6, relative: 2e-5) <= 1)
     }
 
     @Test("the first query copies its value; grouped heads share KV heads")

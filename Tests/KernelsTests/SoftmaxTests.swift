@@ -45,6 +45,18 @@ struct SoftmaxTests {
         #expect(x[5] == 0.5 && x[6] == 0.5)
     }
 
+    @Test("wide spreads (exponents far below -170) and tails of every length stay accurate",
+          arguments: [1, 15, 16, 17, 47])
+    func wideSpread(cols: Int) {
+        var random = OpsRandom(seed: 17 + UInt64(cols))
+        let rows = 4
+        var x = random.floats(rows * cols, -400, 0)
+        for r in 0..<rows { x[r * cols + (r * 5) % cols] = 0.5 }
+        let want = Self.reference(x, rows: rows, cols: cols)
+        softmaxRows(&x, rows: rows, cols: cols)
+        #expect(opsWorstError(x, want, absolute: 1e-30, relative: 4e-6) <= 1)
+    }
+
     @Test("-inf entries get weight 0; an all -inf row becomes zeros")
     func maskedEntries() {
         var x: [Float] = [1, -.infinity, 2, -.infinity, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3]
