@@ -70,4 +70,28 @@ struct SoftmaxTests {
         let got = [x[0], x[2]] + Array(x[4..<cols])
         #expect(opsWorstError(got, want, absolute: 1e-9, relative: 4e-6) <= 1)
     }
+
+    @Test("backward matches the Double Jacobian product", arguments: [1, 7, 33, 577])
+    func backward(cols: Int) {
+        var random = OpsRandom(seed: 91 + UInt64(cols))
+        let rows = 3
+        var y = random.floats(rows * cols, -5, 5)
+        softmaxRows(&y, rows: rows, cols: cols)
+        let gradOut = random.floats(rows * cols)
+        var gradInput = [Float](repeating: .nan, count: rows * cols)
+        softmaxRowsBackward(output: y, gradOut: gradOut, rows: rows, cols: cols, gradInput: &gradInput)
+        var want = [Double]()
+        for r in 0..<rows {
+            // J[i][j] = y_i (delta_ij - y_j); grad_j = sum_i gradOut_i J[i][j].
+            for j in 0..<cols {
+                var acc = 0.0
+                for i in 0..<cols {
+                    let yi = Double(y[r * cols + i]), yj = Double(y[r * cols + j])
+                    acc += Double(gradOut[r * cols + i]) * yi * ((i == j ? 1 : 0) - yj)
+                }
+                want.append(acc)
+            }
+        }
+        #expect(opsWorstError(gradInput, want, absolute: 1e-7, relative: 1e-4) <= 1)
+    }
 }
