@@ -1,6 +1,7 @@
 import ArgumentParser
 import Core
 import Foundation
+import Kernels
 
 /// `cfspd info MODEL`: load a model and describe it.
 struct InfoCommand: ParsableCommand {
