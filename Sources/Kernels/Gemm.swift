@@ -1,0 +1,153 @@
+/// C[m x N] = A[m x K] * W^T, or C += A * W^T when `accumulate` (W is N x K, pre-packed).
+///
+/// This is every linear layer of the model: A holds m tokens' activations (row stride `lda`
+/// floats), C receives their outputs (row stride `ldc`). m == 1 takes a GEMV path that streams
+/// the weights once; larger m runs the 8 x 32 register-tiled micro-kernel over work items
+/// handed out by `pool`. With bf16 weights the activations are rounded to bf16 as well and the
+/// products accumulate in f32. Results are bit-identical for any thread count.
+public func matmul(_ a: UnsafePointer<Float>, rows m: Int, lda: Int, weights: PackedWeights,
+                   into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool = false, pool: ThreadPool) {
+    let n = weights.rows, k = weights.cols
+    precondition(m >= 0 && lda >= k && ldc >= n, "matmul: need lda >= K (\(k)) and ldc >= N (\(n))")
+    if m == 0 || n == 0 { return }
+    if k == 0 {
+        if !accumulate { clearRows(c, rows: m, columns: n, ldc: ldc) }
+        return
+    }
+    if m == 1 {
+        gemv(a, weights: weights, into: c, accumulate: accumulate, pool: pool)
+        return
+    }
+    let plan = GemmPlan(m: m, n: n, k: k)
+    switch weights.precision {
+    case .f32:
+        weights.f32Panels.withUnsafeBufferPointer { storage in
+            guard let packed = storage.baseAddress else { return }
+            pool.parallelFor(plan.items) { item in
+                let (rows, panels) = plan.item(item)
+                plan.forEachKBlock { k0, kc in
+                    let add = accumulate || k0 > 0
+                    for panel in panels {
+                        let panelBlock = packed + (panel * k + k0) * GemmTile.columns
+                        runPanelF32(a: a + k0, lda: lda, rows: rows, panel: panelBlock, kc: kc,
+                                    c: c + panel * GemmTile.columns, ldc: ldc,
+                                    columns: min(GemmTile.columns, n - panel * GemmTile.columns), add: add)
+                    }
+                }
+            }
+        }
+    case .bf16:
+        let pairCount = weights.pairCount
+        weights.bf16Panels.withUnsafeBufferPointer { storage in
+            guard let packed = storage.baseAddress else { return }
+            pool.parallelFor(plan.items) { item in
+                let (rows, panels) = plan.item(item)
+                let blockPairs = plan.kBlock / 2
+                let aPairs = UnsafeMutablePointer<UInt32>.allocate(capacity: plan.rowBlock * blockPairs)
+                defer { aPairs.deallocate() }
+                plan.forEachKBlock { k0, kc in
+                    let pairs = (kc + 1) / 2
+                    packRowsAsBF16Pairs(a + rows.lowerBound * lda + k0, lda: lda, rows: rows.count,
+                                        count: kc, into: aPairs, ldPairs: pairs)
+                    let add = accumulate || k0 > 0
+                    for panel in panels {
+                        let panelBlock = packed + (panel * pairCount + k0 / 2) * GemmTile.columns
+                        let columns = min(GemmTile.columns, n - panel * GemmTile.columns)
+                        var row = 0
+                        while row < rows.count {
+                            gemmMicroKernelBF16(
+                                a: aPairs + row * pairs, ldaPairs: pairs, rows: min(GemmTile.rows, rows.count - row),
+                                panel: panelBlock, pairs: pairs,
+                                c: c + (rows.lowerBound + row) * ldc + panel * GemmTile.columns, ldc: ldc,
+                                columns: columns, add: add)
+                            row += GemmTile.rows
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// C[m x n] = A[m x k] * B^T (or += when `accumulate`) with B a plain row-major n x k f32
+/// matrix (row stride `ldb`): for operands that change every call (activations, gradients),
+/// where packing once at load time is impossible. B is packed per work item into a small
+/// panel buffer, then the f32 micro-kernel runs as for `matmul`. Bit-identical for any thread count.
+public func matmulTransposed(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+                             b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+                             accumulate: Bool = false, pool: ThreadPool) {
+    precondition(m >= 0 && n >= 0 && k >= 0 && lda >= k && ldb >= k && ldc >= n,
+                 "matmulTransposed: need non-negative sizes, lda, ldb >= k (\(k)) and ldc >= n (\(n))")
+    if m == 0 || n == 0 { return }
+    if k == 0 {
+        if !accumulate { clearRows(c, rows: m, columns: n, ldc: ldc) }
+        return
+    }
+    let plan = GemmPlan(m: m, n: n, k: k)
+    pool.parallelFor(plan.items) { item in
+        let (rows, panels) = plan.item(item)
+        let panelBuffer = UnsafeMutablePointer<Float>.allocate(capacity: plan.kBlock * GemmTile.columns)
+        defer { panelBuffer.deallocate() }
+        plan.forEachKBlock { k0, kc in
+            let add = accumulate || k0 > 0
+            for panel in panels {
+                let firstRow = panel * GemmTile.columns
+                let columns = min(GemmTile.columns, n - firstRow)
+                packPanelF32(b + firstRow * ldb + k0, ldb: ldb, rows: columns, count: kc, into: panelBuffer)
+                runPanelF32(a: a + k0, lda: lda, rows: rows, panel: panelBuffer, kc: kc,
+                            c: c + firstRow, ldc: ldc, columns: columns, add: add)
+            }
+        }
+    }
+}
+
+/// Runs the f32 micro-kernel down one panel for rows `rows` of A/C. `a` and `c` point at row 0
+/// (at the block's k0 and the panel's first column respectively).
+@inline(__always)
+func runPanelF32(a: UnsafePointer<Float>, lda: Int, rows: Range<Int>, panel: UnsafePointer<Float>, kc: Int,
+                 c: UnsafeMutablePointer<Float>, ldc: Int, columns: Int, add: Bool) {
+    var row = rows.lowerBound
+    while row < rows.upperBound {
+        gemmMicroKernelF32(a: a + row * lda, lda: lda, rows: min(GemmTile.rows, rows.upperBound - row),
+                           panel: panel, kc: kc, c: c + row * ldc, ldc: ldc, columns: columns, add: add)
+        row += GemmTile.rows
+    }
+}
+
+/// Packs `rows` (<= 32) rows of `count` values each into the k-major 32-wide panel layout,
+/// zero-filling the missing rows.
+func packPanelF32(_ source: UnsafePointer<Float>, ldb: Int, rows: Int, count: Int, into panel: UnsafeMutablePointer<Float>) {
+    let width = GemmTile.columns
+    if rows < width {
+        panel.update(repeating: 0, count: count * width)
+    }
+    for lane in 0..<rows {
+        let row = source + lane * ldb
+        for k in 0..<count { panel[k * width + lane] = row[k] }
+    }
+}
+
+/// Converts `rows` rows of `count` f32 values (row stride `lda`) into bf16 pairs, row stride
+/// `ldPairs` u32; an odd count is padded with a zero bf16.
+func packRowsAsBF16Pairs(_ source: UnsafePointer<Float>, lda: Int, rows: Int, count: Int,
+                         into destination: UnsafeMutablePointer<UInt32>, ldPairs: Int) {
+    for row in 0..<rows {
+        let input = source + row * lda
+        let output = destination + row * ldPairs
+        var k = 0
+        while k + 32 <= count {
+            UnsafeMutableRawPointer(output + k / 2).storeBytes(of: bf16PairLanes(input + k), as: U32x16.self)
+            k += 32
+        }
+        while k + 1 < count {
+            output[k / 2] = UInt32(bf16Bits(input[k])) | UInt32(bf16Bits(input[k + 1])) << 16
+            k += 2
+        }
+        if k < count { output[k / 2] = UInt32(bf16Bits(input[k])) }
+    }
+}
+
+/// Zeroes `rows` rows of `columns` floats.
+func clearRows(_ c: UnsafeMutablePointer<Float>, rows: Int, columns: Int, ldc: Int) {
+    for row in 0..<rows { (c + row * ldc).update(repeating: 0, count: columns) }
+}
