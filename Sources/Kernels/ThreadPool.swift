@@ -127,10 +127,13 @@ public final class ThreadPool: @unchecked Sendable {
                 return
             }
             seen = generation
-            let current = job
+            var current = job
             pthread_mutex_unlock(mutex)
 
             current?.drain()
+            // Drop the job (and the caller's non-escaping body it holds) before reporting done:
+            // the caller checks that body is no longer referenced as soon as busyWorkers is 0.
+            current = nil
 
             pthread_mutex_lock(mutex)
             busyWorkers -= 1
