@@ -123,8 +123,11 @@ func roundedBF16Lanes(_ bits: SIMD16<UInt32>) -> SIMD16<UInt32> {
     let lsb = (bits &>> 16) & 1
     let rounded = (bits &+ 0x7FFF &+ lsb) &>> 16
     let quietNaN = (bits &>> 16) | 0x0040
-    let isNaN = (bits & 0x7FFF_FFFF) .> 0x7F80_0000
-    return rounded.replacing(with: quietNaN, where: isNaN)
+    // All-ones where the lane is NaN (magnitude above infinity's bits), via an arithmetic shift
+    // of the sign of 0x7F800000 - magnitude: SIMD comparisons compile to per-lane loops.
+    let difference = SIMD16<Int32>(truncatingIfNeeded: 0x7F80_0000 &- (bits & 0x7FFF_FFFF))
+    let isNaN = SIMD16<UInt32>(truncatingIfNeeded: difference &>> 31)
+    return (rounded & ~isNaN) | (quietNaN & isNaN)
 }
 
 /// Packs 32 consecutive f32 values into 16 bf16 pairs, lane i = bf16(v[2i]) | bf16(v[2i+1]) << 16,

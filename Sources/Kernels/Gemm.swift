@@ -37,31 +37,41 @@ public func matmul(_ a: UnsafePointer<Float>, rows m: Int, lda: Int, weights: Pa
             }
         }
     case .bf16:
-        let pairCount = weights.pairCount
-        weights.bf16Panels.withUnsafeBufferPointer { storage in
-            guard let packed = storage.baseAddress else { return }
-            pool.parallelFor(plan.items) { item in
-                let (rows, panels) = plan.item(item)
-                let blockPairs = plan.kBlock / 2
-                let aPairs = UnsafeMutablePointer<UInt32>.allocate(capacity: plan.rowBlock * blockPairs)
-                defer { aPairs.deallocate() }
-                plan.forEachKBlock { k0, kc in
-                    let pairs = (kc + 1) / 2
-                    packRowsAsBF16Pairs(a + rows.lowerBound * lda + k0, lda: lda, rows: rows.count,
-                                        count: kc, into: aPairs, ldPairs: pairs)
-                    let add = accumulate || k0 > 0
-                    for panel in panels {
-                        let panelBlock = packed + (panel * pairCount + k0 / 2) * GemmTile.columns
-                        let columns = min(GemmTile.columns, n - panel * GemmTile.columns)
-                        var row = 0
-                        while row < rows.count {
-                            gemmMicroKernelBF16(
-                                a: aPairs + row * pairs, ldaPairs: pairs, rows: min(GemmTile.rows, rows.count - row),
-                                panel: panelBlock, pairs: pairs,
-                                c: c + (rows.lowerBound + row) * ldc + panel * GemmTile.columns, ldc: ldc,
-                                columns: columns, add: add)
-                            row += GemmTile.rows
-                        }
+        matmulBF16(a, rows: m, lda: lda, weights: weights, into: c, ldc: ldc, accumulate: accumulate, pool: pool)
+    }
+}
+
+/// The bf16 branch of `matmul`: A is converted to bf16 pairs once (each element exactly once,
+/// split by row blocks), then the bf16 micro-kernel runs over the same work items as f32.
+func matmulBF16(_ a: UnsafePointer<Float>, rows m: Int, lda: Int, weights: PackedWeights,
+                into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, pool: ThreadPool) {
+    let n = weights.rows, k = weights.cols
+    let pairCount = weights.pairCount
+    let plan = GemmPlan(m: m, n: n, k: k, maxKBlock: GemmPlan.bf16KBlock)
+    let aPairs = UnsafeMutablePointer<UInt32>.allocate(capacity: m * pairCount)
+    defer { aPairs.deallocate() }
+    pool.parallelFor(plan.rowBlocks) { block in
+        let first = block * plan.rowBlock
+        packRowsAsBF16Pairs(a + first * lda, lda: lda, rows: min(plan.rowBlock, m - first), count: k,
+                            into: aPairs + first * pairCount, ldPairs: pairCount)
+    }
+    weights.bf16Panels.withUnsafeBufferPointer { storage in
+        guard let packed = storage.baseAddress else { return }
+        pool.parallelFor(plan.items) { item in
+            let (rows, panels) = plan.item(item)
+            plan.forEachKBlock { k0, kc in
+                let pairs = (kc + 1) / 2
+                let add = accumulate || k0 > 0
+                for panel in panels {
+                    let panelBlock = packed + (panel * pairCount + k0 / 2) * GemmTile.columns
+                    let columns = min(GemmTile.columns, n - panel * GemmTile.columns)
+                    var row = rows.lowerBound
+                    while row < rows.upperBound {
+                        gemmMicroKernelBF16(
+                            a: aPairs + row * pairCount + k0 / 2, ldaPairs: pairCount,
+                            rows: min(GemmTile.rows, rows.upperBound - row), panel: panelBlock, pairs: pairs,
+                            c: c + row * ldc + panel * GemmTile.columns, ldc: ldc, columns: columns, add: add)
+                        row += GemmTile.rows
                     }
                 }
             }

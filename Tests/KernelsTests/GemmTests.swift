@@ -25,12 +25,15 @@ private struct GemmCase: CustomStringConvertible {
 }
 
 /// Shapes mixing 1, 7, 33, 577, 1537: GEMV (m == 1), edge tiles in every direction, several K
-/// blocks (k > 256), odd k (bf16 pair padding); kept small enough for a quick naive reference.
+/// blocks (k = 1537 for f32, 3101 for bf16), odd k (bf16 pair padding); kept small enough for a
+/// quick naive reference.
 private let shapes: [GemmCase] = [
     GemmCase(1, 1, 1), GemmCase(1, 33, 7), GemmCase(1, 1537, 577, padding: 3), GemmCase(1, 577, 1537),
     GemmCase(7, 7, 7, padding: 1), GemmCase(7, 33, 1537), GemmCase(33, 577, 33, padding: 5),
     GemmCase(577, 33, 7), GemmCase(33, 1537, 33), GemmCase(577, 7, 577, padding: 2),
     GemmCase(7, 1537, 33), GemmCase(33, 33, 577, padding: 1), GemmCase(1537, 7, 33),
+    GemmCase(9, 33, 3101, padding: 1),  // several K blocks for bf16 too (odd last block)
+    GemmCase(1, 55, 577), GemmCase(33, 55, 33, padding: 1),  // last panel wider than 16 columns
 ]
 
 /// Sentinel written into the padding of C, which must never be touched.
