@@ -4,7 +4,8 @@
 /// floats), C receives their outputs (row stride `ldc`). m == 1 takes a GEMV path that streams
 /// the weights once; larger m runs the 8 x 32 register-tiled micro-kernel over work items
 /// handed out by `pool`. With bf16 weights the activations are rounded to bf16 as well and the
-/// products accumulate in f32. Results are bit-identical for any thread count.
+/// products accumulate in f32 (vdpbf16ps treats bf16 subnormals as zero). Results are
+/// bit-identical for any thread count. C must not overlap A.
 public func matmul(_ a: UnsafePointer<Float>, rows m: Int, lda: Int, weights: PackedWeights,
                    into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool = false, pool: ThreadPool) {
     let n = weights.rows, k = weights.cols
@@ -82,7 +83,8 @@ func matmulBF16(_ a: UnsafePointer<Float>, rows m: Int, lda: Int, weights: Packe
 /// C[m x n] = A[m x k] * B^T (or += when `accumulate`) with B a plain row-major n x k f32
 /// matrix (row stride `ldb`): for operands that change every call (activations, gradients),
 /// where packing once at load time is impossible. B is packed per work item into a small
-/// panel buffer, then the f32 micro-kernel runs as for `matmul`. Bit-identical for any thread count.
+/// panel buffer, then the f32 micro-kernel runs as for `matmul`. Bit-identical for any thread
+/// count. C must not overlap A or B.
 public func matmulTransposed(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
                              b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
                              accumulate: Bool = false, pool: ThreadPool) {
