@@ -68,10 +68,16 @@ func matmulBF16(_ a: UnsafePointer<Float>, rows m: Int, lda: Int, weights: Packe
                     let columns = min(GemmTile.columns, n - panel * GemmTile.columns)
                     var row = rows.lowerBound
                     while row < rows.upperBound {
-                        gemmMicroKernelBF16(
-                            a: aPairs + row * pairCount + k0 / 2, ldaPairs: pairCount,
-                            rows: min(GemmTile.rows, rows.upperBound - row), panel: panelBlock, pairs: pairs,
-                            c: c + row * ldc + panel * GemmTile.columns, ldc: ldc, columns: columns, add: add)
+                        let tileRows = min(GemmTile.rows, rows.upperBound - row)
+                        let tileA = aPairs + row * pairCount + k0 / 2
+                        let tileC = c + row * ldc + panel * GemmTile.columns
+                        if tileRows <= 4 {
+                            gemmMicroKernelBF16x4(a: tileA, ldaPairs: pairCount, rows: tileRows, panel: panelBlock,
+                                                  pairs: pairs, c: tileC, ldc: ldc, columns: columns, add: add)
+                        } else {
+                            gemmMicroKernelBF16(a: tileA, ldaPairs: pairCount, rows: tileRows, panel: panelBlock,
+                                                pairs: pairs, c: tileC, ldc: ldc, columns: columns, add: add)
+                        }
                         row += GemmTile.rows
                     }
                 }
@@ -120,8 +126,14 @@ func runPanelF32(a: UnsafePointer<Float>, lda: Int, rows: Range<Int>, panel: Uns
                  c: UnsafeMutablePointer<Float>, ldc: Int, columns: Int, add: Bool) {
     var row = rows.lowerBound
     while row < rows.upperBound {
-        gemmMicroKernelF32(a: a + row * lda, lda: lda, rows: min(GemmTile.rows, rows.upperBound - row),
-                           panel: panel, kc: kc, c: c + row * ldc, ldc: ldc, columns: columns, add: add)
+        let tileRows = min(GemmTile.rows, rows.upperBound - row)
+        if tileRows <= 4 {
+            gemmMicroKernelF32x4(a: a + row * lda, lda: lda, rows: tileRows, panel: panel, kc: kc,
+                                 c: c + row * ldc, ldc: ldc, columns: columns, add: add)
+        } else {
+            gemmMicroKernelF32(a: a + row * lda, lda: lda, rows: tileRows, panel: panel, kc: kc,
+                               c: c + row * ldc, ldc: ldc, columns: columns, add: add)
+        }
         row += GemmTile.rows
     }
 }

@@ -159,6 +159,69 @@ func gemmMicroKernelBF16(
               c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71)
 }
 
+/// `gemmMicroKernelF32` for at most 4 rows (small m, row tails): half the accumulators, so no
+/// work is wasted on repeated rows. Same per-element summation order as the 8-row kernel.
+@inline(never)
+func gemmMicroKernelF32x4(
+    a: UnsafePointer<Float>, lda: Int, rows: Int, panel: UnsafePointer<Float>, kc: Int,
+    c: UnsafeMutablePointer<Float>, ldc: Int, columns: Int, add: Bool
+) {
+    let a0 = a
+    let a1 = rows > 1 ? a0 + lda : a0
+    let a2 = rows > 2 ? a1 + lda : a1
+    let a3 = rows > 3 ? a2 + lda : a2
+    var c00 = F32x16(), c01 = F32x16(), c10 = F32x16(), c11 = F32x16()
+    var c20 = F32x16(), c21 = F32x16(), c30 = F32x16(), c31 = F32x16()
+    var b = panel
+    for k in 0..<kc {
+        let b0 = loadF32x16(b), b1 = loadF32x16(b + 16)
+        var x = F32x16(repeating: a0[k])
+        c00 = multiplyAdd(c00, x, b0); c01 = multiplyAdd(c01, x, b1)
+        x = F32x16(repeating: a1[k])
+        c10 = multiplyAdd(c10, x, b0); c11 = multiplyAdd(c11, x, b1)
+        x = F32x16(repeating: a2[k])
+        c20 = multiplyAdd(c20, x, b0); c21 = multiplyAdd(c21, x, b1)
+        x = F32x16(repeating: a3[k])
+        c30 = multiplyAdd(c30, x, b0); c31 = multiplyAdd(c31, x, b1)
+        b += GemmTile.columns
+    }
+    storeTileRow(c, c00, c01, columns: columns, add: add)
+    if rows > 1 { storeTileRow(c + ldc, c10, c11, columns: columns, add: add) }
+    if rows > 2 { storeTileRow(c + 2 * ldc, c20, c21, columns: columns, add: add) }
+    if rows > 3 { storeTileRow(c + 3 * ldc, c30, c31, columns: columns, add: add) }
+}
+
+/// `gemmMicroKernelBF16` for at most 4 rows (small m, row tails).
+@inline(never)
+func gemmMicroKernelBF16x4(
+    a: UnsafePointer<UInt32>, ldaPairs: Int, rows: Int, panel: UnsafePointer<UInt32>, pairs: Int,
+    c: UnsafeMutablePointer<Float>, ldc: Int, columns: Int, add: Bool
+) {
+    let a0 = a
+    let a1 = rows > 1 ? a0 + ldaPairs : a0
+    let a2 = rows > 2 ? a1 + ldaPairs : a1
+    let a3 = rows > 3 ? a2 + ldaPairs : a2
+    var c00 = F32x16(), c01 = F32x16(), c10 = F32x16(), c11 = F32x16()
+    var c20 = F32x16(), c21 = F32x16(), c30 = F32x16(), c31 = F32x16()
+    var b = panel
+    for q in 0..<pairs {
+        let b0 = loadU32x16(b), b1 = loadU32x16(b + 16)
+        var x = U32x16(repeating: a0[q])
+        c00 = dotBF16Pairs(c00, x, b0); c01 = dotBF16Pairs(c01, x, b1)
+        x = U32x16(repeating: a1[q])
+        c10 = dotBF16Pairs(c10, x, b0); c11 = dotBF16Pairs(c11, x, b1)
+        x = U32x16(repeating: a2[q])
+        c20 = dotBF16Pairs(c20, x, b0); c21 = dotBF16Pairs(c21, x, b1)
+        x = U32x16(repeating: a3[q])
+        c30 = dotBF16Pairs(c30, x, b0); c31 = dotBF16Pairs(c31, x, b1)
+        b += GemmTile.columns
+    }
+    storeTileRow(c, c00, c01, columns: columns, add: add)
+    if rows > 1 { storeTileRow(c + ldc, c10, c11, columns: columns, add: add) }
+    if rows > 2 { storeTileRow(c + 2 * ldc, c20, c21, columns: columns, add: add) }
+    if rows > 3 { storeTileRow(c + 3 * ldc, c30, c31, columns: columns, add: add) }
+}
+
 /// Stores the first `rows` rows of an 8 x 32 accumulator tile.
 @inline(__always)
 func storeTile(

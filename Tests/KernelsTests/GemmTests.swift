@@ -34,6 +34,7 @@ private let shapes: [GemmCase] = [
     GemmCase(7, 1537, 33), GemmCase(33, 33, 577, padding: 1), GemmCase(1537, 7, 33),
     GemmCase(9, 33, 3101, padding: 1),  // several K blocks for bf16 too (odd last block)
     GemmCase(1, 55, 577), GemmCase(33, 55, 33, padding: 1),  // last panel wider than 16 columns
+    GemmCase(2, 40, 70), GemmCase(3, 33, 33, padding: 2), GemmCase(4, 55, 577), GemmCase(6, 40, 70),  // row tails
 ]
 
 /// Sentinel written into the padding of C, which must never be touched.
