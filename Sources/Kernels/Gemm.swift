@@ -19,26 +19,34 @@ public func matmul(_ a: UnsafePointer<Float>, rows m: Int, lda: Int, weights: Pa
         gemv(a, weights: weights, into: c, accumulate: accumulate, pool: pool)
         return
     }
-    let plan = GemmPlan(m: m, n: n, k: k)
     switch weights.precision {
     case .f32:
-        weights.f32Panels.withUnsafeBufferPointer { storage in
-            guard let packed = storage.baseAddress else { return }
-            pool.parallelFor(plan.items) { item in
-                let (rows, panels) = plan.item(item)
-                plan.forEachKBlock { k0, kc in
-                    let add = accumulate || k0 > 0
-                    for panel in panels {
-                        let panelBlock = packed + (panel * k + k0) * GemmTile.columns
-                        runPanelF32(a: a + k0, lda: lda, rows: rows, panel: panelBlock, kc: kc,
-                                    c: c + panel * GemmTile.columns, ldc: ldc,
-                                    columns: min(GemmTile.columns, n - panel * GemmTile.columns), add: add)
-                    }
+        matmulF32(a, rows: m, lda: lda, weights: weights, into: c, ldc: ldc, accumulate: accumulate, pool: pool)
+    case .bf16:
+        matmulBF16(a, rows: m, lda: lda, weights: weights, into: c, ldc: ldc, accumulate: accumulate, pool: pool)
+    }
+}
+
+/// The f32 branch of `matmul`: the micro-kernel reads A in place (broadcasts) and the packed
+/// panels contiguously.
+func matmulF32(_ a: UnsafePointer<Float>, rows m: Int, lda: Int, weights: PackedWeights,
+               into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, pool: ThreadPool) {
+    let n = weights.rows, k = weights.cols
+    let plan = GemmPlan(m: m, n: n, k: k)
+    weights.f32Panels.withUnsafeBufferPointer { storage in
+        guard let packed = storage.baseAddress else { return }
+        pool.parallelFor(plan.items) { item in
+            let (rows, panels) = plan.item(item)
+            plan.forEachKBlock { k0, kc in
+                let add = accumulate || k0 > 0
+                for panel in panels {
+                    let panelBlock = packed + (panel * k + k0) * GemmTile.columns
+                    runPanelF32(a: a + k0, lda: lda, rows: rows, panel: panelBlock, kc: kc,
+                                c: c + panel * GemmTile.columns, ldc: ldc,
+                                columns: min(GemmTile.columns, n - panel * GemmTile.columns), add: add)
                 }
             }
         }
-    case .bf16:
-        matmulBF16(a, rows: m, lda: lda, weights: weights, into: c, ldc: ldc, accumulate: accumulate, pool: pool)
     }
 }
 
@@ -136,42 +144,4 @@ func runPanelF32(a: UnsafePointer<Float>, lda: Int, rows: Range<Int>, panel: Uns
         }
         row += GemmTile.rows
     }
-}
-
-/// Packs `rows` (<= 32) rows of `count` values each into the k-major 32-wide panel layout,
-/// zero-filling the missing rows.
-func packPanelF32(_ source: UnsafePointer<Float>, ldb: Int, rows: Int, count: Int, into panel: UnsafeMutablePointer<Float>) {
-    let width = GemmTile.columns
-    if rows < width {
-        panel.update(repeating: 0, count: count * width)
-    }
-    for lane in 0..<rows {
-        let row = source + lane * ldb
-        for k in 0..<count { panel[k * width + lane] = row[k] }
-    }
-}
-
-/// Converts `rows` rows of `count` f32 values (row stride `lda`) into bf16 pairs, row stride
-/// `ldPairs` u32; an odd count is padded with a zero bf16.
-func packRowsAsBF16Pairs(_ source: UnsafePointer<Float>, lda: Int, rows: Int, count: Int,
-                         into destination: UnsafeMutablePointer<UInt32>, ldPairs: Int) {
-    for row in 0..<rows {
-        let input = source + row * lda
-        let output = destination + row * ldPairs
-        var k = 0
-        while k + 32 <= count {
-            UnsafeMutableRawPointer(output + k / 2).storeBytes(of: bf16PairLanes(input + k), as: U32x16.self)
-            k += 32
-        }
-        while k + 1 < count {
-            output[k / 2] = UInt32(bf16Bits(input[k])) | UInt32(bf16Bits(input[k + 1])) << 16
-            k += 2
-        }
-        if k < count { output[k / 2] = UInt32(bf16Bits(input[k])) }
-    }
-}
-
-/// Zeroes `rows` rows of `columns` floats.
-func clearRows(_ c: UnsafeMutablePointer<Float>, rows: Int, columns: Int, ldc: Int) {
-    for row in 0..<rows { (c + row * ldc).update(repeating: 0, count: columns) }
 }
