@@ -68,3 +68,10 @@ public struct PreTokenizer: Sendable, Equatable {
         }
     }
 }
+
+extension PreTokenizer: CustomStringConvertible {
+    /// e.g. "gpt2 split, digits one by one".
+    public var description: String {
+        "\(pattern.rawValue) split" + (isolatesDigits ? ", digits one by one" : "")
+    }
+}
