@@ -38,6 +38,10 @@ struct ExportIntegrationTests {
         let hfPath = folder.appendingPathComponent("pruned-hf").path
         try HuggingFaceExporter.export(pruned, to: hfPath, precision: .bf16)
         let fromHF = try exportReloadHF(hfPath).logits(for: tokens, pool: pool)
-        #expect(exportRelativeDifference(expected, fromHF) < 0.03)
+        // Measured 5e-3 of the largest logit with every tensor in bf16.
+        #expect(exportRelativeDifference(expected, fromHF) < 1.5e-2)
+        let vocab = pruned.config.vocabSize
+        func argmax(_ logits: ArraySlice<Float>) -> Int? { logits.indices.max { logits[$0] < logits[$1] }.map { $0 % vocab } }
+        #expect(argmax(fromHF.suffix(vocab)) == argmax(expected.suffix(vocab)))
     }
 }

@@ -98,6 +98,8 @@ struct ExportTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         let model = try exportTestModel(layout: .rotateHalf)
         let expected = try model.logits(for: exportTestTokens, pool: pool)
+        // Measured: bf16 about 2e-3 and 3e-3, f16 about 3e-4 (GGUF keeps norms in f32).
+        let tolerance: Float = precision == .bf16 ? 1e-2 : 2e-3
         let ggufPath = folder.appendingPathComponent("m.gguf").path
         try GGUFExporter.export(model, to: ggufPath, precision: precision)
         let file = try GGUFFile(path: ggufPath)
@@ -105,11 +107,11 @@ struct ExportTests {
         #expect(file.tensorInfo("blk.0.attn_norm.weight")?.type == .f32)
         #expect(file.metadata["general.file_type"] == .uint32(precision == .bf16 ? 32 : 1))
         let fromGGUF = try exportReloadGGUF(ggufPath).logits(for: exportTestTokens, pool: pool)
-        #expect(exportRelativeDifference(expected, fromGGUF) < 0.03)
+        #expect(exportRelativeDifference(expected, fromGGUF) < tolerance)
         let hfPath = folder.appendingPathComponent("hf").path
         try HuggingFaceExporter.export(model, to: hfPath, precision: precision)
         let fromHF = try exportReloadHF(hfPath).logits(for: exportTestTokens, pool: pool)
-        #expect(exportRelativeDifference(expected, fromHF) < 0.03)
+        #expect(exportRelativeDifference(expected, fromHF) < tolerance)
 
         let bf16Model = try exportTestModel(layout: .interleaved, precision: .bf16)
         let exactPath = folder.appendingPathComponent("bf16-model.gguf").path
