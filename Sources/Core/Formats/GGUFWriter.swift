@@ -2,8 +2,11 @@ import Foundation
 
 /// One metadata entry to write; entries are written in the order given.
 public struct GGUFMetadataEntry: Sendable, Equatable {
+    /// The key (`general.architecture`, `llama.block_count`, ...); unique within a file.
     public var key: String
+    /// The value, stored with exactly its own type.
     public var value: GGUFValue
+    /// An entry for `key`.
     public init(_ key: String, _ value: GGUFValue) {
         self.key = key
         self.value = value
@@ -49,6 +52,9 @@ public enum GGUFWriter {
     static let maxDimensions = 4
 
     /// Writes `metadata` and `tensors` to `path`.
+    ///
+    /// Without `overwrite`, an existing file is detected before writing starts; one created by
+    /// another process during the write would still be replaced by the final rename.
     /// - Parameter overwrite: replace an existing file at `path` (otherwise that is an error).
     /// - Throws: `GGUFWriterError` naming the bad key or tensor, or the path that could not be
     ///   written; everything that can be checked up front is checked before a byte is written.
