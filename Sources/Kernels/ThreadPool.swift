@@ -18,13 +18,16 @@ public final class ThreadPool: @unchecked Sendable {
 
     private final class Job: @unchecked Sendable {
         let count: Int
-        let body: (Int) -> Void
+        /// Cleared once every thread is done, so the caller's non-escaping closure is provably
+        /// released before `withoutActuallyEscaping` returns, in debug builds too.
+        var body: ((Int) -> Void)?
         let next = Atomic<Int>(0)
         init(count: Int, body: @escaping (Int) -> Void) {
             self.count = count
             self.body = body
         }
         func drain() {
+            guard let body else { return }
             while true {
                 let index = next.wrappingAdd(1, ordering: .relaxed).oldValue
                 if index >= count { return }
@@ -109,6 +112,7 @@ public final class ThreadPool: @unchecked Sendable {
             while busyWorkers > 0 { pthread_cond_wait(workersDone, mutex) }
             self.job = nil
             pthread_mutex_unlock(mutex)
+            job.body = nil
         }
     }
 
@@ -127,10 +131,13 @@ public final class ThreadPool: @unchecked Sendable {
                 return
             }
             seen = generation
-            let current = job
+            var current = job
             pthread_mutex_unlock(mutex)
 
             current?.drain()
+            // Drop the job (and the caller's non-escaping body it holds) before reporting done:
+            // the caller checks that body is no longer referenced as soon as busyWorkers is 0.
+            current = nil
 
             pthread_mutex_lock(mutex)
             busyWorkers -= 1

@@ -45,9 +45,14 @@ final class CalibrationAccumulator: BlockObserver {
         let width = statistics.blocks[block].width
         let chunk = 64
         let chunks = (width + chunk - 1) / chunk
-        statistics.blocks[block].activationSum.withUnsafeMutableBufferPointer { sums in
-            statistics.blocks[block].activationSquareSum.withUnsafeMutableBufferPointer { squares in
-                let s = sums.baseAddress!, q = squares.baseAddress!
+        // Take the arrays out so the two buffers are not overlapping accesses to `statistics`.
+        var sums = statistics.blocks[block].activationSum
+        var squares = statistics.blocks[block].activationSquareSum
+        statistics.blocks[block].activationSum = []
+        statistics.blocks[block].activationSquareSum = []
+        sums.withUnsafeMutableBufferPointer { sumBuffer in
+            squares.withUnsafeMutableBufferPointer { squareBuffer in
+                let s = sumBuffer.baseAddress!, q = squareBuffer.baseAddress!
                 pool.parallelFor(chunks) { c in
                     let lo = c * chunk, hi = min(width, lo + chunk)
                     for j in lo..<hi {
@@ -65,5 +70,7 @@ final class CalibrationAccumulator: BlockObserver {
                 }
             }
         }
+        statistics.blocks[block].activationSum = sums
+        statistics.blocks[block].activationSquareSum = squares
     }
 }

@@ -1,0 +1,83 @@
+import Foundation
+import Kernels
+
+/// The file formats a model can be loaded from.
+public enum ModelFormat: String, Sendable, Codable, CaseIterable {
+    /// A llama.cpp GGUF file (architectures `llama` and `deci`).
+    case gguf
+    /// A Hugging Face folder: config.json, safetensors, tokenizer.json.
+    case huggingFace = "hf"
+}
+
+/// A model ready to run, with the tokenizer that came with it and where it came from.
+public struct LoadedModel: Sendable {
+    public var model: LlamaModel
+    /// nil when the files carry no tokenizer (a folder without tokenizer.json).
+    public var tokenizer: BPETokenizer?
+    public var format: ModelFormat
+    public var path: String
+    /// GGUF metadata of the source file, kept so an export can carry the tokenizer over.
+    public var ggufMetadata: [String: GGUFValue]?
+    /// tokenizer.json of the source folder, if any.
+    public var tokenizerJSONPath: String?
+}
+
+/// Problems opening a model path before any format reader runs.
+public enum ModelFileError: Error, Equatable, CustomStringConvertible {
+    case notFound(String)
+    case unrecognised(String)
+
+    public var description: String {
+        switch self {
+        case .notFound(let path): return "no file or folder at '\(path)'"
+        case .unrecognised(let path):
+            return "'\(path)' is neither a GGUF file nor a Hugging Face folder (config.json and model.safetensors)"
+        }
+    }
+}
+
+/// Opens model files in any supported format.
+public enum ModelLoader {
+    /// Which format `path` holds: a folder is a Hugging Face folder, a file starting with the
+    /// bytes `GGUF` is a GGUF file.
+    public static func detectFormat(path: String) throws -> ModelFormat {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw ModelFileError.notFound(path)
+        }
+        if isDirectory.boolValue { return .huggingFace }
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw ModelFileError.notFound(path) }
+        defer { try? handle.close() }
+        let magic = (try? handle.read(upToCount: 4)) ?? Data()
+        guard magic == Data("GGUF".utf8) else { throw ModelFileError.unrecognised(path) }
+        return .gguf
+    }
+
+    /// Loads the model at `path` (GGUF file or Hugging Face folder) with its linear layers in
+    /// `precision`, and its tokenizer.
+    public static func load(path: String, precision: WeightPrecision = .f32) throws -> LoadedModel {
+        switch try detectFormat(path: path) {
+        case .gguf:
+            let file = try GGUFFile(path: path)
+            let config = try file.llamaConfig()
+            let model = try LlamaModel(config: config, tensors: file, naming: .gguf, precision: precision)
+            let meta = try file.tokenizerMetadata()
+            let tokenizer = try BPETokenizer(
+                tokens: meta.tokens, merges: meta.merges, tokenTypes: meta.tokenTypes.map { Int32($0) },
+                pre: meta.preTokenizer ?? "default", bosTokenID: meta.bosTokenID.map { Int32($0) },
+                eosTokenID: meta.eosTokenID.map { Int32($0) }, unknownTokenID: meta.unknownTokenID.map { Int32($0) },
+                paddingTokenID: meta.paddingTokenID.map { Int32($0) }, model: meta.model)
+            return LoadedModel(model: model, tokenizer: tokenizer, format: .gguf, path: path,
+                               ggufMetadata: file.metadata, tokenizerJSONPath: nil)
+        case .huggingFace:
+            let folder = try HuggingFaceFolder(path: path)
+            let model = try LlamaModel(config: folder.config, tensors: folder.tensors, naming: .huggingFace,
+                                       precision: precision)
+            let tokenizer = try folder.tokenizerJSONPath.map {
+                try BPETokenizer(tokenizerJSON: try Data(contentsOf: URL(fileURLWithPath: $0)))
+            }
+            return LoadedModel(model: model, tokenizer: tokenizer, format: .huggingFace, path: path,
+                               ggufMetadata: nil, tokenizerJSONPath: folder.tokenizerJSONPath)
+        }
+    }
+}

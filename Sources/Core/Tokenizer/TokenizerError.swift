@@ -1,0 +1,50 @@
+/// Everything that can go wrong while building a tokenizer or decoding token ids.
+///
+/// Each case carries the offending value so the message tells the caller what to fix.
+public enum TokenizerError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// The tokenizer model is not byte-level BPE (GGUF `tokenizer.ggml.model` / HF `model.type`).
+    case unsupportedModel(String)
+    /// The pre-tokenizer name (GGUF `tokenizer.ggml.pre`) is not one this tokenizer implements.
+    case unsupportedPreTokenizer(String, supported: [String])
+    /// A Hugging Face pre-tokenizer configuration this tokenizer cannot reproduce.
+    case unsupportedPreTokenizerConfig(String)
+    /// The vocabulary has no tokens at all.
+    case emptyVocabulary
+    /// The vocabulary has more tokens than Int32 ids can number.
+    case vocabularyTooLarge(Int)
+    /// The token-type array does not have one entry per token.
+    case tokenTypeCountMismatch(tokens: Int, tokenTypes: Int)
+    /// A merge rule is not two space-separated vocabulary entries whose concatenation is in the vocabulary.
+    case invalidMerge(index: Int, rule: String, reason: String)
+    /// A special token id (BOS, EOS, ...) points outside the vocabulary.
+    case specialTokenIDOutOfRange(name: String, id: Int32, tokenCount: Int)
+    /// A token id given to `decode` is not in the vocabulary.
+    case tokenIDOutOfRange(id: Int32, tokenCount: Int)
+    /// `tokenizer.json` could not be parsed or lacks a required field.
+    case invalidTokenizerJSON(String)
+
+    public var description: String {
+        switch self {
+        case .unsupportedModel(let model):
+            return "unsupported tokenizer model \"\(model)\": only byte-level BPE (\"gpt2\" in GGUF, \"BPE\" in tokenizer.json) is implemented"
+        case .unsupportedPreTokenizer(let pre, let supported):
+            return "unsupported pre-tokenizer \"\(pre)\"; supported: \(supported.joined(separator: ", "))"
+        case .unsupportedPreTokenizerConfig(let detail):
+            return "unsupported tokenizer.json pre_tokenizer: \(detail)"
+        case .emptyVocabulary:
+            return "the tokenizer vocabulary is empty"
+        case .vocabularyTooLarge(let count):
+            return "a vocabulary of \(count) tokens does not fit Int32 token ids"
+        case .tokenTypeCountMismatch(let tokens, let tokenTypes):
+            return "token types must have one entry per token: \(tokens) tokens but \(tokenTypes) token types"
+        case .invalidMerge(let index, let rule, let reason):
+            return "merge rule #\(index) \(rule.debugDescription) is invalid: \(reason)"
+        case .specialTokenIDOutOfRange(let name, let id, let tokenCount):
+            return "\(name) token id \(id) is outside the vocabulary of \(tokenCount) tokens"
+        case .tokenIDOutOfRange(let id, let tokenCount):
+            return "token id \(id) is outside the vocabulary (valid ids: 0..<\(tokenCount))"
+        case .invalidTokenizerJSON(let detail):
+            return "invalid tokenizer.json: \(detail)"
+        }
+    }
+}

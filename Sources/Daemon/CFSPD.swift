@@ -1,0 +1,14 @@
+import ArgumentParser
+
+/// `cfspd`: the cfsp daemon, and one-shot commands that run the same engine without it.
+@main
+struct CFSPD: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cfspd",
+        abstract: "Coarse-to-fine structured pruning of LLaMA-family models, on a CPU.",
+        discussion: """
+            One-shot commands load a model (GGUF file or Hugging Face folder), run, and exit.
+            Progress goes to stderr, results to stdout.
+            """,
+        subcommands: [InfoCommand.self, PerplexityCommand.self])
+}

@@ -1,0 +1,23 @@
+import ArgumentParser
+import Core
+import Kernels
+
+/// Options every compute command shares: threads and weight precision.
+struct EngineOptions: ParsableArguments {
+    @Option(help: "Compute threads (default: the processors available).")
+    var threads: Int = ThreadPool.availableProcessors
+
+    @Option(help: "Precision of the linear layers in memory: f32 or bf16.")
+    var precision: WeightPrecision = .f32
+
+    func validate() throws {
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func makePool() -> ThreadPool {
+        VectorISA.requireRunnable()
+        return ThreadPool(threads: threads)
+    }
+}
+
+extension WeightPrecision: ExpressibleByArgument {}

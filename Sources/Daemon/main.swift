@@ -1,1 +1,0 @@
-print("cfspd: not yet")

@@ -1,0 +1,112 @@
+/// Queries per task: one task is one (head, block of this many consecutive queries).
+let attentionQueryBlock = 64
+
+/// Causal self-attention over one window with grouped KV heads.
+///
+/// q is (tokens x heads*headDim), k and v are (tokens x kvHeads*headDim), out is
+/// (tokens x heads*headDim), all f32 row-major. Query head h uses KV head h / (heads/kvHeads);
+/// query t attends to keys 0...t with scores q.k / sqrt(headDim) and an exact softmax.
+///
+/// The keys are first transposed into per-tile panels (headDim x 64 floats, contiguous), so
+/// the score micro-kernel streams them with broadcast-FMA into 4x64 register tiles; the value
+/// micro-kernel accumulates 4 queries x 64 dimensions over keys. Work is split over
+/// (head, block of 64 queries), longest blocks first; every output element is computed by one
+/// task in a fixed order (f32 accumulators, sequential over keys and dimensions), so the result
+/// has the same bits for any thread count. Scratch: one panel copy of K plus
+/// 64 x tokens floats per running task.
+///
+/// Shapes must be consistent (heads and kvHeads positive, heads a multiple of kvHeads,
+/// headDim positive); the model configuration guarantees it.
+public func causalAttention(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                            tokens: Int, heads: Int, kvHeads: Int, headDim: Int,
+                            into out: UnsafeMutablePointer<Float>, pool: ThreadPool) {
+    let shape = AttentionShape(tokens: tokens, heads: heads, kvHeads: kvHeads, headDim: headDim)
+    if tokens <= 0 { return }
+    let keyPanels = UnsafeMutablePointer<Float>.allocate(capacity: kvHeads * shape.panelsPerMatrix)
+    defer { keyPanels.deallocate() }
+    attentionTransposeAll(k, stride: shape.kvStride, rows: tokens, count: kvHeads, headDim: headDim,
+                          into: keyPanels, pool: pool)
+
+    let blocks = (tokens + attentionQueryBlock - 1) / attentionQueryBlock
+    pool.parallelFor(heads * blocks) { index in
+        let block = blocks - 1 - index / heads
+        let head = index % heads
+        attendQueryBlock(q: q, keyPanels: keyPanels + shape.kvHead(of: head) * shape.panelsPerMatrix,
+                         v: v + shape.kvHead(of: head) * headDim, out: out, head: head,
+                         queries: (block * attentionQueryBlock)..<Swift.min(tokens, (block + 1) * attentionQueryBlock),
+                         shape: shape)
+    }
+}
+
+/// Sizes shared by every task of one attention call (forward or backward).
+struct AttentionShape {
+    let tokens: Int
+    let heads: Int
+    let kvHeads: Int
+    let headDim: Int
+    /// 1 / sqrt(headDim), rounded once to f32.
+    let scale: Float
+
+    init(tokens: Int, heads: Int, kvHeads: Int, headDim: Int) {
+        precondition(heads > 0 && kvHeads > 0 && heads % kvHeads == 0 && headDim > 0,
+                     "attention: need heads (\(heads)) a positive multiple of kvHeads (\(kvHeads)) and headDim (\(headDim)) > 0")
+        self.tokens = tokens
+        self.heads = heads
+        self.kvHeads = kvHeads
+        self.headDim = headDim
+        scale = Float(1 / Double(headDim).squareRoot())
+    }
+
+    var queryStride: Int { heads * headDim }
+    var kvStride: Int { kvHeads * headDim }
+    var tiles: Int { (tokens + attentionTile - 1) / attentionTile }
+    /// Floats of all panels of one (tokens x headDim) matrix.
+    var panelsPerMatrix: Int { tiles * headDim * attentionTile }
+    /// Columns of a score row covering keys 0..<end, rounded up to whole tiles.
+    func paddedColumns(_ end: Int) -> Int { (end + attentionTile - 1) / attentionTile * attentionTile }
+    func kvHead(of head: Int) -> Int { head / (heads / kvHeads) }
+}
+
+/// One task: the given queries of one head.
+private func attendQueryBlock(q: UnsafePointer<Float>, keyPanels: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                              out: UnsafeMutablePointer<Float>, head: Int, queries: Range<Int>,
+                              shape: AttentionShape) {
+    let rows = queries.count
+    let first = queries.lowerBound
+    let headDim = shape.headDim
+    let scoreStride = shape.paddedColumns(queries.upperBound)
+    let scores = UnsafeMutablePointer<Float>.allocate(capacity: rows * scoreStride)
+    let scaledQueries = UnsafeMutablePointer<Float>.allocate(capacity: rows * headDim)
+    let inverseSums = UnsafeMutablePointer<Float>.allocate(capacity: rows)
+    defer {
+        scores.deallocate()
+        scaledQueries.deallocate()
+        inverseSums.deallocate()
+    }
+
+    for r in 0..<rows {
+        let source = q + (first + r) * shape.queryStride + head * headDim
+        for d in 0..<headDim { scaledQueries[r * headDim + d] = source[d] * shape.scale }
+    }
+
+    // Scores against the keys up to each group's last query.
+    attentionScores(scaledQueries, rowCount: rows, headDim: headDim, panels: keyPanels,
+                    tileRange: { r, count in 0..<(shape.paddedColumns(first + r + count) / attentionTile) },
+                    into: scores, stride: scoreStride)
+
+    // Unnormalised softmax over keys 0...query; later keys (up to the block end) become 0.
+    for r in 0..<rows {
+        let row = scores + r * scoreStride
+        let visible = first + r + 1
+        let maximum = softmaxRowMaximum(row, count: visible)
+        inverseSums[r] = 1 / softmaxExponentiate(row, count: visible, minus: maximum)
+        if visible < queries.upperBound { (row + visible).update(repeating: 0, count: queries.upperBound - visible) }
+    }
+
+    // Weighted sums of values, scaled by the inverse softmax sums.
+    attentionWeightedSums(scores, weightStride: scoreStride, rowCount: rows,
+                          keyRange: { r, count in 0..<(first + r + count) }, values: v,
+                          valueStride: shape.kvStride, headDim: headDim, factors: inverseSums,
+                          into: out + first * shape.queryStride + head * headDim, outStride: shape.queryStride,
+                          accumulate: false)
+}

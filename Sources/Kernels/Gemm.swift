@@ -1,0 +1,147 @@
+/// C[m x N] = A[m x K] * W^T, or C += A * W^T when `accumulate` (W is N x K, pre-packed).
+///
+/// This is every linear layer of the model: A holds m tokens' activations (row stride `lda`
+/// floats), C receives their outputs (row stride `ldc`). m == 1 takes a GEMV path that streams
+/// the weights once; larger m runs the 8 x 32 register-tiled micro-kernel over work items
+/// handed out by `pool`. With bf16 weights the activations are rounded to bf16 as well and the
+/// products accumulate in f32 (vdpbf16ps treats bf16 subnormals as zero). Results are
+/// bit-identical for any thread count. C must not overlap A.
+public func matmul(_ a: UnsafePointer<Float>, rows m: Int, lda: Int, weights: PackedWeights,
+                   into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool = false, pool: ThreadPool) {
+    let n = weights.rows, k = weights.cols
+    precondition(m >= 0 && lda >= k && ldc >= n, "matmul: need lda >= K (\(k)) and ldc >= N (\(n))")
+    if m == 0 || n == 0 { return }
+    if k == 0 {
+        if !accumulate { clearRows(c, rows: m, columns: n, ldc: ldc) }
+        return
+    }
+    if m == 1 {
+        gemv(a, weights: weights, into: c, accumulate: accumulate, pool: pool)
+        return
+    }
+    switch weights.precision {
+    case .f32:
+        matmulF32(a, rows: m, lda: lda, weights: weights, into: c, ldc: ldc, accumulate: accumulate, pool: pool)
+    case .bf16:
+        matmulBF16(a, rows: m, lda: lda, weights: weights, into: c, ldc: ldc, accumulate: accumulate, pool: pool)
+    }
+}
+
+/// The f32 branch of `matmul`: the micro-kernel reads A in place (broadcasts) and the packed
+/// panels contiguously.
+func matmulF32(_ a: UnsafePointer<Float>, rows m: Int, lda: Int, weights: PackedWeights,
+               into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, pool: ThreadPool) {
+    let n = weights.rows, k = weights.cols
+    let plan = GemmPlan(m: m, n: n, k: k)
+    weights.f32Panels.withUnsafeBufferPointer { storage in
+        guard let packed = storage.baseAddress else { return }
+        pool.parallelFor(plan.items) { item in
+            let (rows, panels) = plan.item(item)
+            plan.forEachKBlock { k0, kc in
+                let add = accumulate || k0 > 0
+                for panel in panels {
+                    let panelBlock = packed + (panel * k + k0) * GemmTile.columns
+                    runPanelF32(a: a + k0, lda: lda, rows: rows, panel: panelBlock, kc: kc,
+                                c: c + panel * GemmTile.columns, ldc: ldc,
+                                columns: min(GemmTile.columns, n - panel * GemmTile.columns), add: add)
+                }
+            }
+        }
+    }
+}
+
+/// The bf16 branch of `matmul`: A is converted to bf16 pairs once (each element exactly once,
+/// split by row blocks), then the bf16 micro-kernel runs over the same work items as f32.
+func matmulBF16(_ a: UnsafePointer<Float>, rows m: Int, lda: Int, weights: PackedWeights,
+                into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, pool: ThreadPool) {
+    let n = weights.rows, k = weights.cols
+    let pairCount = weights.pairCount
+    let plan = GemmPlan(m: m, n: n, k: k, maxKBlock: GemmPlan.bf16KBlock)
+    let aPairs = UnsafeMutablePointer<UInt32>.allocate(capacity: m * pairCount)
+    defer { aPairs.deallocate() }
+    pool.parallelFor(plan.rowBlocks) { block in
+        let first = block * plan.rowBlock
+        packRowsAsBF16Pairs(a + first * lda, lda: lda, rows: min(plan.rowBlock, m - first), count: k,
+                            into: aPairs + first * pairCount, ldPairs: pairCount)
+    }
+    weights.bf16Panels.withUnsafeBufferPointer { storage in
+        guard let packed = storage.baseAddress else { return }
+        pool.parallelFor(plan.items) { item in
+            let (rows, panels) = plan.item(item)
+            plan.forEachKBlock { k0, kc in
+                let pairs = (kc + 1) / 2
+                let add = accumulate || k0 > 0
+                for panel in panels {
+                    let panelBlock = packed + (panel * pairCount + k0 / 2) * GemmTile.columns
+                    let columns = min(GemmTile.columns, n - panel * GemmTile.columns)
+                    var row = rows.lowerBound
+                    while row < rows.upperBound {
+                        let tileRows = min(GemmTile.rows, rows.upperBound - row)
+                        let tileA = aPairs + row * pairCount + k0 / 2
+                        let tileC = c + row * ldc + panel * GemmTile.columns
+                        if tileRows <= 4 {
+                            gemmMicroKernelBF16x4(a: tileA, ldaPairs: pairCount, rows: tileRows, panel: panelBlock,
+                                                  pairs: pairs, c: tileC, ldc: ldc, columns: columns, add: add)
+                        } else {
+                            gemmMicroKernelBF16(a: tileA, ldaPairs: pairCount, rows: tileRows, panel: panelBlock,
+                                                pairs: pairs, c: tileC, ldc: ldc, columns: columns, add: add)
+                        }
+                        row += GemmTile.rows
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// C[m x n] = A[m x k] * B^T (or += when `accumulate`) with B a plain row-major n x k f32
+/// matrix (row stride `ldb`): for operands that change every call (activations, gradients),
+/// where packing once at load time is impossible. B is packed per work item into a small
+/// panel buffer, then the f32 micro-kernel runs as for `matmul`. Bit-identical for any thread
+/// count. C must not overlap A or B.
+public func matmulTransposed(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+                             b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+                             accumulate: Bool = false, pool: ThreadPool) {
+    precondition(m >= 0 && n >= 0 && k >= 0 && lda >= k && ldb >= k && ldc >= n,
+                 "matmulTransposed: need non-negative sizes, lda, ldb >= k (\(k)) and ldc >= n (\(n))")
+    if m == 0 || n == 0 { return }
+    if k == 0 {
+        if !accumulate { clearRows(c, rows: m, columns: n, ldc: ldc) }
+        return
+    }
+    let plan = GemmPlan(m: m, n: n, k: k)
+    pool.parallelFor(plan.items) { item in
+        let (rows, panels) = plan.item(item)
+        let panelBuffer = UnsafeMutablePointer<Float>.allocate(capacity: plan.kBlock * GemmTile.columns)
+        defer { panelBuffer.deallocate() }
+        plan.forEachKBlock { k0, kc in
+            let add = accumulate || k0 > 0
+            for panel in panels {
+                let firstRow = panel * GemmTile.columns
+                let columns = min(GemmTile.columns, n - firstRow)
+                packPanelF32(b + firstRow * ldb + k0, ldb: ldb, rows: columns, count: kc, into: panelBuffer)
+                runPanelF32(a: a + k0, lda: lda, rows: rows, panel: panelBuffer, kc: kc,
+                            c: c + firstRow, ldc: ldc, columns: columns, add: add)
+            }
+        }
+    }
+}
+
+/// Runs the f32 micro-kernel down one panel for rows `rows` of A/C. `a` and `c` point at row 0
+/// (at the block's k0 and the panel's first column respectively).
+@inline(__always)
+func runPanelF32(a: UnsafePointer<Float>, lda: Int, rows: Range<Int>, panel: UnsafePointer<Float>, kc: Int,
+                 c: UnsafeMutablePointer<Float>, ldc: Int, columns: Int, add: Bool) {
+    var row = rows.lowerBound
+    while row < rows.upperBound {
+        let tileRows = min(GemmTile.rows, rows.upperBound - row)
+        if tileRows <= 4 {
+            gemmMicroKernelF32x4(a: a + row * lda, lda: lda, rows: tileRows, panel: panel, kc: kc,
+                                 c: c + row * ldc, ldc: ldc, columns: columns, add: add)
+        } else {
+            gemmMicroKernelF32(a: a + row * lda, lda: lda, rows: tileRows, panel: panel, kc: kc,
+                               c: c + row * ldc, ldc: ldc, columns: columns, add: add)
+        }
+        row += GemmTile.rows
+    }
+}

@@ -1,0 +1,160 @@
+/// How a weight matrix is stored for the GEMM kernels: full f32, or bf16 (half the memory and
+/// bandwidth, AVX512-BF16 dot products where available; activations are rounded to bf16 too).
+public enum WeightPrecision: String, Sendable, Codable {
+    case f32, bf16
+}
+
+/// Why a weight matrix could not be packed.
+public enum PackedWeightsError: Error, CustomStringConvertible, Equatable {
+    /// The value count does not match rows x cols.
+    case shapeMismatch(rows: Int, cols: Int, valueCount: Int)
+    /// A dimension is negative.
+    case negativeDimension(rows: Int, cols: Int)
+
+    public var description: String {
+        switch self {
+        case let .shapeMismatch(rows, cols, count):
+            return "weight matrix \(rows)x\(cols) needs \(rows * cols) values but \(count) were given; check the tensor's shape in the model file"
+        case let .negativeDimension(rows, cols):
+            return "weight matrix dimensions must be non-negative, got \(rows)x\(cols)"
+        }
+    }
+}
+
+/// An N x K weight matrix (PyTorch layout [out, in]), converted ONCE at load time into the
+/// layout the micro-kernel wants, so every matmul reads it contiguously. Immutable, Sendable.
+///
+/// Layout: the N output rows are cut into panels of `GemmTile.columns` (32) rows, the last
+/// zero-padded. f32: a panel stores, for each k, its 32 values w[n][k] side by side (two zmm
+/// loads per k). bf16: a panel stores, for each pair of k (2q, 2q+1), 32 u32 lanes holding
+/// bf16(w[n][2q]) | bf16(w[n][2q+1]) << 16 — the operand layout of vdpbf16ps; odd K is padded
+/// with a zero.
+public struct PackedWeights: Sendable {
+    /// N: output features.
+    public let rows: Int
+    /// K: input features.
+    public let cols: Int
+    /// Storage precision.
+    public let precision: WeightPrecision
+
+    /// f32 panels (empty for bf16): panel p starts at p * cols * 32.
+    let f32Panels: [Float]
+    /// bf16 pair panels (empty for f32): panel p starts at p * pairCount * 32.
+    let bf16Panels: [UInt32]
+
+    /// Number of 32-row panels.
+    var panelCount: Int { (rows + GemmTile.columns - 1) / GemmTile.columns }
+    /// Number of k pairs in the bf16 layout, ceil(K / 2).
+    var pairCount: Int { (cols + 1) / 2 }
+
+    /// Packs a row-major N x K matrix. `values.count` must be `rows * cols` (use
+    /// `PackedWeights.validated` for data that comes from a file).
+    public init(rows: Int, cols: Int, values: UnsafeBufferPointer<Float>, precision: WeightPrecision) {
+        precondition(rows >= 0 && cols >= 0 && values.count == rows * cols,
+                     "PackedWeights: \(rows)x\(cols) needs \(rows * cols) values, got \(values.count)")
+        self.rows = rows
+        self.cols = cols
+        self.precision = precision
+        let panels = (rows + GemmTile.columns - 1) / GemmTile.columns
+        let width = GemmTile.columns
+        guard let base = values.baseAddress, rows > 0, cols > 0 else {
+            f32Panels = []
+            bf16Panels = []
+            return
+        }
+        switch precision {
+        case .f32:
+            f32Panels = [Float](unsafeUninitializedCapacity: panels * cols * width) { buffer, initialized in
+                guard let out = buffer.baseAddress else { initialized = 0; return }
+                for panel in 0..<panels {
+                    let panelOut = out + panel * cols * width
+                    for lane in 0..<width {
+                        let n = panel * width + lane
+                        if n < rows {
+                            let source = base + n * cols
+                            for k in 0..<cols { panelOut[k * width + lane] = source[k] }
+                        } else {
+                            for k in 0..<cols { panelOut[k * width + lane] = 0 }
+                        }
+                    }
+                }
+                initialized = panels * cols * width
+            }
+            bf16Panels = []
+        case .bf16:
+            let pairs = (cols + 1) / 2
+            bf16Panels = [UInt32](unsafeUninitializedCapacity: panels * pairs * width) { buffer, initialized in
+                guard let out = buffer.baseAddress else { initialized = 0; return }
+                for panel in 0..<panels {
+                    let panelOut = out + panel * pairs * width
+                    for lane in 0..<width {
+                        let n = panel * width + lane
+                        if n < rows {
+                            let source = base + n * cols
+                            for q in 0..<pairs {
+                                let low = UInt32(bf16Bits(source[2 * q]))
+                                let high = 2 * q + 1 < cols ? UInt32(bf16Bits(source[2 * q + 1])) : 0
+                                panelOut[q * width + lane] = low | high << 16
+                            }
+                        } else {
+                            for q in 0..<pairs { panelOut[q * width + lane] = 0 }
+                        }
+                    }
+                }
+                initialized = panels * pairs * width
+            }
+            f32Panels = []
+        }
+    }
+
+    /// Packs a row-major N x K matrix given as an array (`values.count == rows * cols`).
+    public init(rows: Int, cols: Int, values: [Float], precision: WeightPrecision) {
+        self = values.withUnsafeBufferPointer {
+            PackedWeights(rows: rows, cols: cols, values: $0, precision: precision)
+        }
+    }
+
+    /// Packs after checking the shape, throwing instead of stopping on a mismatch: for tensors
+    /// read from files.
+    public static func validated(rows: Int, cols: Int, values: [Float],
+                                 precision: WeightPrecision) throws(PackedWeightsError) -> PackedWeights {
+        guard rows >= 0, cols >= 0 else { throw .negativeDimension(rows: rows, cols: cols) }
+        let (product, overflow) = rows.multipliedReportingOverflow(by: cols)
+        guard !overflow, product == values.count else {
+            throw .shapeMismatch(rows: rows, cols: cols, valueCount: values.count)
+        }
+        return PackedWeights(rows: rows, cols: cols, values: values, precision: precision)
+    }
+
+    /// Weight row `n` (output feature n, K values), as the kernels see it (bf16-rounded if bf16).
+    public func row(_ n: Int) -> [Float] {
+        precondition(n >= 0 && n < rows, "PackedWeights.row: \(n) out of 0..<\(rows)")
+        let width = GemmTile.columns
+        let panel = n / width
+        let lane = n % width
+        switch precision {
+        case .f32:
+            let start = panel * cols * width + lane
+            return (0..<cols).map { f32Panels[start + $0 * width] }
+        case .bf16:
+            let start = panel * pairCount * width + lane
+            return (0..<cols).map { k in
+                let pair = bf16Panels[start + (k / 2) * width]
+                return floatFromBF16(UInt16(truncatingIfNeeded: k % 2 == 0 ? pair : pair >> 16))
+            }
+        }
+    }
+
+    /// The whole matrix, row-major N x K, as the kernels see it (bf16-rounded if bf16).
+    public func unpacked() -> [Float] {
+        var result: [Float] = []
+        result.reserveCapacity(rows * cols)
+        for n in 0..<rows { result.append(contentsOf: row(n)) }
+        return result
+    }
+
+    /// Bytes of packed storage (for memory accounting).
+    public var storageBytes: Int {
+        f32Panels.count * MemoryLayout<Float>.stride + bf16Panels.count * MemoryLayout<UInt32>.stride
+    }
+}
