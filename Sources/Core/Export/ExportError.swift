@@ -1,0 +1,16 @@
+/// Why a model could not be exported, with what to do about it.
+public enum ExportError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// The source file's tokenizer does not fit the model (`reason` says how).
+    case tokenizerMismatch(String)
+    /// The model's shape cannot be expressed in the target format (`reason` says why).
+    case unsupportedModel(String)
+
+    public var description: String {
+        switch self {
+        case .tokenizerMismatch(let reason):
+            return "cannot carry the source tokenizer into the export: \(reason); export without a source file or pass the file the model was loaded from"
+        case .unsupportedModel(let reason):
+            return "cannot export this model: \(reason)"
+        }
+    }
+}

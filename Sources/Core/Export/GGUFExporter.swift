@@ -1,0 +1,65 @@
+import Kernels
+
+/// What a GGUF export wrote, and anything the caller should know about it.
+public struct GGUFExportResult: Sendable, Equatable {
+    /// The file written.
+    public var path: String
+    /// `llama` (uniform FFN widths) or `deci` (per-layer widths).
+    public var architecture: String
+    /// Number of tensors in the file.
+    public var tensorCount: Int
+    /// Whether the file carries `tokenizer.*` metadata (copied from the source GGUF).
+    public var hasTokenizer: Bool
+    /// Caveats in plain words (no tokenizer, a bias llama.cpp ignores, ...).
+    public var notes: [String]
+}
+
+/// Writes a `LlamaModel` as a GGUF file that llama.cpp and cfsp load.
+///
+/// - Architecture: `llama` when all blocks share one FFN width, otherwise `deci`, whose loader
+///   reads `deci.feed_forward_length` (and the head counts) as per-layer arrays; the `{arch}.*`
+///   hyperparameters are written under whichever name is chosen.
+/// - Tensors are named as llama.cpp names them; matrices are stored in the requested precision,
+///   norm vectors and biases in f32 (as llama.cpp's converter does). Q/K rows are written in
+///   llama.cpp's interleaved rotary order, permuting a Hugging Face-loaded model's rows.
+/// - A tied output head is not written (llama.cpp then reuses `token_embd.weight`).
+/// - A FLAP down bias is written as `blk.N.ffn_down.bias`: cfsp reads it back, but llama.cpp's
+///   llama/deci graphs do not apply an FFN down bias, so there such a model runs without it.
+/// - `general.*` (except storage details) and every `tokenizer.*` key are copied from `source`,
+///   the GGUF file the model was loaded from; without it the file has no tokenizer, which
+///   cfsp does not need but llama.cpp does.
+public enum GGUFExporter {
+    /// Exports `model` to `path`.
+    /// - Parameters:
+    ///   - precision: storage type of the weight matrices (norms stay f32).
+    ///   - source: the GGUF file the model came from, whose general and tokenizer metadata to carry.
+    ///   - name: `general.name` to record (replacing the source's).
+    ///   - overwrite: replace an existing file at `path` (otherwise that is an error).
+    /// - Throws: `ExportError` if the source tokenizer does not fit the model, `GGUFWriterError`
+    ///   if the file cannot be written; on any failure no file is left at `path`.
+    @discardableResult
+    public static func export(
+        _ model: LlamaModel, to path: String, precision: ExportPrecision = .f32, source: GGUFFile? = nil,
+        name: String? = nil, overwrite: Bool = false
+    ) throws -> GGUFExportResult {
+        let config = model.config
+        let metadata = try GGUFExportMetadata.entries(config: config, precision: precision, source: source, name: name)
+        let tensors = ExportTensorList.tensors(of: model, naming: .gguf, layout: .interleaved).map { tensor in
+            GGUFWriterTensor(name: tensor.name, shape: tensor.shape, type: tensor.isVector ? .f32 : precision.tensorType,
+                             values: tensor.values)
+        }
+        try GGUFWriter.write(metadata: metadata, tensors: tensors, to: path, overwrite: overwrite)
+
+        let hasTokenizer = metadata.contains { $0.key.hasPrefix("tokenizer.") }
+        var notes: [String] = []
+        if !hasTokenizer {
+            notes.append("no tokenizer metadata: the model was not exported from a GGUF source, so llama.cpp cannot load this file until tokenizer.* keys are added")
+        }
+        if model.blocks.contains(where: { $0.downBias != nil }) {
+            notes.append("FFN down biases written as blk.N.ffn_down.bias: cfsp applies them, llama.cpp ignores them")
+        }
+        return GGUFExportResult(
+            path: path, architecture: GGUFExportMetadata.architecture(for: config), tensorCount: tensors.count,
+            hasTokenizer: hasTokenizer, notes: notes)
+    }
+}

@@ -1,0 +1,179 @@
+import Foundation
+
+/// One metadata entry to write; entries are written in the order given.
+public struct GGUFMetadataEntry: Sendable, Equatable {
+    /// The key (`general.architecture`, `llama.block_count`, ...); unique within a file.
+    public var key: String
+    /// The value, stored with exactly its own type.
+    public var value: GGUFValue
+    /// An entry for `key`.
+    public init(_ key: String, _ value: GGUFValue) {
+        self.key = key
+        self.value = value
+    }
+}
+
+/// One tensor to write: f32 values, row-major, stored as `type` (F32, F16 or BF16; narrowing
+/// rounds to nearest even). The values are produced only when the writer reaches the tensor,
+/// so a whole model never needs a second full copy in memory.
+public struct GGUFWriterTensor {
+    /// The tensor's name (`blk.0.attn_q.weight`); at most 63 bytes, as ggml requires.
+    public var name: String
+    /// Outermost-first shape (PyTorch order); written innermost-first as GGUF wants.
+    public var shape: [Int]
+    /// The stored element type.
+    public var type: TensorType
+    let produce: () throws -> [Float]
+
+    /// A tensor whose values are computed when written.
+    public init(name: String, shape: [Int], type: TensorType, values produce: @escaping () throws -> [Float]) {
+        self.name = name
+        self.shape = shape
+        self.type = type
+        self.produce = produce
+    }
+
+    /// A tensor with values already at hand.
+    public init(name: String, shape: [Int], type: TensorType, values: [Float]) {
+        self.init(name: name, shape: shape, type: type) { values }
+    }
+}
+
+/// Writes GGUF version 3 files that llama.cpp, gguf-py and `GGUFFile` read: metadata of every
+/// value type, a tensor table with ggml's innermost-first dimensions, and tensor data aligned to
+/// `general.alignment` (32 when the metadata does not set it).
+///
+/// The file is written under a hidden temporary name in the destination folder and renamed
+/// into place only when complete, so a failure or interruption never leaves a partial model.
+public enum GGUFWriter {
+    /// ggml's limit on tensor name length, terminating NUL included.
+    static let maxNameBytes = 64
+    /// ggml's limit on tensor dimensions.
+    static let maxDimensions = 4
+
+    /// Writes `metadata` and `tensors` to `path`.
+    ///
+    /// Without `overwrite`, an existing file is detected before writing starts; one created by
+    /// another process during the write would still be replaced by the final rename.
+    /// - Parameter overwrite: replace an existing file at `path` (otherwise that is an error).
+    /// - Throws: `GGUFWriterError` naming the bad key or tensor, or the path that could not be
+    ///   written; everything that can be checked up front is checked before a byte is written.
+    public static func write(
+        metadata: [GGUFMetadataEntry], tensors: [GGUFWriterTensor], to path: String, overwrite: Bool = false
+    ) throws {
+        let alignment = try validate(metadata: metadata)
+        let sizes = try validate(tensors: tensors)
+        if !overwrite && FileManager.default.fileExists(atPath: path) {
+            throw GGUFWriterError.destinationExists(path: path)
+        }
+        let header = headerBytes(metadata: metadata, tensors: tensors, sizes: sizes, alignment: alignment)
+        do {
+            try SafetensorsAtomicWriter.write(to: path) { sink in
+                try sink.append(header)
+                for (tensor, size) in zip(tensors, sizes) {
+                    let values: [Float]
+                    do {
+                        values = try tensor.produce()
+                    } catch {
+                        throw GGUFWriterError.tensorSourceFailed(name: tensor.name, reason: "\(error)")
+                    }
+                    let count = tensor.shape.reduce(1, *)
+                    guard values.count == count else {
+                        throw GGUFWriterError.invalidTensor(
+                            name: tensor.name, reason: "shape \(tensor.shape) holds \(count) values but \(values.count) were given")
+                    }
+                    var bytes = GGUFWriterEncoding.encode(values, as: tensor.type)
+                    bytes.append(contentsOf: [UInt8](repeating: 0, count: padding(size, alignment)))
+                    try sink.append(bytes)
+                }
+            }
+        } catch SafetensorsError.writeFailed(_, let reason) {
+            throw GGUFWriterError.writeFailed(path: path, reason: reason)
+        }
+    }
+
+    /// The alignment the metadata asks for, after checking keys and values.
+    private static func validate(metadata: [GGUFMetadataEntry]) throws -> Int {
+        var seen = Set<String>()
+        for entry in metadata {
+            guard !entry.key.isEmpty else { throw GGUFWriterError.invalidKey(entry.key, reason: "keys must not be empty") }
+            guard seen.insert(entry.key).inserted else {
+                throw GGUFWriterError.invalidKey(entry.key, reason: "the key appears more than once")
+            }
+            try GGUFWriterEncoding.checkArrays(entry.value, key: entry.key)
+        }
+        guard let value = metadata.first(where: { $0.key == "general.alignment" })?.value else { return 32 }
+        guard let alignment = value.int else {
+            throw GGUFWriterError.invalidMetadata(key: "general.alignment", reason: "must be an integer, is \(value.typeDescription)")
+        }
+        guard alignment > 0, alignment.nonzeroBitCount == 1, alignment <= 1 << 20 else {
+            throw GGUFWriterError.invalidMetadata(key: "general.alignment", reason: "\(alignment) is not a power of two up to 1 MiB")
+        }
+        return alignment
+    }
+
+    /// Each tensor's stored byte count, after checking names, shapes and types.
+    private static func validate(tensors: [GGUFWriterTensor]) throws -> [Int] {
+        var seen = Set<String>()
+        var sizes: [Int] = []
+        for tensor in tensors {
+            let name = tensor.name
+            guard !name.isEmpty, name.utf8.count < maxNameBytes else {
+                throw GGUFWriterError.invalidTensor(name: name, reason: "names must have 1 to \(maxNameBytes - 1) bytes")
+            }
+            guard seen.insert(name).inserted else {
+                throw GGUFWriterError.invalidTensor(name: name, reason: "the name appears more than once")
+            }
+            guard [.f32, .f16, .bf16].contains(tensor.type) else {
+                throw GGUFWriterError.unsupportedTensorType(name: name, type: tensor.type)
+            }
+            guard (1...maxDimensions).contains(tensor.shape.count), tensor.shape.allSatisfy({ $0 > 0 }) else {
+                throw GGUFWriterError.invalidTensor(
+                    name: name, reason: "shape \(tensor.shape) must have 1 to \(maxDimensions) positive dimensions")
+            }
+            var count = 1
+            for dimension in tensor.shape {
+                let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
+                guard !overflow else { throw GGUFWriterError.invalidTensor(name: name, reason: "shape \(tensor.shape) is too large") }
+                count = product
+            }
+            guard let bytes = tensor.type.byteCount(elements: count), bytes <= Int.max / 2 else {
+                throw GGUFWriterError.invalidTensor(name: name, reason: "shape \(tensor.shape) is too large")
+            }
+            sizes.append(bytes)
+        }
+        return sizes
+    }
+
+    /// Magic, version, counts, metadata, tensor table and the padding up to the data section.
+    private static func headerBytes(
+        metadata: [GGUFMetadataEntry], tensors: [GGUFWriterTensor], sizes: [Int], alignment: Int
+    ) -> [UInt8] {
+        var out = GGUFWriterEncoding.Buffer()
+        out.bytes.append(contentsOf: Array("GGUF".utf8))
+        out.append(UInt32(3))
+        out.append(UInt64(tensors.count))
+        out.append(UInt64(metadata.count))
+        for entry in metadata {
+            out.append(entry.key)
+            out.append(entry.value.type.rawValue)
+            out.append(entry.value)
+        }
+        var offset = 0
+        for (tensor, size) in zip(tensors, sizes) {
+            out.append(tensor.name)
+            out.append(UInt32(tensor.shape.count))
+            for dimension in tensor.shape.reversed() { out.append(UInt64(dimension)) }
+            out.append(tensor.type.ggmlTypeID)
+            out.append(UInt64(offset))
+            offset += size + padding(size, alignment)
+        }
+        out.bytes.append(contentsOf: [UInt8](repeating: 0, count: padding(out.bytes.count, alignment)))
+        return out.bytes
+    }
+
+    /// Zero bytes needed after `size` bytes to reach a multiple of `alignment`.
+    static func padding(_ size: Int, _ alignment: Int) -> Int {
+        (alignment - size % alignment) % alignment
+    }
+}
