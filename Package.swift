@@ -81,6 +81,12 @@ let package = Package(
             swiftSettings: strict + vectorSettings
         ),
         .executableTarget(
+            name: "ForwardBench",
+            dependencies: ["Core", "Kernels"],
+            path: "bench/forward/swift",
+            swiftSettings: strict + vectorSettings
+        ),
+        .executableTarget(
             name: "PruneQualityBench",
             dependencies: ["Core", "Kernels"],
             path: "bench/prune-quality/swift",
