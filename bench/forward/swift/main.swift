@@ -8,7 +8,7 @@ import Kernels
 // Usage: ForwardBench MODEL [--tokens 1024] [--repeats 3] [--threads 2]
 
 var arguments = Array(CommandLine.arguments.dropFirst())
-func option(_ name: String, _ fallback: Int) -> Int {
+@MainActor func option(_ name: String, _ fallback: Int) -> Int {
     guard let i = arguments.firstIndex(of: name), i + 1 < arguments.count, let v = Int(arguments[i + 1]) else { return fallback }
     arguments.removeSubrange(i...(i + 1))
     return v
