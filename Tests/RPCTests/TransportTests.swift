@@ -101,6 +101,35 @@ struct TransportTests {
         rmdir(directory)
     }
 
+    @Test("SIGTERM cancels jobs, ends progress, answers, removes the socket and stops")
+    func sigterm() async throws {
+        let directory = temporaryDirectory()
+        let path = directory + "/d.sock"
+        var options = socketOptions(path)
+        options.handlesSignals = true
+        let runtime = ServerRuntime(server: makeTestServer(), options: options)
+        try runtime.start()
+        let stopped = runInBackground(runtime)
+        let client = try StreamClient.connect(socketPath: path)
+        let progress = Recorder<NotificationMessage>()
+        client.connection.setNotificationObserver { progress.append($0) }
+        _ = try await initialize(client.connection)
+        let job = Task { try await client.connection.send(SlowRequest.self, .init(workDoneToken: .int(5))) }
+        #expect(await eventually { progress.all.count >= 2 })
+        kill(getpid(), SIGTERM)
+        do {
+            _ = try await job.value
+            Issue.record("the job should have been cancelled")
+        } catch let error as ResponseError {
+            #expect(error.code == -32800)
+        }
+        #expect(await stopped.value == .signal(SIGTERM))
+        #expect(progress.all.last?.params?["value"]?["outcome"] == "cancelled")
+        #expect(access(path, F_OK) != 0)
+        client.close()
+        rmdir(directory)
+    }
+
     @Test("socket paths: too long, live, stale and non-socket files")
     func socketPathChecks() throws {
         let long = "/tmp/" + String(repeating: "x", count: 120)

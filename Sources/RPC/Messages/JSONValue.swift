@@ -51,30 +51,39 @@ extension JSONValue: Codable {
 extension JSONValue {
     /// Converts any `Encodable` value (a typed result, typed params) into a `JSONValue`.
     public init<T: Encodable>(encoding value: T) throws {
+        if let json = value as? JSONValue {
+            self = json
+            return
+        }
         let data = try JSONEncoder().encode(value)
-        self = try JSONDecoder().decode(JSONValue.self, from: data)
+        self = try data.withUnsafeBytes { raw in try JSONText.parse(raw) }
     }
 
     /// Converts this value into a typed `Decodable` value (typed params, typed results).
     public func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        let data = try JSONEncoder().encode(self)
-        return try JSONDecoder().decode(type, from: data)
+        if let json = self as? T { return json }
+        return try JSONDecoder().decode(type, from: Data(serialized()))
     }
 
-    /// Parses UTF-8 JSON text.
-    public init(parsing bytes: [UInt8]) throws {
-        self = try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+    /// Parses UTF-8 JSON text (RFC 8259; nesting limited to 512 levels).
+    public init(parsing bytes: [UInt8]) throws(JSONSyntaxError) {
+        let result = bytes.withUnsafeBytes { raw in
+            Result { () throws(JSONSyntaxError) -> JSONValue in try JSONText.parse(raw) }
+        }
+        self = try result.get()
+    }
+
+    /// Parses UTF-8 JSON text from raw memory.
+    public init(parsing bytes: UnsafeRawBufferPointer) throws(JSONSyntaxError) {
+        self = try JSONText.parse(bytes)
     }
 
     /// Compact UTF-8 JSON text with sorted keys; never contains a raw newline, so it suits NDJSON.
+    /// Non-finite doubles, which JSON cannot carry, are written as null.
     public func serialized() -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // Encoding a JSONValue cannot fail except for non-finite doubles, which JSON cannot carry.
-        guard let data = try? encoder.encode(self) else {
-            return Array("null".utf8)
-        }
-        return Array(data)
+        var output: [UInt8] = []
+        JSONText.write(self, into: &output)
+        return output
     }
 
     /// The member named `key` when this is an object, else nil.

@@ -19,7 +19,8 @@ extension Message {
             json = try JSONValue(parsing: payload)
         } catch {
             return .failure(InvalidMessage(
-                error: .parseError("the message is not valid JSON; send one UTF-8 JSON object per message"),
+                error: .parseError("the message is not valid JSON (\(error)); send one UTF-8 JSON object per message",
+                                   data: ["offset": .int(error.offset), "reason": .string(error.reason)]),
                 id: nil, looksLikeResponse: false))
         }
         return decode(json)
