@@ -206,9 +206,55 @@ struct TransportTests {
         #expect(await stopped.value == .inputClosed)
         #expect(progress.all.last?.params?["value"]?["kind"] == "end")
         #expect(client.waitUntilServerCloses())
-        client.close()
-        close(toServer[0])
-        close(fromServer[1])
+        client.close()  // the runtime closed its own ends when it stopped
+    }
+
+    /// A pseudo-terminal in raw mode (no echo, no newline translation); returns (master, slave).
+    private func openRawTerminal() -> (Int32, Int32)? {
+        // The pty functions are not in the Glibc module map; look them up in libc.
+        typealias IntFunction = @convention(c) (Int32) -> Int32
+        typealias NameFunction = @convention(c) (Int32) -> UnsafeMutablePointer<CChar>?
+        guard let openSymbol = dlsym(nil, "posix_openpt"), let grantSymbol = dlsym(nil, "grantpt"),
+              let unlockSymbol = dlsym(nil, "unlockpt"), let nameSymbol = dlsym(nil, "ptsname")
+        else { return nil }
+        let master = unsafeBitCast(openSymbol, to: IntFunction.self)(O_RDWR | O_NOCTTY)
+        guard master >= 0, unsafeBitCast(grantSymbol, to: IntFunction.self)(master) == 0,
+              unsafeBitCast(unlockSymbol, to: IntFunction.self)(master) == 0,
+              let name = unsafeBitCast(nameSymbol, to: NameFunction.self)(master)
+        else { return nil }
+        let slave = open(String(cString: name), O_RDWR | O_NOCTTY)
+        guard slave >= 0 else { return nil }
+        var settings = termios()
+        tcgetattr(slave, &settings)
+        cfmakeraw(&settings)
+        tcsetattr(slave, TCSANOW, &settings)
+        return (master, slave)
+    }
+
+    @Test("stdio on a terminal (input or output side); exit over stdio stops the runtime", arguments: [true, false])
+    func stdioTerminal(terminalIsInput: Bool) async throws {
+        let terminal = try #require(openRawTerminal())
+        var pipeFDs: [Int32] = [0, 0]
+        #expect(pipe(&pipeFDs) == 0)
+        var options = ServerRuntimeOptions()
+        options.handlesSignals = false
+        options.framing = .ndjson
+        options.stdio = terminalIsInput
+            ? StdioDescriptors(input: terminal.1, output: pipeFDs[1])
+            : StdioDescriptors(input: pipeFDs[0], output: terminal.1)
+        let runtime = ServerRuntime(server: makeTestServer(), options: options)
+        try runtime.start()
+        let stopped = runInBackground(runtime)
+        let client = terminalIsInput
+            ? StreamClient(readFD: pipeFDs[0], writeFD: terminal.0, framing: .ndjson)
+            : StreamClient(readFD: terminal.0, writeFD: pipeFDs[1], framing: .ndjson)
+        _ = try await initialize(client.connection)
+        #expect(try await client.connection.send(EchoRequest.self, .init(text: "t", count: 4)).echoed == "tttt")
+        _ = try await client.connection.send(ShutdownRequest.self, EmptyObject())
+        try client.connection.notify(ExitNotification.self, EmptyObject())
+        #expect(await stopped.value == .exitNotification)
+        client.finishWriting()
+        if terminalIsInput { #expect(client.waitUntilServerCloses()) }
     }
 
     @Test("stdio from and to regular files answers every request")
