@@ -95,6 +95,10 @@ struct TransportTests {
         _ = await job.result
         #expect(try await staying.connection.send(EchoRequest.self, .init(text: "y", count: 3)).echoed == "yyy")
         #expect(await eventually { runtime.connectionCount == 1 })
+        _ = try await staying.connection.send(ShutdownRequest.self, EmptyObject())
+        try staying.connection.notify(ExitNotification.self, EmptyObject())
+        #expect(staying.waitUntilServerCloses(), "exit over a socket closes that connection")
+        #expect(await eventually { runtime.connectionCount == 0 })
         runtime.stop()
         _ = runtime.waitUntilStopped()
         staying.close()

@@ -13,7 +13,8 @@ public struct ServerRuntimeOptions: Sendable {
     public var stdio: StdioDescriptors? = StdioDescriptors()
     /// Also listen on this Unix socket path (mode 0600).
     public var socketPath: String?
-    /// Stop on SIGTERM and SIGINT (and ignore SIGPIPE). Off in tests that run several runtimes.
+    /// Stop on SIGTERM and SIGINT. Off in tests that run several runtimes. (SIGPIPE is always
+    /// ignored: a vanished peer must fail a write, not kill the process.)
     public var handlesSignals = true
     /// How long a stop waits for cancelled jobs to answer and for output to drain.
     public var shutdownGracePeriod: Duration = .seconds(5)
@@ -103,7 +104,7 @@ public final class ServerRuntime: Sendable {
     /// Starts the loop thread and the transports; returns once they are ready (the socket is
     /// listening). Throws when a transport cannot be set up.
     public func start() throws(TransportError) {
-        if options.handlesSignals { signal(SIGPIPE, SIG_IGN) }
+        signal(SIGPIPE, SIG_IGN)
         let eventLoop = try EventLoop()
         state.withLock { $0.eventLoop = eventLoop }
         let setup = Mutex<Result<Void, TransportError>?>(nil)

@@ -27,6 +27,7 @@ public final class StreamClient: Sendable {
     public init(readFD: Int32, writeFD: Int32, framing: Framing = .contentLength) {
         self.readFD = readFD
         self.writeFD = writeFD
+        signal(SIGPIPE, SIG_IGN)  // a server that went away fails the write instead of killing us
         connection = Connection(framing: framing)
         let connection = self.connection
         let writer = DispatchQueue(label: "rpc.stream-client.writer")
