@@ -11,6 +11,7 @@ public final class CancellationToken: Sendable {
 
     private let state = Mutex(State())
 
+    /// Creates an empty instance.
     public init() {}
 
     /// True once cancelled.

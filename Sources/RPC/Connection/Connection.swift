@@ -38,6 +38,7 @@ public final class Connection: Sendable, CustomStringConvertible {
         self.state = Mutex(State(decoder: framing.makeDecoder(maxMessageBytes: maxMessageBytes)))
     }
 
+    /// A readable account for logs and error messages.
     public var description: String { "connection #\(identifier)" }
 
     /// Sets who receives requests and notifications from the peer.
@@ -252,6 +253,8 @@ public final class Connection: Sendable, CustomStringConvertible {
 
 /// A request could not complete because its connection closed.
 public struct ConnectionClosedError: Error, Sendable, CustomStringConvertible {
+    /// Creates an empty instance.
     public init() {}
+    /// A readable account for logs and error messages.
     public var description: String { "the connection closed before the response arrived; reconnect and retry" }
 }

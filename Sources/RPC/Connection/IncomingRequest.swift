@@ -2,8 +2,11 @@ import Synchronization
 
 /// A request received from the peer, with its cancellation token and a one-shot reply.
 public final class IncomingRequest: Sendable {
+    /// The id the client chose; the response carries it back.
     public let id: RequestID
+    /// The JSON-RPC method name.
     public let method: String
+    /// The raw params, if any (an object or an array).
     public let params: JSONValue?
     /// The connection the request came from (to send progress or notifications to the same peer).
     public let connection: Connection

@@ -9,6 +9,7 @@ public struct LocalConnectionPair: Sendable {
     /// The server end (give it a `Server` as handler).
     public let server: Connection
 
+    /// Creates both ends with the given framing and message size limit.
     public init(framing: Framing = .contentLength, maxMessageBytes: Int = Framing.defaultMaxMessageBytes) {
         client = Connection(framing: framing, maxMessageBytes: maxMessageBytes)
         server = Connection(framing: framing, maxMessageBytes: maxMessageBytes)

@@ -11,6 +11,8 @@ public protocol MessageHandler: Sendable {
 }
 
 extension MessageHandler {
+    /// Default: notifications are ignored.
     public func handle(_ notification: NotificationMessage, from connection: Connection) {}
+    /// Default: nothing to clean up.
     public func connectionClosed(_ connection: Connection) {}
 }

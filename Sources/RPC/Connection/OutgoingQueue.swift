@@ -20,6 +20,7 @@ public final class OutgoingQueue: Sendable {
 
     private let state = Mutex(State())
 
+    /// Creates an empty instance.
     public init() {}
 
     /// Queues bytes that must reach the peer.

@@ -4,6 +4,7 @@ public struct ContentLengthFrameDecoder: FrameDecoder {
     /// Longest header block accepted before the stream is declared unframeable.
     public static let maxHeaderBytes = 8192
 
+    /// Largest accepted payload; larger messages are skipped with `messageTooLarge`.
     public let maxMessageBytes: Int
     private var buffer = ByteQueue()
     private var state = State.header
@@ -16,12 +17,15 @@ public struct ContentLengthFrameDecoder: FrameDecoder {
         case broken
     }
 
+    /// A decoder that accepts payloads up to `maxMessageBytes`.
     public init(maxMessageBytes: Int = Framing.defaultMaxMessageBytes) {
         self.maxMessageBytes = maxMessageBytes
     }
 
+    /// Bytes buffered while waiting for the rest of a message.
     public var bufferedByteCount: Int { buffer.count }
 
+    /// Appends bytes read from the stream.
     public mutating func append(_ bytes: UnsafeRawBufferPointer) {
         switch state {
         case .broken:
@@ -38,6 +42,7 @@ public struct ContentLengthFrameDecoder: FrameDecoder {
         }
     }
 
+    /// The next payload or framing error; nil when more bytes are needed.
     public mutating func next() -> Result<[UInt8], FramingError>? {
         while true {
             switch state {

@@ -64,6 +64,7 @@ public enum FramingError: Error, Sendable, Hashable, CustomStringConvertible {
         return false
     }
 
+    /// A readable account for logs and error messages.
     public var description: String {
         switch self {
         case .messageTooLarge(let size, let limit):

@@ -1,22 +1,27 @@
 /// Decodes newline-delimited JSON: each message is one line ending in `\n` (a `\r` before it is
 /// dropped). Blank lines are ignored. A line longer than the limit is skipped up to its newline.
 public struct NDJSONFrameDecoder: FrameDecoder {
+    /// Largest accepted payload; larger messages are skipped with `messageTooLarge`.
     public let maxMessageBytes: Int
     private var buffer = ByteQueue()
     private var scanFrom = 0
     /// True while discarding the rest of an oversized line.
     private var discardingLine = false
 
+    /// A decoder that accepts payloads up to `maxMessageBytes`.
     public init(maxMessageBytes: Int = Framing.defaultMaxMessageBytes) {
         self.maxMessageBytes = maxMessageBytes
     }
 
+    /// Bytes buffered while waiting for the rest of a message.
     public var bufferedByteCount: Int { buffer.count }
 
+    /// Appends bytes read from the stream.
     public mutating func append(_ bytes: UnsafeRawBufferPointer) {
         buffer.append(bytes)
     }
 
+    /// The next payload or framing error; nil when more bytes are needed.
     public mutating func next() -> Result<[UInt8], FramingError>? {
         while true {
             if discardingLine {

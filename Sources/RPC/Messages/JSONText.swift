@@ -2,8 +2,10 @@
 public struct JSONSyntaxError: Error, Sendable, Hashable, CustomStringConvertible {
     /// Byte offset of the problem.
     public var offset: Int
+    /// What is wrong at `offset`.
     public var reason: String
 
+    /// A readable account for logs and error messages.
     public var description: String { "invalid JSON at byte \(offset): \(reason)" }
 }
 

@@ -112,12 +112,19 @@ extension JSONValue: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, Expre
     ExpressibleByFloatLiteral, ExpressibleByStringLiteral, ExpressibleByArrayLiteral,
     ExpressibleByDictionaryLiteral
 {
+    /// `nil` literal: JSON null (handy in tests and handlers).
     public init(nilLiteral: ()) { self = .null }
+    /// Boolean literal.
     public init(booleanLiteral value: Bool) { self = .bool(value) }
+    /// Integer literal.
     public init(integerLiteral value: Int) { self = .int(value) }
+    /// Floating-point literal.
     public init(floatLiteral value: Double) { self = .double(value) }
+    /// String literal.
     public init(stringLiteral value: String) { self = .string(value) }
+    /// Array literal.
     public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+    /// Dictionary literal: a JSON object (a repeated key keeps its last value).
     public init(dictionaryLiteral elements: (String, JSONValue)...) {
         self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
     }

@@ -1,9 +1,13 @@
 /// A JSON-RPC request: it has an id and expects exactly one response with the same id.
 public struct RequestMessage: Sendable, Hashable {
+    /// The id of the request (to answer, or to cancel).
     public var id: RequestID
+    /// The JSON-RPC method name.
     public var method: String
+    /// The params, if any (an object or an array).
     public var params: JSONValue?
 
+    /// Creates a request.
     public init(id: RequestID, method: String, params: JSONValue? = nil) {
         self.id = id
         self.method = method
@@ -13,9 +17,12 @@ public struct RequestMessage: Sendable, Hashable {
 
 /// A JSON-RPC notification: no id, never answered.
 public struct NotificationMessage: Sendable, Hashable {
+    /// The JSON-RPC method name.
     public var method: String
+    /// The params, if any (an object or an array).
     public var params: JSONValue?
 
+    /// Creates a notification.
     public init(method: String, params: JSONValue? = nil) {
         self.method = method
         self.params = params
@@ -25,9 +32,12 @@ public struct NotificationMessage: Sendable, Hashable {
 /// A JSON-RPC response: the id of the request it answers (null only when that id was unreadable)
 /// and either a result or an error.
 public struct ResponseMessage: Sendable, Hashable {
+    /// The id of the answered request; nil (JSON null) when it could not be read.
     public var id: RequestID?
+    /// The result, or the error.
     public var result: Result<JSONValue, ResponseError>
 
+    /// Creates a response.
     public init(id: RequestID?, result: Result<JSONValue, ResponseError>) {
         self.id = id
         self.result = result

@@ -7,6 +7,7 @@ public struct InvalidMessage: Error, Sendable, Hashable, CustomStringConvertible
     /// True when the payload looks like a response: it must not be answered (answers to answers loop).
     public var looksLikeResponse: Bool
 
+    /// A readable account for logs and error messages.
     public var description: String { error.description }
 }
 

@@ -16,13 +16,17 @@ public protocol NotificationType: Sendable {
 
 /// Params or result of a method that carries nothing; encodes as `{}` and accepts any object.
 public struct EmptyObject: Codable, Sendable, Hashable {
+    /// Creates an empty instance.
     public init() {}
 }
 
 /// The result of a method that answers `null` (such as `shutdown`).
 public struct NullResult: Codable, Sendable, Hashable {
+    /// Creates an empty instance.
     public init() {}
+    /// Accepts any value (normally null).
     public init(from decoder: any Decoder) throws {}
+    /// Encodes as the JSON this value stands for.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encodeNil()

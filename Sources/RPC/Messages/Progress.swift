@@ -1,5 +1,6 @@
 /// `$/progress`: work-done progress for a request that carried a `workDoneToken` in its params.
 public enum ProgressNotification {
+    /// The JSON-RPC method name.
     public static let method = "$/progress"
 }
 

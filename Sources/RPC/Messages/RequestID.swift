@@ -13,6 +13,7 @@ public enum RequestID: Sendable, Hashable, Codable, CustomStringConvertible {
         }
     }
 
+    /// Encodes as the JSON this value stands for.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
@@ -41,6 +42,7 @@ public enum RequestID: Sendable, Hashable, Codable, CustomStringConvertible {
         }
     }
 
+    /// A readable account for logs and error messages.
     public var description: String {
         switch self {
         case .int(let value): return String(value)

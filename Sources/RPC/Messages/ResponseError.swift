@@ -8,12 +8,14 @@ public struct ResponseError: Error, Sendable, Hashable, Codable, CustomStringCon
     /// Details for programs (offending field, limits, paths).
     public var data: JSONValue?
 
+    /// Creates an error; services pick codes outside -32768...-32000.
     public init(code: Int, message: String, data: JSONValue? = nil) {
         self.code = code
         self.message = message
         self.data = data
     }
 
+    /// A readable account for logs and error messages.
     public var description: String { "error \(code): \(message)" }
 
     /// The error as JSON.
@@ -38,27 +40,34 @@ public struct ResponseError: Error, Sendable, Hashable, Codable, CustomStringCon
     /// The request was cancelled by `$/cancelRequest`, a disconnect or server shutdown (LSP convention).
     public static let requestCancelledCode = -32800
 
+    /// -32700: invalid JSON or an unreadable message header.
     public static func parseError(_ message: String, data: JSONValue? = nil) -> ResponseError {
         ResponseError(code: parseErrorCode, message: message, data: data)
     }
+    /// -32600: not a valid request (batch, oversized, reused id, wrong lifecycle step).
     public static func invalidRequest(_ message: String, data: JSONValue? = nil) -> ResponseError {
         ResponseError(code: invalidRequestCode, message: message, data: data)
     }
+    /// -32601 naming the unknown method.
     public static func methodNotFound(_ method: String) -> ResponseError {
         ResponseError(
             code: methodNotFoundCode,
             message: "method '\(method)' is not supported; see the 'methods' capability returned by initialize",
             data: ["method": .string(method)])
     }
+    /// -32602: the params do not fit the method.
     public static func invalidParams(_ message: String, data: JSONValue? = nil) -> ResponseError {
         ResponseError(code: invalidParamsCode, message: message, data: data)
     }
+    /// -32603: the server failed on a valid request.
     public static func internalError(_ message: String, data: JSONValue? = nil) -> ResponseError {
         ResponseError(code: internalErrorCode, message: message, data: data)
     }
+    /// -32002: a request arrived before `initialize`.
     public static let serverNotInitialized = ResponseError(
         code: serverNotInitializedCode,
         message: "the server is not initialized; send 'initialize' first, then the 'initialized' notification")
+    /// -32800 with the reason of the cancellation.
     public static func requestCancelled(_ reason: String = "the request was cancelled") -> ResponseError {
         ResponseError(code: requestCancelledCode, message: reason)
     }

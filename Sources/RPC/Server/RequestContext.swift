@@ -3,6 +3,7 @@ import Synchronization
 /// What a request handler gets besides its params: the request's identity, its cancellation
 /// token, and progress reporting to the client that sent it.
 public final class RequestContext: Sendable {
+    /// The underlying request (id, method, raw params, connection).
     public let request: IncomingRequest
     private let progressInterval: Duration
     private let reporter = Mutex<ProgressReporter?>(nil)

@@ -27,6 +27,7 @@ public final class Server: MessageHandler {
         var lifecycle: [Int: Lifecycle] = [:]
     }
 
+    /// Name and version returned by `initialize`.
     public let info: ServerInfo
     private let capabilities: [String: JSONValue]
     private let progressInterval: Duration
@@ -96,6 +97,7 @@ public final class Server: MessageHandler {
 
     // MARK: MessageHandler
 
+    /// Applies the lifecycle rules, then runs the registered handler as a task.
     public func handle(_ request: IncomingRequest) {
         let connectionID = request.connection.identifier
         let (lifecycle, handler) = state.withLock {
@@ -129,6 +131,7 @@ public final class Server: MessageHandler {
         run(handler, for: request)
     }
 
+    /// `exit` closes the connection; other notifications go to their registered handler once initialized.
     public func handle(_ notification: NotificationMessage, from connection: Connection) {
         if notification.method == ExitNotification.method {
             connection.requestClose()
@@ -151,6 +154,7 @@ public final class Server: MessageHandler {
         handler(notification.params, connection)
     }
 
+    /// Forgets the lifecycle state of a closed connection.
     public func connectionClosed(_ connection: Connection) {
         _ = state.withLock { $0.lifecycle.removeValue(forKey: connection.identifier) }
     }

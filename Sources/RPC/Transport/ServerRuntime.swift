@@ -19,14 +19,18 @@ public struct ServerRuntimeOptions: Sendable {
     /// How long a stop waits for cancelled jobs to answer and for output to drain.
     public var shutdownGracePeriod: Duration = .seconds(5)
 
+    /// Creates an empty instance.
     public init() {}
 }
 
 /// The descriptors of the stdio transport.
 public struct StdioDescriptors: Sendable, Hashable {
+    /// Descriptor requests are read from.
     public var input: Int32
+    /// Descriptor responses and notifications are written to.
     public var output: Int32
 
+    /// Defaults to stdin and stdout.
     public init(input: Int32 = 0, output: Int32 = 1) {
         self.input = input
         self.output = output
@@ -44,6 +48,7 @@ public enum StopReason: Sendable, Hashable, CustomStringConvertible {
     /// `stop()` was called.
     case requested
 
+    /// A readable account for logs and error messages.
     public var description: String {
         switch self {
         case .signal(let number): return "signal \(number)"
@@ -70,12 +75,15 @@ public final class ServerRuntime: Sendable {
         var stopping = false
     }
 
+    /// The server whose handlers answer every connection.
     public let server: Server
+    /// Transports and limits.
     public let options: ServerRuntimeOptions
     private let logger: Logger
     private let state = Mutex(State())
     private let stopped = DispatchSemaphore(value: 0)
 
+    /// Prepares the runtime; nothing runs until `start()` or `run()`.
     public init(server: Server, options: ServerRuntimeOptions,
                 logger: Logger = Logger(label: "rpc.runtime")) {
         self.server = server

@@ -11,6 +11,7 @@ public enum TransportError: Error, Sendable, Hashable, CustomStringConvertible {
     /// A libuv or system call failed.
     case system(operation: String, code: Int32, message: String)
 
+    /// A readable account for logs and error messages.
     public var description: String {
         switch self {
         case .socketPathTooLong(let path, let bytes, let limit):

@@ -9,6 +9,7 @@ public struct UnixSocketAddress: Sendable, Hashable {
     /// Bytes available in `sockaddr_un.sun_path`, including the terminating NUL.
     public static let pathCapacity = MemoryLayout.size(ofValue: sockaddr_un().sun_path)
 
+    /// The validated filesystem path.
     public let path: String
 
     /// Validates `path`: non-empty, no NUL, and short enough for `sun_path`.
