@@ -70,6 +70,33 @@ struct TransportTests {
         rmdir(directory)
     }
 
+    @Test("10,000 requests over one socket connection are all answered", arguments: Framing.allCases)
+    func manyRequestsOverSocket(framing: Framing) async throws {
+        let directory = temporaryDirectory()
+        let path = directory + "/d.sock"
+        let runtime = ServerRuntime(server: makeTestServer(), options: socketOptions(path, framing: framing))
+        try runtime.start()
+        let client = try StreamClient.connect(socketPath: path, framing: framing)
+        _ = try await initialize(client.connection)
+        let correct = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for index in 0..<10_000 {
+                group.addTask {
+                    try await client.connection.send(EchoRequest.self, .init(text: "\(index)", count: 2)).echoed
+                        == "\(index)\(index)"
+                }
+            }
+            var correct = 0
+            for try await ok in group where ok { correct += 1 }
+            return correct
+        }
+        #expect(correct == 10_000)
+        #expect(client.connection.bufferedInputByteCount == 0)
+        client.close()
+        runtime.stop()
+        _ = runtime.waitUntilStopped()
+        rmdir(directory)
+    }
+
     @Test("a client that disconnects mid-job has the job cancelled while others are served")
     func disconnectCancelsJob() async throws {
         let directory = temporaryDirectory()
