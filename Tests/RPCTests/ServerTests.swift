@@ -2,7 +2,7 @@ import Foundation
 import RPC
 import Testing
 
-@Suite("Server over an in-process connection pair")
+@Suite("Server over an in-process connection pair", .timeLimit(.minutes(1)))
 struct ServerTests {
     private func makePair(framing: Framing = .contentLength) -> (LocalConnectionPair, Recorder<NotificationMessage>) {
         let pair = LocalConnectionPair(framing: framing)

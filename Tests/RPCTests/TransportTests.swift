@@ -6,7 +6,7 @@ import Testing
 import Glibc
 #endif
 
-@Suite("libuv transports", .serialized)
+@Suite("libuv transports", .serialized, .timeLimit(.minutes(1)))
 struct TransportTests {
     /// A fresh short temporary directory (socket paths must stay under 108 bytes).
     private func temporaryDirectory() -> String {
@@ -240,8 +240,8 @@ struct TransportTests {
         client.close()  // the runtime closed its own ends when it stopped
     }
 
-    /// A pseudo-terminal in raw mode (no echo, no newline translation); returns (master, slave).
-    private func openRawTerminal() -> (Int32, Int32)? {
+    /// A pseudo-terminal left in its default (cooked) mode; returns (master, slave).
+    private func openTerminal() -> (Int32, Int32)? {
         // The pty functions are not in the Glibc module map; look them up in libc.
         typealias IntFunction = @convention(c) (Int32) -> Int32
         typealias NameFunction = @convention(c) (Int32) -> UnsafeMutablePointer<CChar>?
@@ -255,21 +255,18 @@ struct TransportTests {
         else { return nil }
         let slave = open(String(cString: name), O_RDWR | O_NOCTTY)
         guard slave >= 0 else { return nil }
-        var settings = termios()
-        tcgetattr(slave, &settings)
-        cfmakeraw(&settings)
-        tcsetattr(slave, TCSANOW, &settings)
         return (master, slave)
     }
 
-    @Test("stdio on a terminal (input or output side); exit over stdio stops the runtime", arguments: [true, false])
-    func stdioTerminal(terminalIsInput: Bool) async throws {
-        let terminal = try #require(openRawTerminal())
+    @Test("stdio on a terminal (input or output side, both framings); exit over stdio stops the runtime",
+          arguments: [true, false], Framing.allCases)
+    func stdioTerminal(terminalIsInput: Bool, framing: Framing) async throws {
+        let terminal = try #require(openTerminal())
         var pipeFDs: [Int32] = [0, 0]
         #expect(pipe(&pipeFDs) == 0)
         var options = ServerRuntimeOptions()
         options.handlesSignals = false
-        options.framing = .ndjson
+        options.framing = framing
         options.stdio = terminalIsInput
             ? StdioDescriptors(input: terminal.1, output: pipeFDs[1])
             : StdioDescriptors(input: pipeFDs[0], output: terminal.1)
@@ -277,8 +274,8 @@ struct TransportTests {
         try runtime.start()
         let stopped = runInBackground(runtime)
         let client = terminalIsInput
-            ? StreamClient(readFD: pipeFDs[0], writeFD: terminal.0, framing: .ndjson)
-            : StreamClient(readFD: terminal.0, writeFD: pipeFDs[1], framing: .ndjson)
+            ? StreamClient(readFD: pipeFDs[0], writeFD: terminal.0, framing: framing)
+            : StreamClient(readFD: terminal.0, writeFD: pipeFDs[1], framing: framing)
         _ = try await initialize(client.connection)
         #expect(try await client.connection.send(EchoRequest.self, .init(text: "t", count: 4)).echoed == "tttt")
         _ = try await client.connection.send(ShutdownRequest.self, EmptyObject())

@@ -33,6 +33,7 @@ final class StreamDriver: @unchecked Sendable {
     private var openHandles = 0
     private let flushScheduled = Atomic<Bool>(false)
     private var retainedSelf: Unmanaged<StreamDriver>?
+    private var changedTerminalMode = false
 
     /// Called once when the peer's input ends (EOF or read error).
     var onInputEnded: ((StreamDriver) -> Void)?
@@ -89,12 +90,18 @@ final class StreamDriver: @unchecked Sendable {
             return nil
         case UV_TTY:
             let handle = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16)
-            let status = uv_tty_init(eventLoop.loop, handle.assumingMemoryBound(to: uv_tty_t.self), fd, readable ? 1 : 0)
+            let tty = handle.assumingMemoryBound(to: uv_tty_t.self)
+            let status = uv_tty_init(eventLoop.loop, tty, fd, readable ? 1 : 0)
             guard status == 0 else {
                 handle.deallocate()
                 throw uvError("uv_tty_init(\(role) fd \(fd))", status)
             }
             adopt(handle)
+            // Content-Length framing needs bytes unchanged: the terminal's line discipline would
+            // turn \r into \n on input, \n into \r\n on output, and hold input until a newline.
+            if connection.framing == .contentLength, uv_tty_set_mode(tty, UV_TTY_MODE_IO) == 0 {
+                changedTerminalMode = true
+            }
             return handle
         case UV_NAMED_PIPE, UV_TCP:
             let handle = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16)
@@ -317,6 +324,10 @@ final class StreamDriver: @unchecked Sendable {
     }
 
     private func finishClose() {
+        if changedTerminalMode {
+            uv_tty_reset_mode()
+            changedTerminalMode = false
+        }
         handles = []
         onClosed?(self)
         onClosed = nil
