@@ -83,6 +83,21 @@ struct ServerTests {
         #expect(values.dropFirst().dropLast().allSatisfy { $0["kind"] == "report" && $0["block"] != nil })
     }
 
+    @Test("cancelling the client task sends $/cancelRequest and the request answers -32800")
+    func clientTaskCancellation() async throws {
+        let (pair, notifications) = makePair()
+        defer { pair.close() }
+        _ = try await initialize(pair.client)
+        let job = Task { try await pair.client.send(SlowRequest.self, .init(workDoneToken: .string("c"))) }
+        #expect(await eventually { notifications.all.count >= 2 })
+        job.cancel()
+        await #expect(throws: ResponseError.requestCancelled("request 2 was cancelled by the client")) {
+            try await job.value
+        }
+        #expect(await eventually { pair.server.pendingIncomingCount == 0 })
+        #expect(await eventually { notifications.all.last?.params?["value"]?["outcome"] == "cancelled" })
+    }
+
     @Test("progress reports are limited to about 10 per second and end follows a successful job")
     func rateLimit() async throws {
         let (pair, notifications) = makePair()

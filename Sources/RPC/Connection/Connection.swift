@@ -194,21 +194,30 @@ public final class Connection: Sendable, CustomStringConvertible {
 
     // MARK: Client side
 
-    /// Sends a request and waits for its response, as raw JSON.
+    /// Sends a request and waits for its response, as raw JSON. Cancelling the calling task sends
+    /// `$/cancelRequest` for it; the peer's answer (normally -32800) still ends the wait.
     public func sendRequest(method: String, params: JSONValue?) async throws -> JSONValue {
-        try await withCheckedThrowingContinuation { continuation in
-            let id: RequestID? = state.withLock { state in
-                if state.closed { return nil }
-                let id = RequestID.int(state.nextRequestID)
-                state.nextRequestID += 1
-                state.outgoing[id] = continuation
-                return id
+        let id: RequestID = state.withLock { state in
+            let id = RequestID.int(state.nextRequestID)
+            state.nextRequestID += 1
+            return id
+        }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let registered = state.withLock { state in
+                    if state.closed { return false }
+                    state.outgoing[id] = continuation
+                    return true
+                }
+                guard registered else {
+                    continuation.resume(throwing: ConnectionClosedError())
+                    return
+                }
+                send(.request(RequestMessage(id: id, method: method, params: params)))
             }
-            guard let id else {
-                continuation.resume(throwing: ConnectionClosedError())
-                return
-            }
-            send(.request(RequestMessage(id: id, method: method, params: params)))
+        } onCancel: {
+            send(.notification(NotificationMessage(method: CancelRequestNotification.method,
+                                                   params: ["id": id.jsonValue])))
         }
     }
 
