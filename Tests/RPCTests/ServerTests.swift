@@ -2,7 +2,7 @@ import Foundation
 import RPC
 import Testing
 
-@Suite("Server over an in-process connection pair", .timeLimit(.minutes(1)))
+@Suite("Server over an in-process connection pair", .timeLimit(.minutes(5)))
 struct ServerTests {
     private func makePair(framing: Framing = .contentLength) -> (LocalConnectionPair, Recorder<NotificationMessage>) {
         let pair = LocalConnectionPair(framing: framing)

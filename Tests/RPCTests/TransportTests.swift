@@ -6,7 +6,7 @@ import Testing
 import Glibc
 #endif
 
-@Suite("libuv transports", .serialized, .timeLimit(.minutes(1)))
+@Suite("libuv transports", .serialized, .timeLimit(.minutes(5)))
 struct TransportTests {
     /// A fresh short temporary directory (socket paths must stay under 108 bytes).
     private func temporaryDirectory() -> String {
