@@ -51,28 +51,21 @@ struct DaemonCommand: AsyncParsableCommand {
             throw ExitCode(ExitStatus.unavailable)
         }
 
-        /// Spawns `cfspd serve --socket PATH` in its own session. Its stdin is a pipe whose write
-        /// end the daemon itself holds (as descriptor 3), so stdin never reaches end of input
-        /// (which would stop it) after we exit; stdout goes nowhere, stderr to the log.
+        /// Spawns `cfspd serve --socket PATH --no-stdio` in its own session, so it outlives us;
+        /// stdin and stdout are /dev/null, stderr (the log) goes to `logPath`.
         private func startDetached(socket: String, logPath: String) throws(CLIError) -> ChildProcess {
             let executable = try DaemonLocator.locate(explicit: connection.daemonPath)
-            let input = try makePipe()
-            let null = open("/dev/null", O_WRONLY | O_CLOEXEC)
+            let nullIn = open("/dev/null", O_RDONLY | O_CLOEXEC)
+            let nullOut = open("/dev/null", O_WRONLY | O_CLOEXEC)
             let logFD = open(logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
-            guard null >= 0, logFD >= 0 else {
+            defer { for fd in [nullIn, nullOut, logFD] where fd >= 0 { close(fd) } }
+            guard nullIn >= 0, nullOut >= 0, logFD >= 0 else {
                 throw CLIError("cannot open the log file \(logPath): \(String(cString: strerror(errno)))",
                                status: ExitStatus.usage)
             }
-            defer {
-                close(input.read)
-                close(input.write)
-                close(null)
-                close(logFD)
-            }
             return try ChildProcess.spawn(
-                executable, ["serve", "--socket", socket],
-                descriptors: [(input.read, 0), (null, 1), (logFD, 2), (input.write, 3)],
-                closeInChild: [], detach: true)
+                executable, ["serve", "--socket", socket, "--no-stdio"],
+                descriptors: [(nullIn, 0), (nullOut, 1), (logFD, 2)], detach: true)
         }
     }
 

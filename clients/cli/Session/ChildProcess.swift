@@ -7,13 +7,11 @@ struct ChildProcess: Sendable {
 
     /// Spawns `executable` with `arguments`; `actions` maps child descriptors to ours (dup2).
     /// `detach` puts the child in its own session so it outlives our terminal.
-    static func spawn(_ executable: String, _ arguments: [String], descriptors: [(ours: Int32, child: Int32)],
-                      closeInChild: [Int32], detach: Bool) throws(CLIError) -> ChildProcess {
+    static func spawn(_ executable: String, _ arguments: [String], descriptors: [(ours: Int32, child: Int32)], detach: Bool) throws(CLIError) -> ChildProcess {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         for (ours, child) in descriptors { posix_spawn_file_actions_adddup2(&actions, ours, child) }
-        for fd in closeInChild { posix_spawn_file_actions_addclose(&actions, fd) }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }

@@ -64,8 +64,7 @@ final class DaemonSession: Sendable {
             let toChild = try makePipe()
             let fromChild = try makePipe()
             let child = try ChildProcess.spawn(
-                executable, ["serve"], descriptors: [(toChild.read, 0), (fromChild.write, 1)],
-                closeInChild: [], detach: false)
+                executable, ["serve", "--log-level", "warning"], descriptors: [(toChild.read, 0), (fromChild.write, 1)], detach: false)
             close(toChild.read)
             close(fromChild.write)
             session = DaemonSession(client: StreamClient(readFD: fromChild.read, writeFD: toChild.write),
