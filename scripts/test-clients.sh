@@ -27,9 +27,10 @@ python3 -c "
 import random, sys
 rng = random.Random(7)
 words = 'the quick brown fox jumps over a lazy dog while seven wizards hex bold jams'.split()
-open(sys.argv[1], 'w').write(' '.join(rng.choice(words) for _ in range(2000)))
-" "$work/text.txt"
-CFSP_TEST_MODEL="$work/tiny.gguf" CFSP_TEST_TEXT="$work/text.txt" \
+for path, count in ((sys.argv[1], 2000), (sys.argv[2], 200000)):
+    open(path, 'w').write(' '.join(rng.choice(words) for _ in range(count)))
+" "$work/text.txt" "$work/long.txt"
+CFSP_TEST_MODEL="$work/tiny.gguf" CFSP_TEST_TEXT="$work/text.txt" CFSP_TEST_LONG_TEXT="$work/long.txt" \
   timeout 300 nvim --headless -u NONE -c "luafile clients/nvim/test/run.lua" >"$work/nvim.log" 2>&1 \
   || { echo "test-clients: the Neovim plugin test failed:" >&2; cat "$work/nvim.log" >&2; exit 1; }
 grep 'cfsp.nvim test:' "$work/nvim.log"

@@ -7,7 +7,9 @@ struct ChildProcess: Sendable {
 
     /// Spawns `executable` with `arguments`; `actions` maps child descriptors to ours (dup2).
     /// `detach` puts the child in its own session so it outlives our terminal.
-    static func spawn(_ executable: String, _ arguments: [String], descriptors: [(ours: Int32, child: Int32)], detach: Bool) throws(CLIError) -> ChildProcess {
+    static func spawn(
+        _ executable: String, _ arguments: [String], descriptors: [(ours: Int32, child: Int32)], detach: Bool
+    ) throws(CLIError) -> ChildProcess {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

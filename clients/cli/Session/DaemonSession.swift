@@ -64,7 +64,8 @@ final class DaemonSession: Sendable {
             let toChild = try makePipe()
             let fromChild = try makePipe()
             let child = try ChildProcess.spawn(
-                executable, ["serve", "--log-level", "warning"], descriptors: [(toChild.read, 0), (fromChild.write, 1)], detach: false)
+                executable, ["serve", "--log-level", "warning"],
+                descriptors: [(toChild.read, 0), (fromChild.write, 1)], detach: false)
             close(toChild.read)
             close(fromChild.write)
             session = DaemonSession(client: StreamClient(readFD: fromChild.read, writeFD: toChild.write),

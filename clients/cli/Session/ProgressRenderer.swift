@@ -1,10 +1,17 @@
 import RPC
+import Synchronization
 
-/// Shows `$/progress` on stderr: a redrawn bar on a terminal, else one JSON line per event
-/// (`{"token":…,"value":{…}}`) for scripts and CI logs.
-struct ProgressRenderer: Sendable {
+/// Shows one request's `$/progress` on stderr: a redrawn bar on a terminal, else one JSON line
+/// per event (`{"token":…,"value":{…}}`) for scripts and CI logs.
+final class ProgressRenderer: Sendable {
     /// True for the bar, false for JSON lines.
     let terminal: Bool
+    /// The title from `begin`, repeated in front of the bar.
+    private let title = Mutex<String>("working")
+
+    init(terminal: Bool) {
+        self.terminal = terminal
+    }
 
     func render(_ params: JSONValue) {
         guard terminal else {
@@ -12,20 +19,24 @@ struct ProgressRenderer: Sendable {
             return
         }
         guard let value = params["value"], let kind = value["kind"]?.stringValue else { return }
-        let title = value["title"]?.stringValue
         let message = value["message"]?.stringValue ?? ""
         switch kind {
         case "begin":
-            Console.errRaw("\r\u{1B}[2K\(title ?? "working") …")
+            let name = value["title"]?.stringValue ?? "working"
+            title.withLock { $0 = name }
+            Console.errRaw("\r\u{1B}[2K\(name) …")
         case "report":
             let percentage = max(0, min(100, value["percentage"]?.intValue ?? 0))
             let filled = percentage * 30 / 100
             let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: 30 - filled)
-            Console.errRaw("\r\u{1B}[2K[\(bar)] \(String(percentage).leftPadded(3))% \(message)")
+            let name = title.withLock { $0 }
+            Console.errRaw("\r\u{1B}[2K\(name) [\(bar)] \(String(percentage).leftPadded(3))% \(message)")
         default:
             let outcome = value["outcome"]?.stringValue ?? "done"
             Console.errRaw("\r\u{1B}[2K")
-            if outcome != "completed" { Console.err("\(outcome)\(message.isEmpty ? "" : ": \(message)")") }
+            if outcome != "completed" {
+                Console.err("\(title.withLock { $0 }) \(outcome)\(message.isEmpty ? "" : ": \(message)")")
+            }
         }
     }
 }

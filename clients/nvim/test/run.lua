@@ -1,5 +1,6 @@
 -- Headless test of cfsp.nvim against a real cfspd and the tiny test model:
 --   CFSPD=.build/release/cfspd CFSP_TEST_MODEL=tiny.gguf CFSP_TEST_TEXT=text.txt \
+--   CFSP_TEST_LONG_TEXT=long.txt (optional: a text long enough to cancel its evaluation) \
 --   nvim --headless -u NONE -c "luafile clients/nvim/test/run.lua"
 -- Exits 0 when every check passes, 1 (with the failures on stderr) otherwise.
 
@@ -20,11 +21,11 @@ local function finish()
   cfsp.stop()
   vim.wait(2000, function() return false end, 50)
   if #failures > 0 then
-    io.stderr:write('cfsp.nvim test: ' .. #failures .. ' of ' .. checks .. ' checks failed:\n  '
+    io.stderr:write('\ncfsp.nvim test: ' .. #failures .. ' of ' .. checks .. ' checks failed:\n  '
       .. table.concat(failures, '\n  ') .. '\n')
     vim.cmd('cquit 1')
   else
-    io.stdout:write('cfsp.nvim test: all ' .. checks .. ' checks passed\n')
+    io.stdout:write('\ncfsp.nvim test: all ' .. checks .. ' checks passed\n')
     vim.cmd('qall!')
   end
 end
@@ -38,6 +39,7 @@ end
 local daemon = vim.env.CFSPD
 local model = vim.env.CFSP_TEST_MODEL
 local text = vim.env.CFSP_TEST_TEXT
+local long_text = vim.env.CFSP_TEST_LONG_TEXT or text -- evaluating it must take a while
 if not (daemon and model and text) then
   table.insert(failures, 'set CFSPD, CFSP_TEST_MODEL and CFSP_TEST_TEXT')
   finish()
@@ -87,7 +89,7 @@ check(cfsp.state.last_error and cfsp.state.last_error:find('1004'), 'a missing f
 -- Cancellation: a long evaluation (every window of the text), cancelled at once, answers -32800
 -- (shown as cancelled) and its progress ends with outcome "cancelled".
 cfsp.state.last_error = nil
-vim.cmd('CfspEvaluate ' .. vim.fn.fnameescape(text) .. ' 16')
+vim.cmd('CfspEvaluate ' .. vim.fn.fnameescape(long_text) .. ' 8')
 vim.cmd('CfspCancel')
 wait_for('a cancelled evaluation is reported', 30000, function() return cfsp.state.last_error ~= nil end)
 check(cfsp.state.last_error == 'evaluate cancelled', 'cancellation reported: ' .. tostring(cfsp.state.last_error))

@@ -65,6 +65,17 @@ def text_file(workdir: Path) -> str:
     return str(path)
 
 
+@pytest.fixture(scope="session")
+def long_text_file(workdir: Path) -> str:
+    """A seeded text of 200,000 words: evaluating it takes seconds even in release, so a
+    cancellation always lands while the job runs."""
+    rng = random.Random(11)
+    words = "the quick brown fox jumps over a lazy dog while seven wizards hex bold jams".split()
+    path = workdir / "long.txt"
+    path.write_text(" ".join(rng.choice(words) for _ in range(200_000)), encoding="utf-8")
+    return str(path)
+
+
 def wait_for_socket(path: str, process: subprocess.Popen, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -147,11 +147,11 @@ def test_quiet_and_invalid_params(cli, socket_daemon: str, tiny_model: str) -> N
 
 
 def test_ctrl_c_cancels_on_the_daemon(cfsp_cli: str, cfspd: str, socket_daemon: str, tiny_model: str,
-                                      text_file: str, cli) -> None:
+                                      long_text_file: str, cli) -> None:
     s = ["--socket", socket_daemon]
     assert cli("model", "load", tiny_model, *s).returncode == 0
     process = subprocess.Popen(
-        [cfsp_cli, "evaluate", "--model", "m1", "--path", text_file, "--window-size", "8", *s],
+        [cfsp_cli, "evaluate", "--model", "m1", "--path", long_text_file, "--window-size", "8", *s],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ, CFSPD=cfspd))
     lines: List[str] = []
     assert process.stderr is not None

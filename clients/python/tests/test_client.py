@@ -145,11 +145,18 @@ def test_several_requests_in_flight(loaded, text_file: str) -> None:
     assert len(results) == 4 and len(set(results.values())) == 1
 
 
-def test_cancel_answers_request_cancelled(loaded, text_file: str) -> None:
+def test_cancel_answers_request_cancelled(loaded, long_text_file: str) -> None:
     client, model, _ = loaded
     events: list[cfsp.ProgressEvent] = []
-    request = client.submit("evaluate", {"model": model.model, "path": text_file, "windowSize": 16},
-                            progress=events.append)
+    running = threading.Event()
+
+    def on_progress(event: cfsp.ProgressEvent) -> None:
+        events.append(event)
+        running.set()
+
+    request = client.submit("evaluate", {"model": model.model, "path": long_text_file, "windowSize": 16},
+                            progress=on_progress)
+    assert running.wait(30), "the evaluation began"
     request.cancel()
     with pytest.raises(cfsp.RequestCancelled) as cancelled:
         request.result(timeout=60)
@@ -158,16 +165,20 @@ def test_cancel_answers_request_cancelled(loaded, text_file: str) -> None:
     assert client.list_models()[0].model == "m1"  # still serving
 
 
-def test_keyboard_interrupt_cancels_on_the_daemon_and_reraises(loaded, text_file: str) -> None:
+def test_keyboard_interrupt_cancels_on_the_daemon_and_reraises(loaded, text_file: str,
+                                                               long_text_file: str) -> None:
     client, model, _ = loaded
     events: list[cfsp.ProgressEvent] = []
-    timer = threading.Timer(0.3, _thread.interrupt_main)
-    timer.start()
+
+    def on_progress(event: cfsp.ProgressEvent) -> None:
+        events.append(event)
+        if event.kind == "report" and len(events) == 2:
+            _thread.interrupt_main()  # as Ctrl-C (or Jupyter's interrupt) while the job runs
+
     started = time.monotonic()
     with pytest.raises(KeyboardInterrupt):
-        client.evaluate(model, path=text_file, window_size=8, progress=events.append)
-    timer.join()
-    assert time.monotonic() - started < 30
+        client.evaluate(model, path=long_text_file, window_size=8, progress=on_progress)
+    assert time.monotonic() - started < 15  # the evaluation alone takes longer
     assert events and events[-1].kind == "end" and events[-1].outcome == "cancelled"
     assert client.evaluate(model, path=text_file, window_size=16, max_windows=1).windows == 1
 
@@ -218,10 +229,10 @@ def test_ndjson_framing(cfspd: str) -> None:
         assert daemon.list_models() == []
 
 
-def test_daemon_that_dies_fails_pending_requests(cfspd: str, tiny_model: str, text_file: str) -> None:
+def test_daemon_that_dies_fails_pending_requests(cfspd: str, tiny_model: str, long_text_file: str) -> None:
     daemon = Client.spawn(daemon_path=cfspd, show_progress=False)
     model = daemon.load_model(tiny_model)
-    request = daemon.submit("evaluate", {"model": model.model, "path": text_file, "windowSize": 8})
+    request = daemon.submit("evaluate", {"model": model.model, "path": long_text_file, "windowSize": 8})
     daemon._transport.process.kill()  # type: ignore[attr-defined]
     with pytest.raises(cfsp.ConnectionClosed, match="daemon"):
         request.result(timeout=30)
