@@ -154,8 +154,9 @@ struct PipelineReport {
         rows.append(("pruned perplexity", format(number(result("evaluate pruned")["perplexity"]))))
         if let before = number(prune["parametersBefore"]), let after = number(prune["parametersAfter"]) {
             let share = number(prune["shareRemoved"]) ?? (before > 0 ? (before - after) / before : 0)
-            rows.append(("parameters", "\(Int(before)) -> \(Int(after))"))
-            rows.append(("parameters removed", "\(Int(before - after)) (\(String(format: "%.1f", share * 100)) %)"))
+            rows.append(("parameters", "\(grouped(Int(before))) -> \(grouped(Int(after)))"))
+            rows.append(("parameters removed",
+                         "\(grouped(Int(before - after))) (\(String(format: "%.1f", share * 100)) %)"))
         }
         if let achieved = number(prune["achievedSparsity"]) {
             rows.append(("FFN sparsity", String(format: "%.1f %%", achieved * 100)))
@@ -166,4 +167,15 @@ struct PipelineReport {
         let width = rows.map(\.0.count).max() ?? 0
         return rows.map { "\($0.0.rightPadded(width))  \($0.1)" }.joined(separator: "\n")
     }
+}
+
+/// `134515008` as `134,515,008`.
+func grouped(_ number: Int) -> String {
+    let digits = Array(String(number.magnitude))
+    var text = ""
+    for (index, digit) in digits.enumerated() {
+        if index > 0 && (digits.count - index) % 3 == 0 { text.append(",") }
+        text.append(digit)
+    }
+    return number < 0 ? "-" + text : text
 }
