@@ -86,10 +86,15 @@ vim.cmd('CfspLoad /nonexistent/model.gguf')
 wait_for('model/load of a missing file fails', 20000, function() return cfsp.state.last_error ~= nil end)
 check(cfsp.state.last_error and cfsp.state.last_error:find('1004'), 'a missing file is error 1004: ' .. tostring(cfsp.state.last_error))
 
--- Cancellation: a long evaluation (every window of the text), cancelled at once, answers -32800
+-- Cancellation: a long evaluation (every window of the text), cancelled while it runs, answers -32800
 -- (shown as cancelled) and its progress ends with outcome "cancelled".
 cfsp.state.last_error = nil
+local seen = #cfsp.state.progress
 vim.cmd('CfspEvaluate ' .. vim.fn.fnameescape(long_text) .. ' 8')
+wait_for('the long evaluation reports progress', 30000, function()
+  local last = cfsp.state.progress[#cfsp.state.progress]
+  return #cfsp.state.progress > seen and last.kind == 'report'
+end)
 vim.cmd('CfspCancel')
 wait_for('a cancelled evaluation is reported', 30000, function() return cfsp.state.last_error ~= nil end)
 check(cfsp.state.last_error == 'evaluate cancelled', 'cancellation reported: ' .. tostring(cfsp.state.last_error))
