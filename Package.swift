@@ -92,9 +92,15 @@ let package = Package(
             path: "bench/prune-quality/swift",
             swiftSettings: strict + vectorSettings
         ),
+        .executableTarget(
+            name: "RPCBench",
+            dependencies: ["RPC"],
+            path: "bench/rpc/swift",
+            swiftSettings: strict
+        ),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"], swiftSettings: strict + vectorSettings),
         .testTarget(name: "CoreTests", dependencies: ["Core"], exclude: ["Scripts"], swiftSettings: strict),
         .testTarget(name: "RPCTests", dependencies: ["RPC"], swiftSettings: strict),
-        .testTarget(name: "DaemonTests", dependencies: ["Core", "RPC"], swiftSettings: strict),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Core", "Kernels", "RPC"], swiftSettings: strict),
     ]
 )

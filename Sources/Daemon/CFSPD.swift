@@ -7,8 +7,10 @@ struct CFSPD: ParsableCommand {
         commandName: "cfspd",
         abstract: "Coarse-to-fine structured pruning of LLaMA-family models, on a CPU.",
         discussion: """
+            Without a subcommand, serves the JSON-RPC protocol (protocol.md) on stdio.
             One-shot commands load a model (GGUF file or Hugging Face folder), run, and exit.
             Progress goes to stderr, results to stdout.
             """,
-        subcommands: [InfoCommand.self, PerplexityCommand.self])
+        subcommands: [ServeCommand.self, InfoCommand.self, PerplexityCommand.self, MakeTestModelCommand.self],
+        defaultSubcommand: ServeCommand.self)
 }

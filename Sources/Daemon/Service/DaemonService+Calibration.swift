@@ -1,0 +1,117 @@
+import Core
+import Foundation
+import RPC
+
+extension DaemonService {
+    /// Default N and S of `calibrate`.
+    static let defaultCalibrationWindows = 64
+    static let defaultCalibrationWindowSize = 128
+
+    func calibrate(_ params: CalibrateRequest.Params, _ context: RequestContext) async throws -> CalibrationInfo {
+        try TextInputResolver.validate(params.input, allowsWindows: true)
+        let count = params.count ?? Self.defaultCalibrationWindows
+        let size = params.windowSize ?? Self.defaultCalibrationWindowSize
+        guard count >= 1 else { throw DaemonError.badData("'count' must be at least 1 (got \(count))") }
+        guard size >= 1 else { throw DaemonError.badData("'windowSize' must be at least 1 (got \(size))") }
+        let metric = params.blockMetric ?? .angular
+        return try await registry.withJob(on: params.model, method: "calibrate") { entry in
+            let reporter = context.progress(title: "calibrate")
+            let pool = self.pool
+            let (statistics, seconds) = try await compute { () throws -> (CalibrationStatistics, Double) in
+                let windows: [[Int32]]
+                switch try TextInputResolver.tokens(params.input, for: entry) {
+                case .windows(let explicit):
+                    windows = explicit
+                case .stream(let tokens):
+                    if let starts = params.starts {
+                        windows = try Calibrator.windows(from: tokens, starts: starts, size: size)
+                    } else {
+                        windows = try CalibrationWindows.windows(of: tokens, windowLength: size, count: count,
+                                                                 seed: params.seed ?? 0)
+                    }
+                }
+                if let empty = windows.firstIndex(where: \.isEmpty) {
+                    throw DaemonError.badData("window \(empty) is empty")
+                }
+                let start = Date()
+                let statistics = try Calibrator().calibrate(
+                    model: entry.model, windows: windows, pool: pool,
+                    progress: { p in
+                        reporter.report(
+                            message: "window \(p.windowsDone)/\(p.windowsTotal)",
+                            percentage: 100 * Double(p.windowsDone) / Double(max(p.windowsTotal, 1)),
+                            fields: ["window": .int(p.windowsDone), "windows": .int(p.windowsTotal),
+                                     "tokensPerSecond": .double(p.tokensPerSecond)])
+                    },
+                    isCancelled: { context.isCancelled })
+                return (statistics, Date().timeIntervalSince(start))
+            }
+            let stored = registry.add { handle in
+                CalibrationEntry(handle: handle, statistics: statistics, model: entry.handle, seconds: seconds)
+            }
+            return Self.info(stored, metric: metric)
+        }
+    }
+
+    static func info(_ entry: CalibrationEntry, metric: BlockMetric) -> CalibrationInfo {
+        let s = entry.statistics
+        let importance = metric.importance(s)
+        let tokens = Double(max(s.tokens, 1))
+        return CalibrationInfo(
+            calibration: entry.handle, model: entry.model, windows: s.windows, windowSize: s.windowSize,
+            tokens: s.tokens, seconds: entry.seconds,
+            tokensPerSecond: entry.seconds > 0 ? Double(s.tokens) / entry.seconds : 0,
+            blockMetric: metric, importance: importance, meanImportance: importance.map { $0 / tokens })
+    }
+
+    func saveCalibration(_ params: SaveCalibrationRequest.Params, _ context: RequestContext) async throws
+        -> SaveCalibrationRequest.Response
+    {
+        let entry = try registry.calibration(params.calibration)
+        let path = params.path
+        let overwrite = params.overwrite ?? false
+        let bytes = try await compute { () throws -> Int in
+            if !overwrite && FileManager.default.fileExists(atPath: path) {
+                throw DaemonError.cannotWrite(path: path, reason: "the file exists; pass \"overwrite\": true to replace it")
+            }
+            do {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                let data = try encoder.encode(entry.statistics)
+                try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+                return data.count
+            } catch {
+                throw DaemonError.cannotWrite(path: path, reason: "\(error)")
+            }
+        }
+        return SaveCalibrationRequest.Response(calibration: entry.handle, path: path, bytes: bytes)
+    }
+
+    func loadCalibration(_ params: LoadCalibrationRequest.Params, _ context: RequestContext) async throws
+        -> CalibrationInfo
+    {
+        let model = try params.model.map { handle throws(DaemonError) in try registry.model(handle) }
+        let path = params.path
+        let statistics = try await compute { () throws -> CalibrationStatistics in
+            do {
+                let data = try Data(contentsOf: URL(fileURLWithPath: path))
+                return try JSONDecoder().decode(CalibrationStatistics.self, from: data)
+            } catch let error as DecodingError {
+                throw DaemonError.cannotLoad(path: path, reason: "not a calibration file written by calibration/save (\(error))")
+            } catch {
+                throw DaemonError.cannotLoad(path: path, reason: "\(error)")
+            }
+        }
+        if let model {
+            let widths = model.model.config.intermediateSizes
+            guard statistics.blocks.map(\.width) == widths, statistics.hiddenSize == model.model.config.hiddenSize else {
+                throw DaemonError.invalidForModel(
+                    "the calibration was gathered on FFN widths \(statistics.blocks.map(\.width)) and hidden size \(statistics.hiddenSize); model '\(model.handle)' has \(widths) and \(model.model.config.hiddenSize)")
+            }
+        }
+        let stored = registry.add { handle in
+            CalibrationEntry(handle: handle, statistics: statistics, model: model?.handle, seconds: 0)
+        }
+        return Self.info(stored, metric: .angular)
+    }
+}

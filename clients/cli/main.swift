@@ -1,1 +1,0 @@
-print("cfsp: not yet")

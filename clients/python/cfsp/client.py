@@ -1,0 +1,396 @@
+"""The cfspd client: JSON-RPC over a child's stdio or a Unix socket, a reader thread that
+dispatches responses by id (so several requests may be in flight), progress through callbacks or
+tqdm, and Ctrl-C that cancels the running request on the daemon."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import threading
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Union
+
+from . import framing as framing_mod
+from .errors import ConnectionClosed, CfspError, RequestCancelled, error_from_response
+from .progress import ProgressCallback, ProgressEvent, TqdmProgress, tqdm_available
+from .results import (Calibration, Evaluation, ExportResult, ModelInfo, PruneResult, Released,
+                      SavedCalibration, ScoreResult, ServerInfo, Unloaded, from_json)
+from .transport import (ProcessTransport, SocketTransport, Transport, default_socket_path,
+                        find_daemon)
+
+# ``progress=`` of each method: None (the client's default: tqdm when installed and enabled),
+# False (nothing), True (tqdm), or a callable receiving each ProgressEvent.
+ProgressOption = Union[None, bool, ProgressCallback]
+
+ModelRef = Union[str, ModelInfo, PruneResult]
+CalibrationRef = Union[str, Calibration]
+
+
+def _model_handle(model: ModelRef) -> str:
+    if isinstance(model, PruneResult):
+        return model.pruned
+    if isinstance(model, ModelInfo):
+        return model.model
+    return model
+
+
+def _calibration_handle(calibration: CalibrationRef) -> str:
+    if isinstance(calibration, Calibration):
+        return calibration.calibration
+    return calibration
+
+
+def _compact(params: Dict[str, Any]) -> Dict[str, Any]:
+    return {k: v for k, v in params.items() if v is not None}
+
+
+class PendingRequest:
+    """A request in flight: wait with ``result()``, stop it with ``cancel()``."""
+
+    def __init__(self, client: "Client", request_id: int, method: str):
+        self.id = request_id
+        self.method = method
+        self._client = client
+        self._done = threading.Event()
+        self._result: Any = None
+        self._error: Optional[BaseException] = None
+        self._on_finish: Optional[Callable[[], None]] = None
+
+    def _finish(self, result: Any = None, error: Optional[BaseException] = None) -> None:
+        self._result, self._error = result, error
+        if self._on_finish is not None:
+            self._on_finish()
+        self._done.set()
+
+    def done(self) -> bool:
+        """True once the daemon answered (or the connection closed)."""
+        return self._done.is_set()
+
+    def cancel(self) -> None:
+        """Sends ``$/cancelRequest``; the request then ends with ``RequestCancelled`` (-32800),
+        unless it finished first."""
+        if not self.done():
+            self._client._notify("$/cancelRequest", {"id": self.id})
+
+    def result(self, timeout: Optional[float] = None) -> Any:
+        """Waits for the answer and returns the raw JSON result, or raises the typed error.
+
+        A KeyboardInterrupt while waiting cancels the request on the daemon, waits for its answer
+        (a second Ctrl-C stops waiting), then re-raises KeyboardInterrupt."""
+        try:
+            self._wait(timeout)
+        except KeyboardInterrupt:
+            self.cancel()
+            try:
+                self._wait(self._client.cancel_timeout)
+            finally:
+                raise KeyboardInterrupt from None
+        if self._error is not None:
+            raise self._error
+        return self._result
+
+    def _wait(self, timeout: Optional[float]) -> None:
+        # Short waits in a loop keep the main thread responsive to Ctrl-C on every platform.
+        remaining = timeout
+        while not self._done.wait(0.1 if remaining is None else min(0.1, remaining)):
+            if remaining is not None:
+                remaining -= 0.1
+                if remaining <= 0:
+                    raise TimeoutError(f"{self.method} (request {self.id}) did not answer in time")
+
+
+class Client:
+    """A connection to ``cfspd``. Make one with ``Client.spawn()`` or ``Client.connect()``; use it as
+    a context manager (or call ``close()``) so the daemon sees ``shutdown`` and ``exit``.
+
+    Methods are thread-safe: several threads may each run a request at the same time, or use
+    ``submit()`` for raw requests in flight."""
+
+    #: Seconds to wait for the daemon's answer after a cancellation.
+    cancel_timeout: float = 30.0
+
+    def __init__(self, transport: Transport, framing: str = framing_mod.CONTENT_LENGTH,
+                 show_progress: bool = True, client_name: str = "cfsp-python"):
+        if framing not in framing_mod.FRAMINGS:
+            raise ValueError(f"framing must be one of {framing_mod.FRAMINGS}, not {framing!r}")
+        self._transport = transport
+        self._framing = framing
+        self.show_progress = show_progress
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self._pending: Dict[int, PendingRequest] = {}
+        self._progress: Dict[str, ProgressCallback] = {}
+        self._closed = False
+        self._reader = threading.Thread(target=self._read_loop, name="cfsp-reader", daemon=True)
+        self._reader.start()
+        try:
+            result = self.request("initialize", {"clientInfo": {"name": client_name},
+                                                 "processId": os.getpid()}, progress=False)
+            self._notify("initialized", {})
+        except BaseException:
+            transport.close()
+            raise
+        info = result.get("serverInfo", {}) if isinstance(result, dict) else {}
+        self.server = ServerInfo(name=info.get("name", ""), version=info.get("version", ""),
+                                 capabilities=dict(result.get("capabilities", {})))
+
+    # -- construction ---------------------------------------------------------------------------
+
+    @classmethod
+    def spawn(cls, daemon_path: Optional[str] = None, args: Sequence[str] = (),
+              framing: str = framing_mod.CONTENT_LENGTH, **kwargs: Any) -> "Client":
+        """Starts a private ``cfspd`` serving on its stdio (found at ``daemon_path``, ``$CFSPD`` or
+        on ``PATH``); it stops when the client closes."""
+        executable = find_daemon(daemon_path)
+        argv = [executable, "serve", "--framing", framing, *args]
+        return cls(ProcessTransport(argv), framing=framing, **kwargs)
+
+    @classmethod
+    def connect(cls, path: Optional[str] = None, framing: str = framing_mod.CONTENT_LENGTH,
+                **kwargs: Any) -> "Client":
+        """Connects to a running daemon's Unix socket (default ``$XDG_RUNTIME_DIR/cfsp.sock``,
+        else ``/tmp/cfsp-$UID.sock``); raises ``DaemonNotRunning`` when nobody listens there."""
+        return cls(SocketTransport(path or default_socket_path()), framing=framing, **kwargs)
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # -- wire -----------------------------------------------------------------------------------
+
+    def _send(self, message: Dict[str, Any]) -> None:
+        data = framing_mod.encode(message, self._framing)
+        with self._write_lock:
+            if self._closed:
+                raise ConnectionClosed("the client is closed")
+            try:
+                self._transport.write(data)
+            except OSError as error:
+                raise ConnectionClosed(self._closed_message(f"cannot write to the daemon ({error})")) from None
+
+    def _notify(self, method: str, params: Dict[str, Any]) -> None:
+        try:
+            self._send({"jsonrpc": "2.0", "method": method, "params": params})
+        except ConnectionClosed:
+            pass  # a notification to a daemon that went away has nobody to reach
+
+    def _closed_message(self, what: str) -> str:
+        words = self._transport.last_words()
+        return f"{what}; the daemon stopped or closed the connection" + (f" ({words})" if words else "")
+
+    def _read_loop(self) -> None:
+        reason = "the daemon closed the connection"
+        try:
+            while True:
+                body = framing_mod.read_message(self._transport.reader, self._framing)
+                if body is None:
+                    break
+                try:
+                    message = json.loads(body)
+                except ValueError:
+                    continue
+                if isinstance(message, dict):
+                    self._dispatch(message)
+        except (OSError, ValueError, framing_mod.FramingError) as error:
+            reason = f"reading from the daemon failed: {error}"
+        with self._lock:
+            pending = list(self._pending.values())
+            self._pending.clear()
+        for request in pending:
+            request._finish(error=ConnectionClosed(self._closed_message(
+                f"{request.method} (request {request.id}) got no answer: {reason}")))
+
+    def _dispatch(self, message: Dict[str, Any]) -> None:
+        if "method" not in message:
+            request_id = message.get("id")
+            with self._lock:
+                request = self._pending.pop(request_id, None) if isinstance(request_id, int) else None
+            if request is None:
+                return
+            if "error" in message and isinstance(message["error"], dict):
+                request._finish(error=error_from_response(message["error"], request.method))
+            else:
+                request._finish(result=message.get("result"))
+            return
+        if message["method"] == "$/progress":
+            params = message.get("params") or {}
+            callback = self._progress.get(str(params.get("token")))
+            if callback is not None:
+                try:
+                    callback(ProgressEvent.from_params(params))
+                except Exception:  # a faulty callback must not stop the reader
+                    pass
+            return
+        if "id" in message:  # the daemon asked us something we do not serve
+            self._notify_response_error(message["id"], message["method"])
+
+    def _notify_response_error(self, request_id: Any, method: str) -> None:
+        try:
+            self._send({"jsonrpc": "2.0", "id": request_id,
+                        "error": {"code": -32601, "message": f"the client does not serve '{method}'"}})
+        except ConnectionClosed:
+            pass
+
+    # -- requests -------------------------------------------------------------------------------
+
+    def _progress_callback(self, method: str, progress: ProgressOption) -> Optional[ProgressCallback]:
+        if callable(progress):
+            return progress
+        if progress is False or (progress is None and not self.show_progress):
+            return None
+        return TqdmProgress(method) if tqdm_available() else None
+
+    def submit(self, method: str, params: Optional[Dict[str, Any]] = None,
+               progress: ProgressOption = None) -> PendingRequest:
+        """Sends a request without waiting; returns its ``PendingRequest``."""
+        request_id = next(self._ids)
+        request = PendingRequest(self, request_id, method)
+        payload = dict(params or {})
+        callback = self._progress_callback(method, progress)
+        token = f"py-{request_id}"
+        if callback is not None:
+            payload["workDoneToken"] = token
+            self._progress[token] = callback
+            request._on_finish = lambda: self._progress.pop(token, None) and None
+        with self._lock:
+            self._pending[request_id] = request
+        try:
+            self._send({"jsonrpc": "2.0", "id": request_id, "method": method, "params": payload})
+        except ConnectionClosed as error:
+            with self._lock:
+                self._pending.pop(request_id, None)
+            request._finish(error=error)
+        return request
+
+    def request(self, method: str, params: Optional[Dict[str, Any]] = None,
+                progress: ProgressOption = None, timeout: Optional[float] = None) -> Any:
+        """Sends a request and waits for its raw JSON result (Ctrl-C cancels it on the daemon)."""
+        return self.submit(method, params, progress).result(timeout)
+
+    def close(self) -> None:
+        """Sends ``shutdown`` and ``exit`` and closes the connection (a spawned daemon stops)."""
+        if self._closed:
+            return
+        try:
+            self.submit("shutdown", None, progress=False).result(timeout=10)
+        except (CfspError, TimeoutError):
+            pass
+        self._notify("exit", {})
+        with self._write_lock:
+            self._closed = True
+        self._transport.close()
+        self._reader.join(timeout=5)
+
+    # -- the daemon's methods -------------------------------------------------------------------
+
+    def load_model(self, path: str, precision: Optional[str] = None,
+                   progress: ProgressOption = None) -> ModelInfo:
+        """``model/load``: loads a GGUF file or Hugging Face folder; returns its ``ModelInfo``."""
+        return from_json(ModelInfo, self.request("model/load", _compact(
+            {"path": os.fspath(path), "precision": precision}), progress))
+
+    def list_models(self) -> List[ModelInfo]:
+        """``model/list``: every model the daemon holds, in handle order."""
+        result = self.request("model/list", {}, progress=False)
+        return [from_json(ModelInfo, m) for m in (result or {}).get("models", [])]
+
+    def describe_model(self, model: ModelRef) -> ModelInfo:
+        """``model/describe``."""
+        return from_json(ModelInfo, self.request("model/describe", {"model": _model_handle(model)},
+                                                 progress=False))
+
+    def unload_model(self, model: ModelRef) -> Unloaded:
+        """``model/unload``: frees the model (refused with ``ModelBusy`` while jobs run on it)."""
+        return from_json(Unloaded, self.request("model/unload", {"model": _model_handle(model)},
+                                                progress=False))
+
+    @staticmethod
+    def _text_input(text: Optional[str], path: Optional[str], tokens: Optional[Sequence[int]],
+                    windows: Optional[Sequence[Sequence[int]]], format: Optional[str],
+                    field: Optional[str], separator: Optional[str]) -> Dict[str, Any]:
+        return _compact({"text": text, "path": os.fspath(path) if path is not None else None,
+                         "tokens": list(tokens) if tokens is not None else None,
+                         "windows": [list(w) for w in windows] if windows is not None else None,
+                         "format": format, "field": field, "separator": separator})
+
+    def calibrate(self, model: ModelRef, *, text: Optional[str] = None, path: Optional[str] = None,
+                  tokens: Optional[Sequence[int]] = None,
+                  windows: Optional[Sequence[Sequence[int]]] = None, count: Optional[int] = None,
+                  window_size: Optional[int] = None, seed: Optional[int] = None,
+                  starts: Optional[Iterable[int]] = None, block_metric: Optional[str] = None,
+                  format: Optional[str] = None, field: Optional[str] = None,
+                  separator: Optional[str] = None, progress: ProgressOption = None) -> Calibration:
+        """``calibrate``: gathers block importance and activation statistics over windows of one
+        text input (``text``, ``path``, ``tokens`` or ``windows``)."""
+        params = {"model": _model_handle(model),
+                  **self._text_input(text, path, tokens, windows, format, field, separator),
+                  **_compact({"count": count, "windowSize": window_size, "seed": seed,
+                              "starts": list(starts) if starts is not None else None,
+                              "blockMetric": block_metric})}
+        return from_json(Calibration, self.request("calibrate", params, progress))
+
+    def save_calibration(self, calibration: CalibrationRef, path: str,
+                         overwrite: bool = False) -> SavedCalibration:
+        """``calibration/save``: writes the statistics to a JSON file."""
+        return from_json(SavedCalibration, self.request("calibration/save", {
+            "calibration": _calibration_handle(calibration), "path": os.fspath(path),
+            "overwrite": overwrite}, progress=False))
+
+    def load_calibration(self, path: str, model: Optional[ModelRef] = None) -> Calibration:
+        """``calibration/load``: reads statistics saved earlier (checked against ``model`` if given)."""
+        return from_json(Calibration, self.request("calibration/load", _compact({
+            "path": os.fspath(path), "model": _model_handle(model) if model is not None else None}),
+            progress=False))
+
+    def release_calibration(self, calibration: CalibrationRef) -> Released:
+        """``calibration/release``: frees the statistics."""
+        return from_json(Released, self.request("calibration/release", {
+            "calibration": _calibration_handle(calibration)}, progress=False))
+
+    @staticmethod
+    def _pruning_params(model: ModelRef, calibration: CalibrationRef, sparsity: float,
+                        options: Dict[str, Any]) -> Dict[str, Any]:
+        names = {"method": "method", "block_metric": "blockMetric", "temperature": "temperature",
+                 "scale": "scale", "down_exponent": "downExponent",
+                 "activation_exponent": "activationExponent", "align": "align"}
+        unknown = set(options) - set(names)
+        if unknown:
+            raise TypeError(f"unknown pruning option(s): {', '.join(sorted(unknown))}; "
+                            f"expected {', '.join(sorted(names))}")
+        return {"model": _model_handle(model), "calibration": _calibration_handle(calibration),
+                "sparsity": sparsity, **_compact({names[k]: v for k, v in options.items()})}
+
+    def score(self, model: ModelRef, calibration: CalibrationRef, sparsity: float,
+              progress: ProgressOption = None, **options: Any) -> ScoreResult:
+        """``score``: what each block would keep at ``sparsity``, without pruning. Options:
+        method, block_metric, temperature, scale, down_exponent, activation_exponent, align."""
+        return from_json(ScoreResult, self.request(
+            "score", self._pruning_params(model, calibration, sparsity, options), progress))
+
+    def prune(self, model: ModelRef, calibration: CalibrationRef, sparsity: float,
+              progress: ProgressOption = None, **options: Any) -> PruneResult:
+        """``prune``: builds the pruned model (a new handle in ``.pruned``); same options as score."""
+        return from_json(PruneResult, self.request(
+            "prune", self._pruning_params(model, calibration, sparsity, options), progress))
+
+    def evaluate(self, model: ModelRef, *, text: Optional[str] = None, path: Optional[str] = None,
+                 tokens: Optional[Sequence[int]] = None, window_size: Optional[int] = None,
+                 max_windows: Optional[int] = None, format: Optional[str] = None,
+                 field: Optional[str] = None, separator: Optional[str] = None,
+                 progress: ProgressOption = None) -> Evaluation:
+        """``evaluate``: perplexity over non-overlapping windows of one text input."""
+        params = {"model": _model_handle(model),
+                  **self._text_input(text, path, tokens, None, format, field, separator),
+                  **_compact({"windowSize": window_size, "maxWindows": max_windows})}
+        return from_json(Evaluation, self.request("evaluate", params, progress))
+
+    def export(self, model: ModelRef, path: str, format: str = "gguf",
+               precision: Optional[str] = None, overwrite: bool = False, name: Optional[str] = None,
+               progress: ProgressOption = None) -> ExportResult:
+        """``export``: writes the model as GGUF (a file) or Hugging Face (a folder)."""
+        return from_json(ExportResult, self.request("export", _compact({
+            "model": _model_handle(model), "path": os.fspath(path), "format": format,
+            "precision": precision, "overwrite": overwrite, "name": name}), progress))

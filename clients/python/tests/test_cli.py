@@ -1,0 +1,214 @@
+"""The `cfsp` shell client against a real cfspd on the tiny test model: every subcommand, progress
+lines, exit codes, Ctrl-C, a daemon that is not running, and bad arguments."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import List
+
+import pytest
+
+USAGE, UNAVAILABLE, DAEMON_ERROR, CANCELLED = 64, 69, 70, 130
+
+
+@pytest.fixture
+def cli(cfsp_cli: str, cfspd: str):
+    """Runs cfsp with the test daemon; returns the CompletedProcess."""
+
+    def run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+        env = dict(os.environ, CFSPD=cfspd)
+        return subprocess.run([cfsp_cli, *args], capture_output=True, text=True, timeout=timeout, env=env)
+
+    return run
+
+
+def progress_lines(stderr: str) -> List[dict]:
+    return [json.loads(line) for line in stderr.splitlines() if line.startswith('{"token"')]
+
+
+SUBCOMMANDS = [
+    [], ["run"], ["daemon"], ["daemon", "start"], ["daemon", "stop"], ["daemon", "status"], ["model"],
+    ["model", "load"], ["model", "list"], ["model", "describe"], ["model", "unload"], ["calibrate"],
+    ["calibration", "save"], ["calibration", "load"], ["calibration", "release"], ["score"], ["prune"],
+    ["evaluate"], ["export"], ["call"],
+]
+
+
+@pytest.mark.parametrize("words", SUBCOMMANDS, ids=lambda w: " ".join(w) or "cfsp")
+def test_help_everywhere(cli, words: List[str]) -> None:
+    result = cli(*words, "--help")
+    assert result.returncode == 0, result.stderr
+    assert "USAGE: cfsp" in result.stdout
+    assert "OVERVIEW:" in result.stdout or "OPTIONS:" in result.stdout
+
+
+@pytest.mark.parametrize("args,expected", [
+    (["prune", "--model", "m1", "--calibration", "c1", "--sparsity", "1.5"], "--sparsity must be in [0, 1)"),
+    (["evaluate", "--model", "m1"], "exactly one text input"),
+    (["calibrate", "--model", "m1", "--text", "a", "--path", "b"], "exactly one text input"),
+    (["calibrate", "--model", "m1", "--tokens", "1,x"], "--tokens must be"),
+    (["calibrate", "--model", "m1", "--text", "a", "--count", "0"], "--count must be at least 1"),
+    (["score", "--model", "m1"], "Missing expected argument"),
+    (["call", "model/list", "[1]"], "params must be a JSON object"),
+    (["call", "model/list", "{oops"], "not valid JSON"),
+    (["frobnicate"], "Unexpected argument"),
+])
+def test_bad_arguments_are_usage_errors(cli, args: List[str], expected: str) -> None:
+    result = cli(*args)
+    assert result.returncode == USAGE
+    assert expected in result.stderr
+
+
+def test_a_daemon_that_is_not_running(cli, tmp_path: Path) -> None:
+    path = str(tmp_path / "nobody.sock")
+    for args in (["model", "list"], ["daemon", "status"], ["daemon", "stop"]):
+        result = cli(*args, "--socket", path)
+        assert result.returncode == UNAVAILABLE, result
+        assert path in result.stderr
+    listing = cli("model", "list", "--socket", path)
+    assert "cfsp daemon start --socket" in listing.stderr and "--spawn" in listing.stderr
+
+
+def test_every_method_over_the_socket(cli, socket_daemon: str, tiny_model: str, text_file: str,
+                                      tmp_path: Path) -> None:
+    s = ["--socket", socket_daemon]
+
+    def ok(*args: str) -> subprocess.CompletedProcess:
+        result = cli(*args, *s)
+        assert result.returncode == 0, result.stderr
+        return result
+
+    def js(*args: str) -> dict:
+        return json.loads(ok(*args, "--json").stdout)
+
+    loaded = js("model", "load", tiny_model)
+    assert loaded["model"] == "m1" and loaded["format"] == "gguf"
+    assert "model:" in ok("model", "describe", "m1").stdout
+    assert [m["model"] for m in js("model", "list")["models"]] == ["m1"]
+
+    calibrated = ok("calibrate", "--model", "m1", "--path", text_file, "--count", "4", "--window-size", "16")
+    assert "calibration:" in calibrated.stdout and "c1" in calibrated.stdout
+    events = progress_lines(calibrated.stderr)  # stderr is a pipe: one JSON line per event
+    assert events[0]["value"]["kind"] == "begin" and events[0]["value"]["title"] == "calibrate"
+    assert events[-1]["value"] == {"kind": "end", "outcome": "completed"}
+    assert any(e["value"]["kind"] == "report" and "window" in e["value"] for e in events)
+    assert len({e["token"] for e in events}) == 1
+
+    saved = js("calibration", "save", "c1", str(tmp_path / "c.json"))
+    assert Path(saved["path"]).stat().st_size == saved["bytes"]
+    assert js("calibration", "load", str(tmp_path / "c.json"), "--model", "m1")["calibration"] == "c2"
+    assert js("calibration", "release", "c2")["released"] is True
+
+    score = ok("score", "--model", "m1", "--calibration", "c1", "--sparsity", "0.25")
+    header = next(line for line in score.stdout.splitlines() if "keepRatio" in line)
+    assert header.split()[:4] == ["block", "importance", "meanImportance", "keepRatio"]
+    pruned = js("prune", "--model", "m1", "--calibration", "c1", "--sparsity", "0.25", "--method", "wanda-sp")
+    assert pruned["pruned"] == "m2" and pruned["options"]["method"] == "wanda-sp"
+    assert pruned["parametersAfter"] < pruned["parametersBefore"]
+
+    evaluation = js("evaluate", "--model", "m2", "--path", text_file, "--window-size", "16", "--max-windows", "3")
+    assert evaluation["windows"] == 3 and evaluation["perplexity"] > 1
+    assert js("evaluate", "--model", "m1", "--tokens", ",".join(map(str, range(33))),
+              "--window-size", "16")["windows"] == 2
+    assert "perplexity:" in ok("evaluate", "--model", "m1", "--text", "the quick brown fox " * 20,
+                               "--window-size", "16").stdout
+
+    target = tmp_path / "out.gguf"
+    exported = js("export", "--model", "m2", str(target), "--precision", "bf16")
+    assert exported["path"] == str(target) and target.stat().st_size == exported["bytes"]
+    refused = cli("export", "--model", "m2", str(target), *s)
+    assert refused.returncode == DAEMON_ERROR and "1007" in refused.stderr
+    assert js("call", "model/describe", '{"model":"m2"}')["parent"] == "m1"
+
+    assert js("model", "unload", "m2")["unloaded"] is True
+    missing = cli("model", "describe", "m2", "--json", *s)
+    assert missing.returncode == DAEMON_ERROR
+    assert json.loads(missing.stdout)["error"]["code"] == 1001
+    assert "no model 'm2'" in missing.stderr
+
+    status = ok("daemon", "status")
+    assert "is running on " + socket_daemon in status.stdout and "m1" in status.stdout
+    assert js("daemon", "status")["running"] is True
+
+
+def test_quiet_and_invalid_params(cli, socket_daemon: str, tiny_model: str) -> None:
+    s = ["--socket", socket_daemon]
+    result = cli("model", "load", tiny_model, "--quiet", *s)
+    assert result.returncode == 0 and progress_lines(result.stderr) == []
+    invalid = cli("call", "model/load", '{"path": 5}', *s)
+    assert invalid.returncode == DAEMON_ERROR and "-32602" in invalid.stderr
+    unknown = cli("score", "--model", "m1", "--calibration", "c9", "--sparsity", "0.3", *s)
+    assert unknown.returncode == DAEMON_ERROR and "1002" in unknown.stderr
+
+
+def test_ctrl_c_cancels_on_the_daemon(cfsp_cli: str, cfspd: str, socket_daemon: str, tiny_model: str,
+                                      long_text_file: str, cli) -> None:
+    s = ["--socket", socket_daemon]
+    assert cli("model", "load", tiny_model, *s).returncode == 0
+    process = subprocess.Popen(
+        [cfsp_cli, "evaluate", "--model", "m1", "--path", long_text_file, "--window-size", "8", *s],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ, CFSPD=cfspd))
+    lines: List[str] = []
+    assert process.stderr is not None
+    for line in process.stderr:  # wait until the job runs
+        lines.append(line)
+        if '"kind":"begin"' in line:
+            break
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == CANCELLED, err
+    assert "cancelled" in err
+    events = progress_lines("".join(lines) + err)
+    assert events[-1]["value"]["kind"] == "end" and events[-1]["value"]["outcome"] == "cancelled"
+    assert cli("model", "list", *s).returncode == 0  # the daemon still serves
+
+
+def test_daemon_start_status_stop(cli, tmp_path: Path) -> None:
+    path = str(tmp_path / "managed.sock")
+    started = cli("daemon", "start", "--socket", path, "--json")
+    assert started.returncode == 0, started.stderr
+    info = json.loads(started.stdout)
+    assert info["started"] is True and info["running"] is True
+    try:
+        again = cli("daemon", "start", "--socket", path)
+        assert again.returncode == 0 and "already running" in again.stdout
+        assert cli("daemon", "status", "--socket", path).returncode == 0
+    finally:
+        stopped = cli("daemon", "stop", "--socket", path)
+    assert stopped.returncode == 0, stopped.stderr
+    assert not Path(path).exists()
+    assert cli("daemon", "status", "--socket", path).returncode == UNAVAILABLE
+
+
+def test_run_pipeline_with_a_private_daemon(cli, tiny_model: str, text_file: str, tmp_path: Path) -> None:
+    output = tmp_path / "pruned.gguf"
+    args = ["run", "--spawn", tiny_model, "--text", text_file, "--count", "4", "--window-size", "16",
+            "--eval-window-size", "16", "--max-windows", "4", "--output", str(output)]
+    result = cli(*args)
+    assert result.returncode == 0, result.stderr
+    for row in ("dense perplexity", "pruned perplexity", "parameters removed", "time: calibrate",
+                "time: evaluate pruned", "time: export", "exported"):
+        assert row in result.stdout
+    assert str(output) in result.stdout and output.exists()
+    titles = [e["value"]["title"] for e in progress_lines(result.stderr) if e["value"]["kind"] == "begin"]
+    assert titles == ["model/load", "calibrate", "evaluate", "prune", "evaluate", "export"]
+
+    again = cli(*args, "--json", "--overwrite", "--sparsity", "0.5")
+    assert again.returncode == 0, again.stderr
+    summary = json.loads(again.stdout)["summary"]
+    assert summary["exported"] == str(output)
+    assert summary["parametersAfter"] < summary["parametersBefore"]
+    assert summary["densePerplexity"] > 1 and summary["prunedPerplexity"] > 1
+    refused = cli(*args)  # the output exists now, without --overwrite
+    assert refused.returncode == DAEMON_ERROR and "1007" in refused.stderr
+
+
+def test_spawn_with_a_missing_daemon(cfsp_cli: str, tmp_path: Path) -> None:
+    result = subprocess.run([cfsp_cli, "model", "list", "--spawn", "--daemon-path", str(tmp_path / "none")],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == USAGE and "not an executable" in result.stderr

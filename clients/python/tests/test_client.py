@@ -1,0 +1,256 @@
+"""The Python client against a real cfspd on the tiny test model."""
+
+from __future__ import annotations
+
+import _thread
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+import cfsp
+from cfsp import Client
+
+
+@pytest.fixture
+def client(cfspd: str):
+    with Client.spawn(daemon_path=cfspd, show_progress=False) as daemon:
+        yield daemon
+
+
+@pytest.fixture
+def loaded(client: Client, tiny_model: str, text_file: str):
+    model = client.load_model(tiny_model)
+    calibration = client.calibrate(model, path=text_file, count=4, window_size=16, seed=3)
+    return client, model, calibration
+
+
+def test_initialize_reports_server_and_methods(client: Client) -> None:
+    assert client.server.name == "cfspd"
+    assert client.server.version
+    for method in ("model/load", "calibrate", "score", "prune", "evaluate", "export", "$/cancelRequest"):
+        assert method in client.server.methods
+    assert client.server.capabilities["framing"] == "content-length"
+
+
+def test_model_methods(client: Client, tiny_model: str) -> None:
+    info = client.load_model(tiny_model)
+    assert isinstance(info, cfsp.ModelInfo)
+    assert info.model == "m1" and info.format == "gguf" and info.architecture == "llama"
+    assert info.config["layers"] == 2 and info.has_tokenizer is True and info.parent is None
+    assert info.parameters and info.ffn_parameters and info.ffn_parameters < info.parameters
+    assert [m.model for m in client.list_models()] == ["m1"]
+    assert client.describe_model("m1") == info
+    unloaded = client.unload_model(info)
+    assert unloaded.unloaded is True and unloaded.model == "m1"
+    assert client.list_models() == []
+
+
+def test_calibrate_score_prune_evaluate_export(loaded, text_file: str, tmp_path: Path) -> None:
+    client, model, calibration = loaded
+    assert isinstance(calibration, cfsp.Calibration)
+    assert calibration.calibration == "c1" and calibration.model == model.model
+    assert calibration.windows == 4 and calibration.window_size == 16 and calibration.tokens == 64
+    assert len(calibration.importance) == 2 and all(v > 0 for v in calibration.importance)
+
+    score = client.score(model, calibration, 0.25)
+    assert isinstance(score, cfsp.ScoreResult)
+    assert score.total_neurons == 96 and score.kept_neurons is not None and score.kept_neurons < 96
+    assert [row["block"] for row in score.blocks] == [0, 1]
+    assert sum(row["kept"] for row in score.blocks) == score.kept_neurons
+    assert score.options["method"] == "cfsp"
+
+    pruned = client.prune(model, calibration, 0.25, method="activation", align=2)
+    assert isinstance(pruned, cfsp.PruneResult)
+    assert pruned.pruned == "m2" and pruned.options["method"] == "activation"
+    assert all(width % 2 == 0 for width in pruned.widths)
+    assert pruned.parameters_after < pruned.parameters_before
+    assert pruned.share_removed == pytest.approx(
+        1 - pruned.parameters_after / pruned.parameters_before, rel=1e-6)
+    assert client.describe_model(pruned).parent == "m1"
+
+    dense = client.evaluate(model, path=text_file, window_size=16, max_windows=4)
+    after = client.evaluate(pruned, path=text_file, window_size=16, max_windows=4)
+    assert isinstance(dense, cfsp.Evaluation)
+    assert dense.windows == 4 and dense.window_size == 16 and dense.perplexity > 1
+    assert after.model == "m2" and after.perplexity != dense.perplexity
+    inline = client.evaluate(model, tokens=list(range(40)), window_size=16)
+    assert inline.windows == 2
+
+    target = tmp_path / "pruned.gguf"
+    exported = client.export(pruned, str(target), precision="f16")
+    assert isinstance(exported, cfsp.ExportResult)
+    assert exported.path == str(target) and target.stat().st_size == exported.bytes
+    assert exported.has_tokenizer is True
+    reloaded = client.load_model(str(target))
+    assert reloaded.config["intermediateSizes"] == pruned.widths
+
+
+def test_calibration_save_load_release(loaded, tmp_path: Path) -> None:
+    client, model, calibration = loaded
+    path = tmp_path / "calibration.json"
+    saved = client.save_calibration(calibration, str(path))
+    assert saved.path == str(path) and path.stat().st_size == saved.bytes
+    with pytest.raises(cfsp.CannotWrite) as refused:
+        client.save_calibration(calibration, str(path))
+    assert refused.value.code == 1007
+    again = client.load_calibration(str(path), model=model)
+    assert again.calibration != calibration.calibration
+    assert again.importance == pytest.approx(calibration.importance)
+    assert client.release_calibration(calibration).released is True
+    with pytest.raises(cfsp.CalibrationNotFound):
+        client.release_calibration(calibration)
+
+
+def test_progress_events_reach_the_callback(client: Client, tiny_model: str, text_file: str) -> None:
+    events: list[cfsp.ProgressEvent] = []
+    model = client.load_model(tiny_model)
+    client.calibrate(model, path=text_file, count=4, window_size=16, progress=events.append)
+    kinds = [event.kind for event in events]
+    assert kinds[0] == "begin" and kinds[-1] == "end" and "report" in kinds
+    assert events[0].title == "calibrate"
+    assert events[-1].outcome == "completed"
+    reports = [event for event in events if event.kind == "report"]
+    assert all(0 <= event.percentage <= 100 for event in reports)
+    assert reports[-1].fields["windows"] == 4 and "tokensPerSecond" in reports[-1].fields
+
+
+def test_tqdm_progress_renders_without_errors(cfspd: str, tiny_model: str, text_file: str, capsys) -> None:
+    pytest.importorskip("tqdm")
+    with Client.spawn(daemon_path=cfspd) as daemon:  # show_progress defaults to tqdm
+        model = daemon.load_model(tiny_model)
+        daemon.evaluate(model, path=text_file, window_size=16, max_windows=3)
+    assert "evaluate" in capsys.readouterr().err
+
+
+def test_several_requests_in_flight(loaded, text_file: str) -> None:
+    client, model, _ = loaded
+    pending = [client.submit("evaluate", {"model": model.model, "path": text_file, "windowSize": 16,
+                                          "maxWindows": 2 + i}) for i in range(3)]
+    listing = client.submit("model/list")
+    assert [p.result(timeout=60)["windows"] for p in pending] == [2, 3, 4]
+    assert listing.result(timeout=60)["models"][0]["model"] == "m1"
+    results: dict[int, float] = {}
+
+    def evaluate(i: int) -> None:
+        results[i] = client.evaluate(model, path=text_file, window_size=16, max_windows=2).perplexity
+
+    threads = [threading.Thread(target=evaluate, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(results) == 4 and len(set(results.values())) == 1
+
+
+def test_cancel_answers_request_cancelled(loaded, long_text_file: str) -> None:
+    client, model, _ = loaded
+    events: list[cfsp.ProgressEvent] = []
+    running = threading.Event()
+
+    def on_progress(event: cfsp.ProgressEvent) -> None:
+        events.append(event)
+        running.set()
+
+    request = client.submit("evaluate", {"model": model.model, "path": long_text_file, "windowSize": 16},
+                            progress=on_progress)
+    assert running.wait(30), "the evaluation began"
+    request.cancel()
+    with pytest.raises(cfsp.RequestCancelled) as cancelled:
+        request.result(timeout=60)
+    assert cancelled.value.code == -32800
+    assert events[-1].kind == "end" and events[-1].outcome == "cancelled"
+    assert client.list_models()[0].model == "m1"  # still serving
+
+
+def test_keyboard_interrupt_cancels_on_the_daemon_and_reraises(loaded, text_file: str,
+                                                               long_text_file: str) -> None:
+    client, model, _ = loaded
+    events: list[cfsp.ProgressEvent] = []
+
+    def on_progress(event: cfsp.ProgressEvent) -> None:
+        events.append(event)
+        if event.kind == "report" and len(events) == 2:
+            _thread.interrupt_main()  # as Ctrl-C (or Jupyter's interrupt) while the job runs
+
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        client.evaluate(model, path=long_text_file, window_size=8, progress=on_progress)
+    assert time.monotonic() - started < 15  # the evaluation alone takes longer
+    assert events and events[-1].kind == "end" and events[-1].outcome == "cancelled"
+    assert client.evaluate(model, path=text_file, window_size=16, max_windows=1).windows == 1
+
+
+def test_errors_are_typed_with_code_message_and_data(client: Client, tiny_model: str) -> None:
+    with pytest.raises(cfsp.ModelNotFound) as missing:
+        client.describe_model("m9")
+    assert missing.value.code == 1001 and missing.value.data == {"model": "m9"}
+    assert "m9" in missing.value.message and missing.value.method == "model/describe"
+    with pytest.raises(cfsp.CannotLoad) as unreadable:
+        client.load_model("/nonexistent/model.gguf")
+    assert unreadable.value.data["path"] == "/nonexistent/model.gguf"
+    with pytest.raises(cfsp.MethodNotFound):
+        client.request("no/such/method", {})
+    with pytest.raises(cfsp.InvalidParams) as invalid:
+        client.request("model/load", {"path": 3})
+    assert invalid.value.code == -32602 and "path" in invalid.value.message
+    model = client.load_model(tiny_model)
+    with pytest.raises(cfsp.BadData):
+        client.calibrate(model, text="too short", count=4, window_size=64)
+    with pytest.raises(TypeError, match="unknown pruning option"):
+        client.score(model, "c1", 0.3, temprature=2)
+    assert isinstance(missing.value, cfsp.RpcError) and isinstance(missing.value, cfsp.CfspError)
+
+
+def test_connect_to_a_socket_shares_handles_between_clients(socket_daemon: str, tiny_model: str) -> None:
+    with Client.connect(socket_daemon, show_progress=False) as first, \
+         Client.connect(socket_daemon, show_progress=False, framing="content-length") as second:
+        model = first.load_model(tiny_model)
+        assert second.describe_model(model.model).path == tiny_model
+
+
+def test_connect_without_a_daemon_says_how_to_start_one(tmp_path: Path) -> None:
+    path = str(tmp_path / "nobody.sock")
+    with pytest.raises(cfsp.DaemonNotRunning) as error:
+        Client.connect(path)
+    assert path in str(error.value) and "cfsp daemon start" in str(error.value)
+
+
+def test_spawn_with_a_missing_daemon_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(cfsp.DaemonNotFound, match="not an executable"):
+        Client.spawn(daemon_path=str(tmp_path / "cfspd"))
+
+
+def test_ndjson_framing(cfspd: str) -> None:
+    with Client.spawn(daemon_path=cfspd, framing="ndjson", show_progress=False) as daemon:
+        assert daemon.server.capabilities["framing"] == "ndjson"
+        assert daemon.list_models() == []
+
+
+def test_daemon_that_dies_fails_pending_requests(cfspd: str, tiny_model: str, long_text_file: str) -> None:
+    daemon = Client.spawn(daemon_path=cfspd, show_progress=False)
+    model = daemon.load_model(tiny_model)
+    request = daemon.submit("evaluate", {"model": model.model, "path": long_text_file, "windowSize": 8})
+    daemon._transport.process.kill()  # type: ignore[attr-defined]
+    with pytest.raises(cfsp.ConnectionClosed, match="daemon"):
+        request.result(timeout=30)
+    daemon.close()
+
+
+def test_tables_and_plot(loaded) -> None:
+    pandas = pytest.importorskip("pandas")
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    client, model, calibration = loaded
+    pruned = client.prune(model, calibration, 0.3)
+    frame = pruned.to_dataframe()
+    assert isinstance(frame, pandas.DataFrame)
+    assert list(frame["block"]) == [0, 1]
+    assert {"importance", "keepRatio", "width", "kept"} <= set(frame.columns)
+    assert calibration.to_dataframe()["importance"].tolist() == pytest.approx(calibration.importance)
+    ax = pruned.plot()
+    assert len(ax.patches) == 2  # one importance bar per block
+    share = ax.figure.axes[1].lines[0].get_ydata()
+    assert list(share) == pytest.approx(list(frame["keepRatio"]))
