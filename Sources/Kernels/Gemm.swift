@@ -31,20 +31,27 @@ public func matmul(_ a: UnsafePointer<Float>, rows m: Int, lda: Int, weights: Pa
 /// panels contiguously.
 func matmulF32(_ a: UnsafePointer<Float>, rows m: Int, lda: Int, weights: PackedWeights,
                into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, pool: ThreadPool) {
-    let n = weights.rows, k = weights.cols
-    let plan = GemmPlan(m: m, n: n, k: k)
     weights.f32Panels.withUnsafeBufferPointer { storage in
         guard let packed = storage.baseAddress else { return }
-        pool.parallelFor(plan.items) { item in
-            let (rows, panels) = plan.item(item)
-            plan.forEachKBlock { k0, kc in
-                let add = accumulate || k0 > 0
-                for panel in panels {
-                    let panelBlock = packed + (panel * k + k0) * GemmTile.columns
-                    runPanelF32(a: a + k0, lda: lda, rows: rows, panel: panelBlock, kc: kc,
-                                c: c + panel * GemmTile.columns, ldc: ldc,
-                                columns: min(GemmTile.columns, n - panel * GemmTile.columns), add: add)
-                }
+        runPackedF32(a, rows: m, lda: lda, panels: packed, n: weights.rows, k: weights.cols,
+                     into: c, ldc: ldc, accumulate: accumulate, pool: pool)
+    }
+}
+
+/// C (+)= A * B^T with B already in f32 panels (`panels`: ceil(n / 32) panels of k x 32).
+func runPackedF32(_ a: UnsafePointer<Float>, rows m: Int, lda: Int, panels packed: UnsafePointer<Float>,
+                  n: Int, k: Int, into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool,
+                  pool: ThreadPool) {
+    let plan = GemmPlan(m: m, n: n, k: k)
+    pool.parallelFor(plan.items) { item in
+        let (rows, panels) = plan.item(item)
+        plan.forEachKBlock { k0, kc in
+            let add = accumulate || k0 > 0
+            for panel in panels {
+                let panelBlock = packed + (panel * k + k0) * GemmTile.columns
+                runPanelF32(a: a + k0, lda: lda, rows: rows, panel: panelBlock, kc: kc,
+                            c: c + panel * GemmTile.columns, ldc: ldc,
+                            columns: min(GemmTile.columns, n - panel * GemmTile.columns), add: add)
             }
         }
     }
@@ -96,8 +103,8 @@ func matmulBF16(_ a: UnsafePointer<Float>, rows m: Int, lda: Int, weights: Packe
 
 /// C[m x n] = A[m x k] * B^T (or += when `accumulate`) with B a plain row-major n x k f32
 /// matrix (row stride `ldb`): for operands that change every call (activations, gradients),
-/// where packing once at load time is impossible. B is packed per work item into a small
-/// panel buffer, then the f32 micro-kernel runs as for `matmul`. Bit-identical for any thread
+/// where packing once at load time is impossible. B is packed into panels at the start of the
+/// call (a temporary of about n * k floats), then the f32 micro-kernel runs as for `matmul`. Bit-identical for any thread
 /// count. C must not overlap A or B.
 public func matmulTransposed(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
                              b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
@@ -109,22 +116,18 @@ public func matmulTransposed(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, ld
         if !accumulate { clearRows(c, rows: m, columns: n, ldc: ldc) }
         return
     }
-    let plan = GemmPlan(m: m, n: n, k: k)
-    pool.parallelFor(plan.items) { item in
-        let (rows, panels) = plan.item(item)
-        let panelBuffer = UnsafeMutablePointer<Float>.allocate(capacity: plan.kBlock * GemmTile.columns)
-        defer { panelBuffer.deallocate() }
-        plan.forEachKBlock { k0, kc in
-            let add = accumulate || k0 > 0
-            for panel in panels {
-                let firstRow = panel * GemmTile.columns
-                let columns = min(GemmTile.columns, n - firstRow)
-                packPanelF32(b + firstRow * ldb + k0, ldb: ldb, rows: columns, count: kc, into: panelBuffer)
-                runPanelF32(a: a + k0, lda: lda, rows: rows, panel: panelBuffer, kc: kc,
-                            c: c + firstRow, ldc: ldc, columns: columns, add: add)
-            }
-        }
+    // Pack B once (each element moved exactly once, split by panel), then run as for packed
+    // weights; the temporary holds ceil(n / 32) * 32 * k floats.
+    let panelCount = (n + GemmTile.columns - 1) / GemmTile.columns
+    let packed = UnsafeMutablePointer<Float>.allocate(capacity: panelCount * k * GemmTile.columns)
+    defer { packed.deallocate() }
+    pool.parallelFor(panelCount) { panel in
+        let firstRow = panel * GemmTile.columns
+        packPanelF32(b + firstRow * ldb, ldb: ldb, rows: min(GemmTile.columns, n - firstRow), count: k,
+                     into: packed + panel * k * GemmTile.columns)
     }
+    runPackedF32(a, rows: m, lda: lda, panels: packed, n: n, k: k, into: c, ldc: ldc,
+                 accumulate: accumulate, pool: pool)
 }
 
 /// Runs the f32 micro-kernel down one panel for rows `rows` of A/C. `a` and `c` point at row 0

@@ -7,9 +7,10 @@ func packPanelF32(_ source: UnsafePointer<Float>, ldb: Int, rows: Int, count: In
     if rows < width {
         panel.update(repeating: 0, count: count * width)
     }
-    for lane in 0..<rows {
-        let row = source + lane * ldb
-        for k in 0..<count { panel[k * width + lane] = row[k] }
+    // k outer: writes are contiguous and the 32 source rows' current cache lines stay in L1.
+    for k in 0..<count {
+        let out = panel + k * width
+        for lane in 0..<rows { out[lane] = source[lane * ldb + k] }
     }
 }
 

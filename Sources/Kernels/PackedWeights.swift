@@ -67,16 +67,8 @@ public struct PackedWeights: Sendable {
             f32Panels = [Float](unsafeUninitializedCapacity: panels * cols * width) { buffer, initialized in
                 guard let out = buffer.baseAddress else { initialized = 0; return }
                 for panel in 0..<panels {
-                    let panelOut = out + panel * cols * width
-                    for lane in 0..<width {
-                        let n = panel * width + lane
-                        if n < rows {
-                            let source = base + n * cols
-                            for k in 0..<cols { panelOut[k * width + lane] = source[k] }
-                        } else {
-                            for k in 0..<cols { panelOut[k * width + lane] = 0 }
-                        }
-                    }
+                    packPanelF32(base + panel * width * cols, ldb: cols, rows: min(width, rows - panel * width),
+                                 count: cols, into: out + panel * cols * width)
                 }
                 initialized = panels * cols * width
             }

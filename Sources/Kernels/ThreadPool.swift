@@ -40,6 +40,8 @@ public final class ThreadPool: @unchecked Sendable {
     private let submitMutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let wakeWorkers = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private let workersDone = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    /// Mirror of `generation` that idle workers poll for a short while before sleeping.
+    private let publishedGeneration = Atomic<Int>(0)
     // Guarded by `mutex`.
     private var generation = 0
     private var job: Job?
@@ -102,6 +104,7 @@ public final class ThreadPool: @unchecked Sendable {
             pthread_mutex_lock(mutex)
             self.job = job
             generation &+= 1
+            publishedGeneration.store(generation, ordering: .releasing)
             busyWorkers = workers.count
             pthread_cond_broadcast(wakeWorkers)
             pthread_mutex_unlock(mutex)
@@ -124,6 +127,12 @@ public final class ThreadPool: @unchecked Sendable {
     private func workerLoop() {
         var seen = 0
         while true {
+            // Poll for about a millisecond (4M loads) before sleeping: back-to-back loops (one
+            // per layer) then start without a futex wake-up, which on a busy machine can arrive
+            // after the caller has done all the work alone (2-thread GEMM measured like 1 thread,
+            // ~250 GFLOP/s, against ~490 with polling). The hand-off still goes through the mutex.
+            var spins = 0
+            while spins < 4_000_000 && publishedGeneration.load(ordering: .acquiring) == seen { spins += 1 }
             pthread_mutex_lock(mutex)
             while generation == seen && !shuttingDown { pthread_cond_wait(wakeWorkers, mutex) }
             if shuttingDown {

@@ -42,6 +42,8 @@ func argument(_ name: String, default value: Int) -> Int {
 let threads = argument("--threads", default: 2)
 let m = argument("--m", default: 1024)
 let repeats = max(1, argument("--repeats", default: 10))
+/// `--transposed` also times `matmulTransposed` (plain row-major B, packed per call).
+let measureTransposed = CommandLine.arguments.contains("--transposed")
 let shapes: [(n: Int, k: Int)] = [(1536, 576), (576, 1536), (576, 576), (192, 576), (49152, 576)]
 let pool = ThreadPool(threads: threads)
 
@@ -82,4 +84,18 @@ for shape in shapes {
         results.append(flops / seconds * 1e-9)
     }
     print("shape \(m) \(shape.n) \(shape.k) \(results[0]) \(results[1])")
+    if measureTransposed {
+        let seconds = a.withUnsafeBufferPointer { aBuffer in
+            w.withUnsafeBufferPointer { wBuffer in
+                c.withUnsafeMutableBufferPointer { cBuffer in
+                    bestSeconds {
+                        matmulTransposed(m: m, n: shape.n, k: shape.k, a: aBuffer.baseAddress!, lda: shape.k,
+                                         b: wBuffer.baseAddress!, ldb: shape.k, c: cBuffer.baseAddress!, ldc: shape.n,
+                                         pool: pool)
+                    }
+                }
+            }
+        }
+        print("transposed \(m) \(shape.n) \(shape.k) \(flops / seconds * 1e-9)")
+    }
 }
