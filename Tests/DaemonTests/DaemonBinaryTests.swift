@@ -174,3 +174,44 @@ extension JSONValue {
         return nil
     }
 }
+
+/// `cfspd` in its default framing (Content-Length, as LSP) over stdio pipes, driven by the
+/// typed `StreamClient` a CLI uses.
+@Suite("cfspd binary with Content-Length framing", .timeLimit(.minutes(2)))
+struct DaemonContentLengthTests {
+    @Test("typed requests over Content-Length pipes; closing stdin exits 0")
+    func contentLengthPipes() async throws {
+        let executable = try #require(cfspdExecutable(), "build cfspd first (swift build -c release)")
+        let folder = try ScratchFolder()
+        defer { folder.remove() }
+        let model = try writeTinyModel(in: folder, format: .huggingFace)
+        var toChild: [Int32] = [0, 0]
+        var fromChild: [Int32] = [0, 0]
+        #expect(pipe(&toChild) == 0 && pipe(&fromChild) == 0)
+        for fd in [toChild[1], fromChild[0]] { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["--log-level", "error", "--threads", "1"]
+        process.standardInput = FileHandle(fileDescriptor: toChild[0], closeOnDealloc: true)
+        process.standardOutput = FileHandle(fileDescriptor: fromChild[1], closeOnDealloc: true)
+        try process.run()
+        close(toChild[0])
+        close(fromChild[1])
+        let client = StreamClient(readFD: fromChild[0], writeFD: toChild[1])
+        defer { client.close() }
+
+        let initialized = try await client.connection.send(InitializeRequest.self, InitializeParams())
+        #expect(initialized.capabilities["framing"] == "content-length")
+        let loaded = try await client.connection.send(LoadModelRequest.self, .init(path: model))
+        #expect(loaded.format == "hf")
+        #expect(loaded.hasTokenizer)
+        var random = DaemonTestRandom(seed: 12)
+        let result = try await client.connection.send(
+            EvaluateRequest.self, .init(model: loaded.model, input: TextInput(text: random.text(words: 120)), windowSize: 16))
+        #expect(result.perplexity.isFinite && result.perplexity > 1)
+        client.finishWriting()
+        #expect(client.waitUntilServerCloses(timeout: .seconds(20)))
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+    }
+}
