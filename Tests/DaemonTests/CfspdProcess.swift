@@ -22,8 +22,10 @@ final class CfspdProcess: Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = ["--framing", "ndjson", "--log-level", "warning", "--threads", "2"] + arguments
-        process.standardInput = FileHandle(fileDescriptor: toChild[0], closeOnDealloc: true)
-        process.standardOutput = FileHandle(fileDescriptor: fromChild[1], closeOnDealloc: true)
+        // The child ends are closed right after launch; a handle that closed them again when the Process
+        // is freed would close whatever descriptor reuses the number by then (another test's pipe).
+        process.standardInput = FileHandle(fileDescriptor: toChild[0], closeOnDealloc: false)
+        process.standardOutput = FileHandle(fileDescriptor: fromChild[1], closeOnDealloc: false)
         try process.run()
         close(toChild[0])
         close(fromChild[1])
