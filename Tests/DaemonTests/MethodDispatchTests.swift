@@ -291,7 +291,7 @@ struct MethodDispatchTests {
         let client = daemon.client
         let long = Task {
             try await client.sendRequest(method: "calibrate", params: [
-                "model": "m1", "text": .string(text), "count": 1_000_000, "windowSize": 32, "workDoneToken": "long"])
+                "model": "m1", "text": .string(text), "count": 300_000, "windowSize": 32, "workDoneToken": "long"])
         }
         #expect(await waitUntil { daemon.progress("long").contains { $0["kind"] == "report" } })
         let side = try await client.send(

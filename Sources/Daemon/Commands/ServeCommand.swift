@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Core
 import Kernels
 import Logging
@@ -47,6 +48,7 @@ struct ServeCommand: ParsableCommand {
         }
         let logger = Logger(label: "cfspd")
         VectorISA.requireRunnable()
+        Self.unblockStopSignals()
         var options = ServerRuntimeOptions()
         options.framing = framing
         options.maxMessageBytes = maxMessageBytes
@@ -57,6 +59,19 @@ struct ServeCommand: ParsableCommand {
         logger.info("cfspd serving (\(framing.rawValue)\(socket.map { ", socket \($0)" } ?? ""), \(threads) threads)")
         let reason = try runtime.run()
         logger.info("cfspd stopped: \(reason)")
+    }
+}
+
+extension ServeCommand {
+    /// A parent that spawned us from a thread blocking signals (libdispatch workers block them,
+    /// and posix_spawn passes the mask on) would leave SIGTERM pending forever: unblock the stop
+    /// signals before the loop thread, which inherits this mask, starts.
+    static func unblockStopSignals() {
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGTERM)
+        sigaddset(&signals, SIGINT)
+        pthread_sigmask(SIG_UNBLOCK, &signals, nil)
     }
 }
 

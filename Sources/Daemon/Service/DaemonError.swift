@@ -35,6 +35,7 @@ public enum DaemonError: Error, CustomStringConvertible, ResponseErrorConvertibl
         }
     }
 
+    /// The message sent to the client: what went wrong and what to do.
     public var description: String {
         switch self {
         case .modelNotFound(let handle):

@@ -15,8 +15,10 @@ final class DaemonProcess {
         for fd in [toChild[1], fromChild[0]] { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = ["serve", "--framing", framing.rawValue, "--log-level", "warning"] + arguments
-        process.standardInput = FileHandle(fileDescriptor: toChild[0], closeOnDealloc: true)
-        process.standardOutput = FileHandle(fileDescriptor: fromChild[1], closeOnDealloc: true)
+        // The child ends are closed right after launch; a handle that closed them again when the Process
+        // is freed would close whatever descriptor reuses the number by then (another test's pipe).
+        process.standardInput = FileHandle(fileDescriptor: toChild[0], closeOnDealloc: false)
+        process.standardOutput = FileHandle(fileDescriptor: fromChild[1], closeOnDealloc: false)
         try process.run()
         close(toChild[0])
         close(fromChild[1])
