@@ -88,7 +88,7 @@ final class CfspdProcess: Sendable {
     var messages: [JSONValue] { received.all.compactMap { try? JSONValue(parsing: Array($0.utf8)) } }
 
     /// Waits for the response to `id`.
-    func response(_ id: Int, seconds: Double = 30) async -> JSONValue? {
+    func response(_ id: Int, seconds: Double = 120) async -> JSONValue? {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if let found = messages.first(where: { $0["id"] == .int(id) }) { return found }
@@ -108,7 +108,7 @@ final class CfspdProcess: Sendable {
     func signal(_ number: Int32) { kill(process.processIdentifier, number) }
 
     /// Waits for the process to exit and returns its status (nil on timeout: then it is killed).
-    func waitForExit(seconds: Double = 20) -> Int32? {
+    func waitForExit(seconds: Double = 90) -> Int32? {
         let deadline = Date().addingTimeInterval(seconds)
         while process.isRunning && Date() < deadline { usleep(10_000) }
         if process.isRunning {

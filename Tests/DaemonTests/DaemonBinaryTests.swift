@@ -7,7 +7,7 @@ import Testing
 /// The real `cfspd` binary: a whole session over pipes that provokes every error code and is
 /// validated against protocol.schema.json, cancellation mid-calibration, end of input and SIGTERM,
 /// and two concurrent clients on the socket.
-@Suite("cfspd binary over pipes and a socket", .timeLimit(.minutes(3)))
+@Suite("cfspd binary over pipes and a socket", .timeLimit(.minutes(5)))
 struct DaemonBinaryTests {
     private func executable() throws -> String {
         try #require(cfspdExecutable(), "build cfspd first (swift build -c release) so the test can run it")
@@ -178,7 +178,7 @@ extension JSONValue {
 
 /// `cfspd` in its default framing (Content-Length, as LSP) over stdio pipes, driven by the
 /// typed `StreamClient` a CLI uses.
-@Suite("cfspd binary with Content-Length framing", .timeLimit(.minutes(2)))
+@Suite("cfspd binary with Content-Length framing", .timeLimit(.minutes(5)))
 struct DaemonContentLengthTests {
     @Test("typed requests over Content-Length pipes; closing stdin exits 0")
     func contentLengthPipes() async throws {

@@ -36,7 +36,7 @@ final class Observed<Element: Sendable>: Sendable {
 }
 
 /// Polls `condition` until it holds or about `seconds` pass.
-func waitUntil(seconds: Double = 30, _ condition: () -> Bool) async -> Bool {
+func waitUntil(seconds: Double = 120, _ condition: () -> Bool) async -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
         if condition() { return true }

@@ -6,7 +6,7 @@ import RPC
 import Testing
 
 /// Every model method over an in-process connection pair, checked against Core called directly.
-@Suite("Model methods over an in-process connection", .timeLimit(.minutes(2)))
+@Suite("Model methods over an in-process connection", .timeLimit(.minutes(5)))
 struct MethodDispatchTests {
     @Test("initialize lists every model method and the daemon's capabilities")
     func capabilities() async throws {

@@ -48,7 +48,7 @@ final class Recorder<Element: Sendable>: Sendable {
 }
 
 /// Waits (polling) until `condition` holds or about `seconds` pass; returns the final value.
-func eventually(seconds: Double = 5, _ condition: () -> Bool) async -> Bool {
+func eventually(seconds: Double = 90, _ condition: () -> Bool) async -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
         if condition() { return true }
