@@ -36,9 +36,9 @@ public enum CalibrateRequest: RequestType {
         public var model: String
         /// Where the tokens come from.
         public var input: TextInput
-        /// N: windows drawn at random (default 64).
+        /// N: windows drawn at random (default 128, as CFSP.md).
         public var count: Int?
-        /// S: tokens per window (default 128).
+        /// S: tokens per window (default 1024, as CFSP.md).
         public var windowSize: Int?
         /// Seed of the window draw (default 0).
         public var seed: Int?

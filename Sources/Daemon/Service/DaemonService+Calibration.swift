@@ -4,8 +4,8 @@ import RPC
 
 extension DaemonService {
     /// Default N and S of `calibrate`.
-    static let defaultCalibrationWindows = 64
-    static let defaultCalibrationWindowSize = 128
+    static let defaultCalibrationWindows = 128
+    static let defaultCalibrationWindowSize = 1024
 
     func calibrate(_ params: CalibrateRequest.Params, _ context: RequestContext) async throws -> CalibrationInfo {
         try TextInputResolver.validate(params.input, allowsWindows: true)

@@ -8,8 +8,8 @@ struct CalibrateCommand: AsyncParsableCommand {
         abstract: "Run the model over calibration windows (calibrate); prints the calibration handle.")
     @Option(name: .long, help: "The model handle, like m1.") var model: String
     @OptionGroup var input: TextInputOptions
-    @Option(name: .long, help: "Number of windows drawn at random (default 64).") var count: Int?
-    @Option(name: .customLong("window-size"), help: "Tokens per window (default 128).") var windowSize: Int?
+    @Option(name: .long, help: "Number of windows drawn at random (default 128).") var count: Int?
+    @Option(name: .customLong("window-size"), help: "Tokens per window (default 1024).") var windowSize: Int?
     @Option(name: .long, help: "Seed of the window draw (default 0).") var seed: Int?
     @Option(name: .customLong("block-metric"), help: "Metric of the importance in the result (default angular).")
     var blockMetric: String?

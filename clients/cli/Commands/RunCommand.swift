@@ -20,8 +20,8 @@ struct RunCommand: AsyncParsableCommand {
     var evalText: String?
     @Option(name: .long, help: "Share of FFN neurons to remove, in [0, 1).") var sparsity: Double = 0.3
     @OptionGroup var pruning: PruningOptions
-    @Option(name: .long, help: "Calibration windows (default 64).") var count: Int?
-    @Option(name: .customLong("window-size"), help: "Tokens per calibration window (default 128).") var windowSize: Int?
+    @Option(name: .long, help: "Calibration windows (default 128).") var count: Int?
+    @Option(name: .customLong("window-size"), help: "Tokens per calibration window (default 1024).") var windowSize: Int?
     @Option(name: .long, help: "Seed of the calibration window draw (default 0).") var seed: Int?
     @Option(name: .customLong("eval-window-size"), help: "Tokens per evaluation window (default 1024).")
     var evalWindowSize: Int?

@@ -72,10 +72,10 @@ struct PruningOptions: ParsableArguments {
     @Option(name: .customLong("block-metric"), help: "Block importance metric: angular, cosine, mse, mae (default: angular).")
     var blockMetric: String?
 
-    @Option(name: .long, help: "Temperature t of the coarse budget softmax (default 1).")
+    @Option(name: .long, help: "Temperature a of the coarse budget sigmoid (default 1).")
     var temperature: Double?
 
-    @Option(name: .long, help: "Scale s0 of the importance before the softmax (default 10000).")
+    @Option(name: .long, help: "Scale s0 dividing the importance deviations before the sigmoid (default 10000).")
     var scale: Double?
 
     @Option(name: .customLong("down-exponent"), help: "Exponent b of the down-projection term (default 1).")
