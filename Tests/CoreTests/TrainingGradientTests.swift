@@ -157,6 +157,32 @@ struct TrainingGradientTests {
         #expect(zip(base, after).contains { abs($0 - $1) > 1e-3 }, "the adapters changed the weights")
     }
 
+    /// bf16 frozen weights (the fast path for real models) give gradients close to the f32 ones:
+    /// bf16 keeps 8 mantissa bits, so a few percent is the expected difference.
+    @Test func bf16FrozenWeightsGiveNearbyGradients() throws {
+        let config = LlamaConfig.tiny(layers: 2, hidden: 32, heads: 4, kvHeads: 2, ffn: 40, vocab: 50, context: 16)
+        let model = try LlamaModel.random(config: config, seed: 5)
+        let pool = ThreadPool(threads: 2)
+        let tokens: [Int32] = [7, 1, 30, 30, 2, 44, 9, 13]
+        var gradients: [[Float]] = []
+        var losses: [Double] = []
+        for precision in [WeightPrecision.f32, .bf16] {
+            let network = try LoRANetwork(model: model, ranks: [4, 4], seed: 2, frozenPrecision: precision, maxTokens: 8)
+            var rng = SeededGenerator(seed: 77)
+            for block in network.layouts {
+                for a in block { for i in 0..<(a.outputs * a.rank) { network.setParameter(a.bOffset + i, rng.symmetric(0.3)) } }
+            }
+            network.zeroGradients()
+            losses.append(try network.accumulateGradients(window: tokens, pool: pool))
+            gradients.append(network.gradientValues)
+        }
+        #expect(abs(losses[0] - losses[1]) < 2e-2)
+        let diff = zip(gradients[0], gradients[1]).reduce(0.0) { $0 + Double(($1.0 - $1.1) * ($1.0 - $1.1)) }
+        let reference = gradients[0].reduce(0.0) { $0 + Double($1 * $1) }
+        #expect(reference > 0)
+        #expect((diff / reference).squareRoot() < 5e-2)
+    }
+
     @Test func badWindowsThrowInsteadOfCrashing() throws {
         let network = try Self.network(layout: .rotateHalf, seed: 1)
         let pool = ThreadPool(threads: 1)
