@@ -40,11 +40,16 @@ struct AdamW {
 
 /// Linear warm-up to the peak rate, then a cosine decay to `minRatio` x peak at `totalSteps`.
 public struct LearningRateSchedule: Sendable, Equatable {
+    /// Rate at the end of the warm-up.
     public var peak: Float
+    /// Steps of linear warm-up.
     public var warmupSteps: Int
+    /// Steps at which the cosine reaches its floor.
     public var totalSteps: Int
+    /// The floor, as a fraction of the peak.
     public var minRatio: Float
 
+    /// A schedule from its four numbers.
     public init(peak: Float, warmupSteps: Int, totalSteps: Int, minRatio: Float) {
         self.peak = peak
         self.warmupSteps = warmupSteps

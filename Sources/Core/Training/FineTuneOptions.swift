@@ -29,15 +29,19 @@ public struct FineTuneOptions: Sendable, Codable, Equatable {
     public var minLearningRateRatio: Float = 0.1
     /// AdamW decoupled weight decay.
     public var weightDecay: Float = 0
+    /// AdamW decay of the first moment.
     public var beta1: Float = 0.9
+    /// AdamW decay of the second moment.
     public var beta2: Float = 0.999
+    /// AdamW denominator guard.
     public var adamEpsilon: Float = 1e-8
     /// Global gradient-norm clip (nil: no clipping).
     public var clipNorm: Float? = 1
     /// Rank budget r: the mean rank over blocks.
     public var rank: Int = 8
-    /// Smallest and largest rank a block may get.
+    /// Smallest rank a block may get (r_min).
     public var minRank: Int = 1
+    /// Largest rank a block may get (r_max).
     public var maxRank: Int = 64
     /// How ranks are spread over blocks.
     public var allocation: RankAllocation = .importance
@@ -52,6 +56,7 @@ public struct FineTuneOptions: Sendable, Codable, Equatable {
     /// shortened after the first step to the steps the budget allows, so the cosine ends in time.
     public var timeBudgetSeconds: Double? = nil
 
+    /// Options with defaults for everything but the step count, the rank budget and the allocation.
     public init(steps: Int, rank: Int = 8, allocation: RankAllocation = .importance) {
         self.steps = steps
         self.rank = rank

@@ -35,10 +35,15 @@ public enum LoRATarget: Int, Sendable, Codable, CaseIterable {
 /// (row-major, from `aOffset`), B is outputs x rank (from `bOffset`). The adapter adds
 /// scaling * x Aᵀ Bᵀ to the frozen layer's output, scaling = alpha / rank = 2 (alpha = 2 r).
 public struct LoRAAdapterLayout: Sendable, Equatable {
+    /// r_l of this block.
     public let rank: Int
+    /// Input features of the adapted layer (columns of W).
     public let inputs: Int
+    /// Output features of the adapted layer (rows of W).
     public let outputs: Int
+    /// Index of A[0][0] in the flat parameter vector.
     public let aOffset: Int
+    /// Index of B[0][0] in the flat parameter vector.
     public let bOffset: Int
     /// alpha / rank with alpha = 2 rank (CFSP.md section 4).
     public var scaling: Float { 2 }

@@ -13,6 +13,7 @@ public struct FineTuneProgress: Sendable {
     public var learningRate: Float
     /// Training tokens per second so far.
     public var tokensPerSecond: Double
+    /// Seconds since training started.
     public var elapsedSeconds: Double
 }
 
@@ -26,13 +27,17 @@ public struct FineTuneResult: Sendable {
     public var trainableParameters: Int
     /// LoRA rank of every block.
     public var ranks: [Int]
+    /// Optimizer steps whose updates are in the model.
     public var stepsCompleted: Int
+    /// Steps the schedule planned (after any time-budget shortening).
     public var stepsPlanned: Int
     /// True when `isCancelled` stopped the run: the model holds the adapters trained so far.
     public var cancelled: Bool
     /// True when the time budget ended the run before the planned steps.
     public var stoppedByTimeBudget: Bool
+    /// Tokens of the completed steps.
     public var tokensTrained: Int
+    /// Wall-clock seconds of the run, merge included.
     public var seconds: Double
     /// One line saying how the run ended, for logs and RPC replies.
     public var summary: String {
@@ -52,8 +57,10 @@ public struct FineTuneResult: Sendable {
 /// Deterministic for a seed on a fixed thread count (without a time budget, which makes the
 /// schedule depend on the measured speed).
 public struct RecoveryTrainer: Sendable {
+    /// The run's settings.
     public var options: FineTuneOptions
 
+    /// A trainer with `options` (checked when training starts).
     public init(options: FineTuneOptions) { self.options = options }
 
     /// The ranks this trainer gives `model`'s blocks. `importance` is B_l per block (calibration,

@@ -8,14 +8,16 @@ struct BenchArguments {
     var data = ProcessInfo.processInfo.environment["CFSP_WIKITEXT"] ?? "/work/shared/data/wikitext-2-raw-v1"
     var sparsity = 0.3
     var budgetMinutes = 30.0
+    /// Step cap: with a large budget, a fixed step count gives both allocations equal compute.
+    var steps = 100_000
     var calibrationWindows = 128
     var calibrationLength = 1024
     var statisticsCache: String? = nil
     var sequenceLength = 512
     var batch = 4
     var accumulation = 1
-    var learningRate: Float = 3e-4
-    var warmup = 4
+    var learningRate: Float = 4e-4
+    var warmup = 8
     var rank = 8
     var gamma = 1.0
     var threads = 2
@@ -26,9 +28,9 @@ struct BenchArguments {
     var results: String? = "bench/RESULTS.md"
 
     static let usage = """
-        usage: RecoveryBench [--model PATH] [--data DIR] [--sparsity 0.3] [--budget-minutes 30]
+        usage: RecoveryBench [--model PATH] [--data DIR] [--sparsity 0.3] [--budget-minutes 30] [--steps N]
           [--calibration-windows 128] [--calibration-length 1024] [--statistics-cache FILE]
-          [--seq 512] [--batch 4] [--accumulation 1] [--lr 3e-4] [--warmup 4] [--rank 8] [--gamma 1]
+          [--seq 512] [--batch 4] [--accumulation 1] [--lr 4e-4] [--warmup 8] [--rank 8] [--gamma 1]
           [--threads 2] [--eval-windows 16] [--allocations importance,uniform] [--frozen bf16|f32]
           [--seed 0] [--results bench/RESULTS.md | --results none]
         """
@@ -48,10 +50,14 @@ struct BenchArguments {
         while i < arguments.count {
             let name = arguments[i]
             switch name {
+            case "--help", "-h":
+                print(Self.usage)
+                exit(0)
             case "--model": model = try value()
             case "--data": data = try value()
             case "--sparsity": sparsity = try number(name)
             case "--budget-minutes": budgetMinutes = try number(name)
+            case "--steps": steps = try number(name)
             case "--calibration-windows": calibrationWindows = try number(name)
             case "--calibration-length": calibrationLength = try number(name)
             case "--statistics-cache": statisticsCache = try value()

@@ -53,10 +53,12 @@ struct RecoveryReport {
             lines.append("Ranks (\(row.allocation)): \(row.result.ranks.map(String.init).joined(separator: " ")).")
         }
         if let best = rows.min(by: { $0.perplexity < $1.perplexity }), rows.count > 1 {
+            let steps = rows.map { "\($0.allocation) \($0.result.stepsCompleted)" }.joined(separator: ", ")
             lines.append("")
             lines.append("Lowest test PPL in this run: \(best.allocation) "
                 + String(format: "(%.2f)", best.perplexity)
-                + "; one seed and one budget, so a difference of a few tenths is within run-to-run noise.")
+                + ". Steps done: \(steps). The runs share a wall-clock budget on a machine shared with other jobs, "
+                + "so different step counts mean different compute; one seed only.")
         }
         lines.append("")
         lines.append("Reference (PyTorch, CFSP.md section 4): dense 22.88, pruned 36.00, 12 min of uniform rank-8 LoRA "

@@ -55,7 +55,7 @@ func run() throws {
         guard let allocation = RankAllocation(rawValue: name) else {
             throw BenchError.usage("unknown allocation '\(name)' (importance, pruned, uniform)")
         }
-        var options = FineTuneOptions(steps: 100_000, rank: args.rank, allocation: allocation)
+        var options = FineTuneOptions(steps: args.steps, rank: args.rank, allocation: allocation)
         options.batchSize = args.batch
         options.gradientAccumulation = args.accumulation
         options.sequenceLength = args.sequenceLength
