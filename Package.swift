@@ -98,6 +98,12 @@ let package = Package(
             path: "bench/rpc/swift",
             swiftSettings: strict
         ),
+        .executableTarget(
+            name: "RecoveryBench",
+            dependencies: ["Core", "Kernels"],
+            path: "bench/recovery/swift",
+            swiftSettings: strict + vectorSettings
+        ),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"], swiftSettings: strict + vectorSettings),
         .testTarget(name: "CoreTests", dependencies: ["Core"], exclude: ["Scripts"], swiftSettings: strict),
         .testTarget(name: "RPCTests", dependencies: ["RPC"], swiftSettings: strict),

@@ -1,0 +1,100 @@
+import Foundation
+import Kernels
+
+/// Command-line settings of the recovery benchmark (plain `--name value` pairs).
+struct BenchArguments {
+    var model = ProcessInfo.processInfo.environment["CFSP_MODEL"]
+        ?? "\(NSHomeDirectory())/.cache/cfsp/models/SmolLM2-135M-Instruct.Q4_1.gguf"
+    var data = ProcessInfo.processInfo.environment["CFSP_WIKITEXT"] ?? "/work/shared/data/wikitext-2-raw-v1"
+    var sparsity = 0.3
+    var budgetMinutes = 30.0
+    /// Step cap: with a large budget, a fixed step count gives both allocations equal compute.
+    var steps = 100_000
+    var calibrationWindows = 128
+    var calibrationLength = 1024
+    var statisticsCache: String? = nil
+    var sequenceLength = 512
+    var batch = 4
+    var accumulation = 1
+    var learningRate: Float = 4e-4
+    var warmup = 8
+    var rank = 8
+    var gamma = 1.0
+    var threads = 2
+    var evalWindows = 16
+    var allocations: [String] = ["importance", "uniform"]
+    var frozen: WeightPrecision = .bf16
+    var seed: UInt64 = 0
+    var results: String? = "bench/RESULTS.md"
+
+    static let usage = """
+        usage: RecoveryBench [--model PATH] [--data DIR] [--sparsity 0.3] [--budget-minutes 30] [--steps N]
+          [--calibration-windows 128] [--calibration-length 1024] [--statistics-cache FILE]
+          [--seq 512] [--batch 4] [--accumulation 1] [--lr 4e-4] [--warmup 8] [--rank 8] [--gamma 1]
+          [--threads 2] [--eval-windows 16] [--allocations importance,uniform] [--frozen bf16|f32]
+          [--seed 0] [--results bench/RESULTS.md | --results none]
+        """
+
+    init(_ arguments: [String]) throws {
+        var i = 0
+        func value() throws -> String {
+            guard i + 1 < arguments.count else { throw BenchError.usage("\(arguments[i]) needs a value") }
+            i += 1
+            return arguments[i]
+        }
+        func number<T: LosslessStringConvertible>(_ name: String) throws -> T {
+            let text = try value()
+            guard let parsed = T(text) else { throw BenchError.usage("\(name) needs a number, got '\(text)'") }
+            return parsed
+        }
+        while i < arguments.count {
+            let name = arguments[i]
+            switch name {
+            case "--help", "-h":
+                print(Self.usage)
+                exit(0)
+            case "--model": model = try value()
+            case "--data": data = try value()
+            case "--sparsity": sparsity = try number(name)
+            case "--budget-minutes": budgetMinutes = try number(name)
+            case "--steps": steps = try number(name)
+            case "--calibration-windows": calibrationWindows = try number(name)
+            case "--calibration-length": calibrationLength = try number(name)
+            case "--statistics-cache": statisticsCache = try value()
+            case "--seq": sequenceLength = try number(name)
+            case "--batch": batch = try number(name)
+            case "--accumulation": accumulation = try number(name)
+            case "--lr": learningRate = try number(name)
+            case "--warmup": warmup = try number(name)
+            case "--rank": rank = try number(name)
+            case "--gamma": gamma = try number(name)
+            case "--threads": threads = try number(name)
+            case "--eval-windows": evalWindows = try number(name)
+            case "--allocations": allocations = try value().split(separator: ",").map(String.init)
+            case "--frozen":
+                let text = try value()
+                guard let p = WeightPrecision(rawValue: text) else { throw BenchError.usage("--frozen is bf16 or f32, got '\(text)'") }
+                frozen = p
+            case "--seed": seed = try number(name)
+            case "--results":
+                let text = try value()
+                results = text == "none" ? nil : text
+            default: throw BenchError.usage("unknown option \(name)")
+            }
+            i += 1
+        }
+    }
+}
+
+/// Why the benchmark stopped.
+enum BenchError: Error, CustomStringConvertible {
+    case usage(String)
+    case data(String)
+
+    var description: String {
+        switch self {
+        case .usage(let message): return "\(message)\n\(BenchArguments.usage)"
+        case .data(let message): return message
+        }
+    }
+}
