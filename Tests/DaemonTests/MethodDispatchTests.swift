@@ -17,7 +17,7 @@ struct MethodDispatchTests {
         #expect(result.serverInfo.name == "cfspd")
         let methods = result.capabilities["methods"]
         for method in ["model/load", "model/list", "model/describe", "model/unload", "calibrate", "calibration/save",
-                       "calibration/load", "calibration/release", "score", "prune", "evaluate", "export"] {
+                       "calibration/load", "calibration/release", "score", "prune", "evaluate", "export", "finetune"] {
             #expect(methods?.arrayContains(.string(method)) == true, "missing \(method)")
         }
         #expect(result.capabilities["pruningMethods"] == .array(PruningMethod.allCases.map { .string($0.rawValue) }))

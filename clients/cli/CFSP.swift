@@ -19,7 +19,7 @@ struct CFSP: AsyncParsableCommand {
             """,
         subcommands: [
             RunCommand.self, DaemonCommand.self, ModelCommand.self, CalibrateCommand.self,
-            CalibrationCommand.self, ScoreCommand.self, PruneCommand.self, EvaluateCommand.self,
+            CalibrationCommand.self, ScoreCommand.self, PruneCommand.self, FinetuneCommand.self, EvaluateCommand.self,
             ExportCommand.self, CallCommand.self,
         ])
 }

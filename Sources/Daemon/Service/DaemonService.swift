@@ -20,6 +20,7 @@ public final class DaemonService: Sendable {
             "exportPrecisions": list(ExportPrecision.allCases.map(\.rawValue)),
             "pruningMethods": list(PruningMethod.allCases.map(\.rawValue)),
             "blockMetrics": list(BlockMetric.allCases.map(\.rawValue)),
+            "rankAllocations": list(RankAllocation.allCases.map(\.rawValue)),
             "framings": list(Framing.allCases.map(\.rawValue)),
         ]
     }
@@ -65,6 +66,7 @@ public final class DaemonService: Sendable {
         server.register(PruneRequest.self) { [self] params, context in try await prune(params, context) }
         server.register(EvaluateRequest.self) { [self] params, context in try await evaluate(params, context) }
         server.register(ExportRequest.self) { [self] params, context in try await export(params, context) }
+        server.register(FinetuneRequest.self) { [self] params, context in try await finetune(params, context) }
     }
 
     // MARK: Models

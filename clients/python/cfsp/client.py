@@ -13,7 +13,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Unio
 from . import framing as framing_mod
 from .errors import ConnectionClosed, CfspError, RequestCancelled, error_from_response
 from .progress import ProgressCallback, ProgressEvent, TqdmProgress, tqdm_available
-from .results import (Calibration, Evaluation, ExportResult, ModelInfo, PruneResult, Released,
+from .results import (Calibration, Evaluation, ExportResult, FinetuneResult, ModelInfo, PruneResult, Released,
                       SavedCalibration, ScoreResult, ServerInfo, Unloaded, from_json)
 from .transport import (ProcessTransport, SocketTransport, Transport, default_socket_path,
                         find_daemon)
@@ -386,6 +386,29 @@ class Client:
                   **self._text_input(text, path, tokens, None, format, field, separator),
                   **_compact({"windowSize": window_size, "maxWindows": max_windows})}
         return from_json(Evaluation, self.request("evaluate", params, progress))
+
+    def finetune(self, model: ModelRef, steps: int, *, text: Optional[str] = None,
+                 path: Optional[str] = None, tokens: Optional[Sequence[int]] = None,
+                 calibration: Optional[Any] = None, allocation: Optional[str] = None,
+                 rank: Optional[int] = None, sequence_length: Optional[int] = None,
+                 batch_size: Optional[int] = None, gradient_accumulation: Optional[int] = None,
+                 learning_rate: Optional[float] = None, warmup_steps: Optional[int] = None,
+                 seed: Optional[int] = None, time_budget_seconds: Optional[float] = None,
+                 frozen_precision: Optional[str] = None, format: Optional[str] = None,
+                 field: Optional[str] = None, separator: Optional[str] = None,
+                 progress: ProgressOption = None) -> FinetuneResult:
+        """``finetune``: recovery fine-tuning with LoRA adapters merged into a new model.
+        Interrupting keeps the adapters of the completed steps (the result says ``cancelled``)."""
+        handle = calibration if calibration is None or isinstance(calibration, str) else calibration.calibration
+        params = {"model": _model_handle(model), "steps": steps,
+                  **self._text_input(text, path, tokens, None, format, field, separator),
+                  **_compact({"calibration": handle, "allocation": allocation, "rank": rank,
+                              "sequenceLength": sequence_length, "batchSize": batch_size,
+                              "gradientAccumulation": gradient_accumulation,
+                              "learningRate": learning_rate, "warmupSteps": warmup_steps, "seed": seed,
+                              "timeBudgetSeconds": time_budget_seconds,
+                              "frozenPrecision": frozen_precision})}
+        return from_json(FinetuneResult, self.request("finetune", params, progress))
 
     def export(self, model: ModelRef, path: str, format: str = "gguf",
                precision: Optional[str] = None, overwrite: bool = False, name: Optional[str] = None,

@@ -136,6 +136,25 @@ class Evaluation:
 
 
 @dataclass
+class FinetuneResult:
+    """A model recovered with LoRA adapters, merged (``finetune``)."""
+
+    model: Optional[str] = None
+    finetuned: Optional[str] = None
+    ranks: Optional[List[int]] = None
+    trainable_parameters: Optional[int] = None
+    loss_curve: Optional[List[float]] = None
+    steps_completed: Optional[int] = None
+    steps_planned: Optional[int] = None
+    cancelled: Optional[bool] = None
+    stopped_by_time_budget: Optional[bool] = None
+    tokens_trained: Optional[int] = None
+    seconds: Optional[float] = None
+    summary: Optional[str] = None
+    raw: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+@dataclass
 class ExportResult:
     """A model written to disk (``export``)."""
 

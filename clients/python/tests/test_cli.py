@@ -35,7 +35,7 @@ SUBCOMMANDS = [
     [], ["run"], ["daemon"], ["daemon", "start"], ["daemon", "stop"], ["daemon", "status"], ["model"],
     ["model", "load"], ["model", "list"], ["model", "describe"], ["model", "unload"], ["calibrate"],
     ["calibration", "save"], ["calibration", "load"], ["calibration", "release"], ["score"], ["prune"],
-    ["evaluate"], ["export"], ["call"],
+    ["evaluate"], ["export"], ["finetune"], ["call"],
 ]
 
 
@@ -54,6 +54,7 @@ def test_help_everywhere(cli, words: List[str]) -> None:
     (["calibrate", "--model", "m1", "--tokens", "1,x"], "--tokens must be"),
     (["calibrate", "--model", "m1", "--text", "a", "--count", "0"], "--count must be at least 1"),
     (["score", "--model", "m1"], "Missing expected argument"),
+    (["finetune", "--model", "m2", "--text", "a", "--steps", "0"], "--steps must be at least 1"),
     (["call", "model/list", "[1]"], "params must be a JSON object"),
     (["call", "model/list", "{oops"], "not valid JSON"),
     (["frobnicate"], "Unexpected argument"),
@@ -124,6 +125,12 @@ def test_every_method_over_the_socket(cli, socket_daemon: str, tiny_model: str, 
     refused = cli("export", "--model", "m2", str(target), *s)
     assert refused.returncode == DAEMON_ERROR and "1007" in refused.stderr
     assert js("call", "model/describe", '{"model":"m2"}')["parent"] == "m1"
+
+    tuned = js("finetune", "--model", "m2", "--path", text_file, "--steps", "2", "--calibration", "c1",
+               "--sequence-length", "16", "--rank", "2")
+    assert tuned["finetuned"] == "m3" and tuned["stepsCompleted"] == 2 and len(tuned["lossCurve"]) == 2
+    assert js("model", "describe", "m3")["config"]["intermediateSizes"] == pruned["widths"]
+    assert js("model", "unload", "m3")["unloaded"] is True
 
     assert js("model", "unload", "m2")["unloaded"] is True
     missing = cli("model", "describe", "m2", "--json", *s)

@@ -254,3 +254,21 @@ def test_tables_and_plot(loaded) -> None:
     assert len(ax.patches) == 2  # one importance bar per block
     share = ax.figure.axes[1].lines[0].get_ydata()
     assert list(share) == pytest.approx(list(frame["keepRatio"]))
+
+
+def test_finetune_recovers_a_pruned_model_into_a_new_handle(loaded, text_file: str) -> None:
+    client, model, calibration = loaded
+    pruned = client.prune(model, calibration, 0.3)
+    events = []
+    result = client.finetune(pruned.pruned, 3, path=text_file, calibration=calibration, sequence_length=16,
+                             rank=2, progress=events.append)
+    assert isinstance(result, cfsp.FinetuneResult)
+    assert result.model == pruned.pruned and result.finetuned not in (model.model, pruned.pruned)
+    assert result.steps_completed == 3 and len(result.loss_curve) == 3 and result.cancelled is False
+    assert len(result.ranks) == 2 and result.trainable_parameters > 0
+    described = client.describe_model(result.finetuned)
+    assert described.config["intermediateSizes"] == pruned.widths
+    steps = [e.fields.get("step") for e in events if e.kind == "report"]
+    assert steps and all(1 <= s <= 3 for s in steps)  # reports are rate-limited, so some may merge
+    with pytest.raises(cfsp.BadData):
+        client.finetune(pruned.pruned, 2, path=text_file)  # importance ranks need a calibration

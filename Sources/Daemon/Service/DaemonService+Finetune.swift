@@ -1,0 +1,65 @@
+import Core
+import Foundation
+import RPC
+
+extension DaemonService {
+    func finetune(_ params: FinetuneRequest.Params, _ context: RequestContext) async throws -> FinetuneRequest.Response {
+        try TextInputResolver.validate(params.input, allowsWindows: false)
+        let options = params.options()
+        do { try options.validate() } catch { throw DaemonError.badData("\(error)") }
+        return try await registry.withJob(on: params.model, method: "finetune") { entry in
+            let reporter = context.progress(title: "finetune")
+            let pool = self.pool
+            let importance = try params.calibration.map { handle -> [Double] in
+                let calibration = try registry.calibration(handle)
+                guard calibration.statistics.blocks.count == entry.model.blocks.count else {
+                    throw DaemonError.invalidForModel(
+                        "calibration \(handle) has \(calibration.statistics.blocks.count) blocks, the model \(entry.model.blocks.count)")
+                }
+                return (params.blockMetric ?? .angular).importance(calibration.statistics)
+            }
+            if options.allocation == .importance && importance == nil {
+                throw DaemonError.badData("allocation 'importance' needs 'calibration' (a calibration handle of this model or its parent)")
+            }
+            let keepRatios = try options.allocation == .pruned ? prunedKeepRatios(of: entry) : nil
+            let result = try await compute { () throws -> FineTuneResult in
+                guard case .stream(let tokens) = try TextInputResolver.tokens(params.input, for: entry) else {
+                    throw ResponseError.invalidParams("'windows' is accepted by calibrate only")
+                }
+                return try RecoveryTrainer(options: options).train(
+                    model: entry.model, windows: [tokens], importance: importance, keepRatios: keepRatios, pool: pool,
+                    progress: { p in
+                        reporter.report(
+                            message: String(format: "step %d/%d, loss %.4f", p.step, p.totalSteps, p.loss),
+                            percentage: 100 * Double(p.step) / Double(max(p.totalSteps, 1)),
+                            fields: ["step": .int(p.step), "steps": .int(p.totalSteps), "loss": .double(p.loss),
+                                     "learningRate": .double(Double(p.learningRate)),
+                                     "tokensPerSecond": .double(p.tokensPerSecond)])
+                    },
+                    isCancelled: { context.isCancelled })
+            }
+            let stored = registry.add { handle in
+                ModelEntry(handle: handle, model: result.model, tokenizer: entry.tokenizer, format: entry.format,
+                           path: entry.path, sourceGGUFPath: entry.sourceGGUFPath,
+                           tokenizerJSONPath: entry.tokenizerJSONPath, parent: entry.handle)
+            }
+            return FinetuneRequest.Response(
+                model: entry.handle, finetuned: stored.handle, ranks: result.ranks,
+                trainableParameters: result.trainableParameters, lossCurve: result.lossCurve,
+                stepsCompleted: result.stepsCompleted, stepsPlanned: result.stepsPlanned, cancelled: result.cancelled,
+                stoppedByTimeBudget: result.stoppedByTimeBudget, tokensTrained: result.tokensTrained,
+                seconds: result.seconds, summary: result.summary)
+        }
+    }
+
+    /// keep_l of a pruned model: its widths over its parent's (the parent must still be loaded).
+    private func prunedKeepRatios(of entry: ModelEntry) throws -> [Double] {
+        guard let parentHandle = entry.parent else {
+            throw DaemonError.badData("allocation 'pruned' needs a model made by 'prune' (\(entry.handle) has no parent)")
+        }
+        let parent = try registry.model(parentHandle).model
+        return zip(entry.model.config.intermediateSizes, parent.config.intermediateSizes).map {
+            Double($0) / Double(max($1, 1))
+        }
+    }
+}
