@@ -1,3 +1,4 @@
+import Kernels
 /// Why a buffer could not be dequantized.
 public enum DequantizeError: Error, CustomStringConvertible, Equatable {
     /// `count` is not a whole number of the type's blocks.
@@ -47,11 +48,11 @@ public enum Dequantize {
             }
         case .f16:
             for i in 0..<count {
-                dst[i] = floatFromHalfBits(UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+                dst[i] = floatFromF16(UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
             }
         case .bf16:
             for i in 0..<count {
-                dst[i] = floatFromBFloat16Bits(UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+                dst[i] = floatFromBF16(UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
             }
         case .q8_0: forEachBlock(src, dst, type, count, DequantizeBlocks.q8_0)
         case .q4_0: forEachBlock(src, dst, type, count, DequantizeBlocks.q4_0)

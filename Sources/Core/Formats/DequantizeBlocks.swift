@@ -1,3 +1,4 @@
+import Kernels
 /// ggml block layouts, one function per type: each turns one block at `p` into f32 values at `y`.
 ///
 /// Arithmetic order follows ggml's reference dequantization (scale products first, then times
@@ -10,7 +11,7 @@ enum DequantizeBlocks {
 
     @inline(__always)
     private static func half(_ p: UnsafeRawPointer, _ i: Int) -> Float {
-        floatFromHalfBits(UInt16(littleEndian: p.loadUnaligned(fromByteOffset: i, as: UInt16.self)))
+        floatFromF16(UInt16(littleEndian: p.loadUnaligned(fromByteOffset: i, as: UInt16.self)))
     }
 
     /// Q8_0: f16 scale `d`, then 32 signed bytes; value = q * d.

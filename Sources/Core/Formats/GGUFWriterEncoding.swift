@@ -1,3 +1,4 @@
+import Kernels
 /// GGUF's little-endian encoding of metadata values and dense tensor data.
 enum GGUFWriterEncoding {
     /// A growing byte buffer with GGUF's primitive encoders.
@@ -54,10 +55,10 @@ enum GGUFWriterEncoding {
     static func encode(_ values: [Float], as type: TensorType) -> [UInt8] {
         switch type {
         case .f16:
-            let halves = values.map { SafetensorsHalfConversion.f16FromFloat($0).littleEndian }
+            let halves = values.map { f16Bits($0).littleEndian }
             return halves.withUnsafeBytes { Array($0) }
         case .bf16:
-            let halves = values.map { SafetensorsHalfConversion.bf16FromFloat($0).littleEndian }
+            let halves = values.map { bf16Bits($0).littleEndian }
             return halves.withUnsafeBytes { Array($0) }
         default:
             let words = values.map { $0.bitPattern.littleEndian }

@@ -1,3 +1,4 @@
+import Kernels
 /// A safetensors file, memory-mapped and validated when opened, whose tensors are converted to
 /// f32 on demand. Truncated or corrupt files are rejected with a `SafetensorsError` at `init`,
 /// so later reads cannot go out of bounds.
@@ -8,14 +9,21 @@ public final class SafetensorsFile: TensorSource {
     public let metadata: [String: String]
     public let tensorNames: [String]
 
-    private let mapping: SafetensorsMapping
+    private let mapping: MappedFile
     private let dataStart: Int
     private let entries: [String: SafetensorsEntry]
 
     /// Opens and validates `path`.
     public init(path: String) throws {
-        let mapping = try SafetensorsMapping(path: path)
-        let header = try SafetensorsHeader(bytes: mapping.bytes(0..<mapping.count), path: path)
+        let mapping: MappedFile
+        do {
+            mapping = try MappedFile(path: path)
+        } catch MappedFileError.empty {
+            throw SafetensorsError.truncated(path: path, fileSize: 0, needed: 8)
+        } catch {
+            throw SafetensorsError.cannotOpen(path: path, reason: "\(error)")
+        }
+        let header = try SafetensorsHeader(bytes: mapping.bytes, path: path)
         self.path = path
         self.mapping = mapping
         self.metadata = header.metadata
@@ -37,7 +45,7 @@ public final class SafetensorsFile: TensorSource {
     public func floats(_ name: String) throws -> [Float] {
         guard let entry = entries[name] else { throw SafetensorsError.tensorNotFound(path: path, tensor: name) }
         let range = (dataStart + entry.dataRange.lowerBound)..<(dataStart + entry.dataRange.upperBound)
-        let source = mapping.bytes(range)
+        let source = UnsafeRawBufferPointer(rebasing: mapping.bytes[range])
         let count = entry.dataRange.count / entry.dtype.byteCount
         return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
             switch entry.dtype {
@@ -46,12 +54,12 @@ public final class SafetensorsFile: TensorSource {
             case .f16:
                 for index in 0..<count {
                     let bits = source.loadUnaligned(fromByteOffset: 2 * index, as: UInt16.self)
-                    buffer[index] = SafetensorsHalfConversion.floatFromF16(UInt16(littleEndian: bits))
+                    buffer[index] = floatFromF16(UInt16(littleEndian: bits))
                 }
             case .bf16:
                 for index in 0..<count {
                     let bits = source.loadUnaligned(fromByteOffset: 2 * index, as: UInt16.self)
-                    buffer[index] = SafetensorsHalfConversion.floatFromBF16(UInt16(littleEndian: bits))
+                    buffer[index] = floatFromBF16(UInt16(littleEndian: bits))
                 }
             }
             initialized = count

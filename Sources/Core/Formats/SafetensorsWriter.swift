@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 
 /// One tensor to write: f32 values, row-major, stored as `dtype` (narrowed with round to
 /// nearest even).
@@ -99,10 +100,10 @@ public enum SafetensorsWriter {
         case .f32:
             return values.withUnsafeBytes { Array($0) }
         case .f16:
-            let halves = values.map { SafetensorsHalfConversion.f16FromFloat($0).littleEndian }
+            let halves = values.map { f16Bits($0).littleEndian }
             return halves.withUnsafeBytes { Array($0) }
         case .bf16:
-            let halves = values.map { SafetensorsHalfConversion.bf16FromFloat($0).littleEndian }
+            let halves = values.map { bf16Bits($0).littleEndian }
             return halves.withUnsafeBytes { Array($0) }
         }
     }
