@@ -5,7 +5,7 @@ import RPC
 extension DaemonService {
     func finetune(_ params: FinetuneRequest.Params, _ context: RequestContext) async throws -> FinetuneRequest.Response {
         try TextInputResolver.validate(params.input, allowsWindows: false)
-        let options = params.options()
+        let options = params.settings.options()
         do { try options.validate() } catch { throw DaemonError.badData("\(error)") }
         return try await registry.withJob(on: params.model, method: "finetune") { entry in
             let reporter = context.progress(title: "finetune")

@@ -8,12 +8,8 @@ import RPC
 public enum FinetuneRequest: RequestType {
     public static let method = "finetune"
 
-    /// The request's params (unknown members such as `workDoneToken` are ignored here).
-    public struct Params: Codable, Sendable {
-        /// The model handle to recover (usually a pruned one).
-        public var model: String
-        /// Training text.
-        public var input: TextInput
+    /// Training settings; every member optional (the trainer's defaults), except `steps`.
+    public struct Settings: Codable, Sendable {
         /// Optimizer steps (required).
         public var steps: Int
         public var batchSize: Int?
@@ -39,68 +35,8 @@ public enum FinetuneRequest: RequestType {
         public var calibration: String?
         public var blockMetric: BlockMetric?
 
-        enum CodingKeys: String, CodingKey {
-            case model, steps, batchSize, gradientAccumulation, sequenceLength, learningRate, warmupSteps,
-                 weightDecay, clipNorm, rank, minRank, maxRank, allocation, gamma, seed, frozenPrecision,
-                 timeBudgetSeconds, calibration, blockMetric
-        }
-
-        /// Creates params; omitted members take the trainer's defaults.
-        public init(model: String, input: TextInput, steps: Int) {
-            self.model = model
-            self.input = input
-            self.steps = steps
-        }
-
-        /// Decodes the named members and the text input from the same params object.
-        public init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            model = try c.decode(String.self, forKey: .model)
-            steps = try c.decode(Int.self, forKey: .steps)
-            batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize)
-            gradientAccumulation = try c.decodeIfPresent(Int.self, forKey: .gradientAccumulation)
-            sequenceLength = try c.decodeIfPresent(Int.self, forKey: .sequenceLength)
-            learningRate = try c.decodeIfPresent(Float.self, forKey: .learningRate)
-            warmupSteps = try c.decodeIfPresent(Int.self, forKey: .warmupSteps)
-            weightDecay = try c.decodeIfPresent(Float.self, forKey: .weightDecay)
-            clipNorm = try c.decodeIfPresent(Float.self, forKey: .clipNorm)
-            rank = try c.decodeIfPresent(Int.self, forKey: .rank)
-            minRank = try c.decodeIfPresent(Int.self, forKey: .minRank)
-            maxRank = try c.decodeIfPresent(Int.self, forKey: .maxRank)
-            allocation = try c.decodeIfPresent(RankAllocation.self, forKey: .allocation)
-            gamma = try c.decodeIfPresent(Double.self, forKey: .gamma)
-            seed = try c.decodeIfPresent(Int.self, forKey: .seed)
-            frozenPrecision = try c.decodeIfPresent(WeightPrecision.self, forKey: .frozenPrecision)
-            timeBudgetSeconds = try c.decodeIfPresent(Double.self, forKey: .timeBudgetSeconds)
-            calibration = try c.decodeIfPresent(String.self, forKey: .calibration)
-            blockMetric = try c.decodeIfPresent(BlockMetric.self, forKey: .blockMetric)
-            input = try TextInput(from: decoder)
-        }
-
-        /// Encodes the named members and the text input into one params object.
-        public func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(model, forKey: .model)
-            try c.encode(steps, forKey: .steps)
-            try c.encodeIfPresent(batchSize, forKey: .batchSize)
-            try c.encodeIfPresent(gradientAccumulation, forKey: .gradientAccumulation)
-            try c.encodeIfPresent(sequenceLength, forKey: .sequenceLength)
-            try c.encodeIfPresent(learningRate, forKey: .learningRate)
-            try c.encodeIfPresent(warmupSteps, forKey: .warmupSteps)
-            try c.encodeIfPresent(weightDecay, forKey: .weightDecay)
-            try c.encodeIfPresent(clipNorm, forKey: .clipNorm)
-            try c.encodeIfPresent(rank, forKey: .rank)
-            try c.encodeIfPresent(minRank, forKey: .minRank)
-            try c.encodeIfPresent(maxRank, forKey: .maxRank)
-            try c.encodeIfPresent(allocation, forKey: .allocation)
-            try c.encodeIfPresent(gamma, forKey: .gamma)
-            try c.encodeIfPresent(seed, forKey: .seed)
-            try c.encodeIfPresent(frozenPrecision, forKey: .frozenPrecision)
-            try c.encodeIfPresent(timeBudgetSeconds, forKey: .timeBudgetSeconds)
-            try c.encodeIfPresent(calibration, forKey: .calibration)
-            try c.encodeIfPresent(blockMetric, forKey: .blockMetric)
-            try input.encode(to: encoder)
-        }
+        /// Settings for `steps` steps, everything else at the trainer's defaults.
+        public init(steps: Int) { self.steps = steps }
 
         /// The trainer's options, defaults filled in.
         func options() -> FineTuneOptions {
@@ -119,6 +55,47 @@ public enum FinetuneRequest: RequestType {
             o.frozenPrecision = frozenPrecision
             o.timeBudgetSeconds = timeBudgetSeconds
             return o
+        }
+    }
+
+    /// The request's params, one flat JSON object: the model, a text input and the settings
+    /// (unknown members such as `workDoneToken` are ignored here).
+    @dynamicMemberLookup
+    public struct Params: Codable, Sendable {
+        /// The model handle to recover (usually a pruned one).
+        public var model: String
+        /// Training text.
+        public var input: TextInput
+        public var settings: Settings
+
+        enum CodingKeys: String, CodingKey { case model }
+
+        /// Creates params; omitted settings take the trainer's defaults.
+        public init(model: String, input: TextInput, steps: Int) {
+            self.model = model
+            self.input = input
+            self.settings = Settings(steps: steps)
+        }
+
+        /// Settings read and written as if they were members of the params.
+        public subscript<T>(dynamicMember path: WritableKeyPath<Settings, T>) -> T {
+            get { settings[keyPath: path] }
+            set { settings[keyPath: path] = newValue }
+        }
+
+        /// Decodes the model, the text input and the settings from the same params object.
+        public init(from decoder: any Decoder) throws {
+            model = try decoder.container(keyedBy: CodingKeys.self).decode(String.self, forKey: .model)
+            input = try TextInput(from: decoder)
+            settings = try Settings(from: decoder)
+        }
+
+        /// Encodes the model, the text input and the settings into one params object.
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(model, forKey: .model)
+            try input.encode(to: encoder)
+            try settings.encode(to: encoder)
         }
     }
 
