@@ -1,44 +1,42 @@
 import ArgumentParser
 import RPC
 
-/// `cfsp score`: what each block would keep, without pruning.
-struct ScoreCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "score", abstract: "Show what each block would keep at a sparsity (score), without pruning.")
+/// What `score` and `prune` both take: the model, its calibration, the sparsity and the options.
+struct PruningRequestOptions: ParsableArguments {
     @Option(name: .long, help: "The model handle, like m1.") var model: String
     @Option(name: .long, help: "The calibration handle, like c1.") var calibration: String
     @Option(name: .long, help: "Share of FFN neurons to remove, in [0, 1).") var sparsity: Double
     @OptionGroup var pruning: PruningOptions
-    @OptionGroup var connection: ConnectionOptions
 
     func validate() throws { try validateSparsity(sparsity) }
 
-    func run() async throws {
-        var params = pruning.members(sparsity: sparsity)
-        params["model"] = .string(model)
-        params["calibration"] = .string(calibration)
-        try await connection.perform("score", .object(params))
+    /// The request's params.
+    var params: JSONValue {
+        var members = pruning.members(sparsity: sparsity)
+        members["model"] = .string(model)
+        members["calibration"] = .string(calibration)
+        return .object(members)
     }
+}
+
+/// `cfsp score`: what each block would keep, without pruning.
+struct ScoreCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "score", abstract: "Show what each block would keep at a sparsity (score), without pruning.")
+    @OptionGroup var request: PruningRequestOptions
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() async throws { try await connection.perform("score", request.params) }
 }
 
 /// `cfsp prune`: builds a pruned model and prints its handle and per-block table.
 struct PruneCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prune", abstract: "Prune a model's FFNs (prune); prints the new model's handle.")
-    @Option(name: .long, help: "The model handle, like m1.") var model: String
-    @Option(name: .long, help: "The calibration handle, like c1.") var calibration: String
-    @Option(name: .long, help: "Share of FFN neurons to remove, in [0, 1).") var sparsity: Double
-    @OptionGroup var pruning: PruningOptions
+    @OptionGroup var request: PruningRequestOptions
     @OptionGroup var connection: ConnectionOptions
 
-    func validate() throws { try validateSparsity(sparsity) }
-
-    func run() async throws {
-        var params = pruning.members(sparsity: sparsity)
-        params["model"] = .string(model)
-        params["calibration"] = .string(calibration)
-        try await connection.perform("prune", .object(params))
-    }
+    func run() async throws { try await connection.perform("prune", request.params) }
 }
 
 /// `cfsp evaluate`: perplexity of a model on a text.
