@@ -67,7 +67,8 @@ public struct BudgetAllocation: Sendable {
         return zip(units, widths).map { min($0 * unit, $1) }
     }
 
-    private func validate(blocks: Int) throws {
+    /// Checks the arguments for `blocks` blocks before any work.
+    func validate(blocks: Int) throws {
         guard blocks > 0 else { throw PruningError.invalidArgument("no blocks to allocate a budget to") }
         guard sparsity >= 0, sparsity < 1 else {
             throw PruningError.invalidArgument("sparsity must be in [0, 1), got \(sparsity)")

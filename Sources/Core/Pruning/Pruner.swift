@@ -36,7 +36,7 @@ public struct Pruner: Sendable {
             kept = zip(scores, counts).map { NeuronScores.top($1, of: $0) }
             thresholds = zip(scores, kept).map { s, k in k.map { s[$0] }.min() ?? .infinity }
         case .globalThreshold:
-            _ = try budget.keepRatios(importance: importance)  // validates the sparsity
+            try budget.validate(blocks: widths.count)
             let standardised = scores.map(NeuronScores.standardised)
             let target = Int((Double(widths.reduce(0, +)) * (1 - options.sparsity)).rounded())
             kept = Self.globalTop(target, standardised)
