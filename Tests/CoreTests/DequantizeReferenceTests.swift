@@ -83,6 +83,30 @@ struct DequantizeEdgeCaseTests {
         #expect(values == expected)
     }
 
+    @Test func q5_0BlockByHand() throws {
+        // d = 0.5; value i has low nibble i % 16 (byte i % 16, low for i < 16, high otherwise) and
+        // fifth bit set for odd i, so q = i % 16 + 16 * (i % 2) and value = 0.5 * (q - 16).
+        var block = le(UInt16(0x3800)) + le(UInt32(0xAAAA_AAAA))
+        block += (0..<16).map { UInt8($0) | UInt8($0) << 4 }
+        let values = try block.withUnsafeBytes { try Dequantize.toFloats($0, type: .q5_0, count: 32) }
+        let expected: [Float] = (0..<32).map { (i: Int) -> Float in
+            let q: Int = i % 16 + 16 * (i % 2)
+            return 0.5 * Float(q - 16)
+        }
+        #expect(values == expected)
+    }
+
+    @Test func q5_1BlockByHand() throws {
+        // d = 2, m = -1; only the upper 16 values have their fifth bit: value = 2 * q - 1.
+        var block = le(UInt16(0x4000)) + le(UInt16(0xBC00)) + le(UInt32(0xFFFF_0000))
+        block += (0..<16).map { UInt8($0) | UInt8(15 - $0) << 4 }
+        let values = try block.withUnsafeBytes { try Dequantize.toFloats($0, type: .q5_1, count: 32) }
+        var expected: [Float] = []
+        for i in 0..<16 { expected.append(Float(2 * i - 1)) }
+        for i in 0..<16 { expected.append(Float(2 * (31 - i) - 1)) }
+        #expect(values == expected)
+    }
+
     @Test func sizeErrors() throws {
         let bytes = [UInt8](repeating: 0, count: 34)
         #expect(throws: DequantizeError.notWholeBlocks(type: .q8_0, count: 31, blockSize: 32)) {

@@ -94,8 +94,8 @@ struct GGUFCorruptInputTests {
         var builder = Self.sample()
         builder.tensors[0].typeID = 77
         #expect(throws: GGUFError.unknownTensorType(tensor: "first", typeID: 77)) { try openGGUF(builder.bytes().bytes) }
-        builder.tensors[0].typeID = 6
-        #expect(throws: GGUFError.unsupportedTensorType(tensor: "first", typeID: 6, typeName: "Q5_0")) { try openGGUF(builder.bytes().bytes) }
+        builder.tensors[0].typeID = 11
+        #expect(throws: GGUFError.unsupportedTensorType(tensor: "first", typeID: 11, typeName: "Q3_K")) { try openGGUF(builder.bytes().bytes) }
         let message = GGUFError.unknownTensorType(tensor: "first", typeID: 77).description
         #expect(message.contains("77") && message.contains("first"))
     }

@@ -57,6 +57,8 @@ public enum Dequantize {
         case .q8_0: forEachBlock(src, dst, type, count, DequantizeBlocks.q8_0)
         case .q4_0: forEachBlock(src, dst, type, count, DequantizeBlocks.q4_0)
         case .q4_1: forEachBlock(src, dst, type, count, DequantizeBlocks.q4_1)
+        case .q5_0: forEachBlock(src, dst, type, count, DequantizeBlocks.q5_0)
+        case .q5_1: forEachBlock(src, dst, type, count, DequantizeBlocks.q5_1)
         case .q4_K: forEachBlock(src, dst, type, count, DequantizeBlocks.q4_K)
         case .q5_K: forEachBlock(src, dst, type, count, DequantizeBlocks.q5_K)
         case .q6_K: forEachBlock(src, dst, type, count, DequantizeBlocks.q6_K)

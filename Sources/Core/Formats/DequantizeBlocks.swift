@@ -45,6 +45,41 @@ enum DequantizeBlocks {
         }
     }
 
+    /// The 32 fifth bits of a Q5_0/Q5_1 block: bit `j` belongs to value `j`.
+    @inline(__always)
+    private static func highBits(_ p: UnsafeRawPointer, _ i: Int) -> UInt32 {
+        UInt32(littleEndian: p.loadUnaligned(fromByteOffset: i, as: UInt32.self))
+    }
+
+    /// Q5_0: f16 scale `d`, 4 bytes of fifth bits (a little-endian u32), then 16 bytes of
+    /// nibbles laid out as in Q4_0; value = d * (q - 16).
+    static func q5_0(_ p: UnsafeRawPointer, _ y: UnsafeMutablePointer<Float>) {
+        let d = half(p, 0)
+        let qh = highBits(p, 2)
+        for i in 0..<16 {
+            let q = byte(p, 6 + i)
+            let low = Int(q & 0x0F) | Int((qh >> UInt32(i)) & 1) << 4
+            let high = Int(q >> 4) | Int((qh >> UInt32(i + 16)) & 1) << 4
+            y[i] = d * Float(low - 16)
+            y[i + 16] = d * Float(high - 16)
+        }
+    }
+
+    /// Q5_1: f16 scale `d`, f16 minimum `m`, 4 bytes of fifth bits, then 16 bytes of nibbles
+    /// laid out as in Q5_0; value = d * q + m.
+    static func q5_1(_ p: UnsafeRawPointer, _ y: UnsafeMutablePointer<Float>) {
+        let d = half(p, 0)
+        let m = half(p, 2)
+        let qh = highBits(p, 4)
+        for i in 0..<16 {
+            let q = byte(p, 8 + i)
+            let low = UInt32(q & 0x0F) | ((qh >> UInt32(i)) & 1) << 4
+            let high = UInt32(q >> 4) | ((qh >> UInt32(i + 16)) & 1) << 4
+            y[i] = d * Float(low) + m
+            y[i + 16] = d * Float(high) + m
+        }
+    }
+
     /// The 6-bit scale and minimum of sub-block `j` (0..<8) from the 12 packed bytes at `s`
     /// shared by Q4_K and Q5_K: bytes 0-3 hold scales 0-3 (low 6 bits), bytes 4-7 minimums
     /// 0-3; scales/minimums 4-7 take their low 4 bits from bytes 8-11 and their top 2 bits

@@ -74,7 +74,7 @@ public enum GGUFError: Error, CustomStringConvertible, Equatable {
         case .unknownTensorType(let tensor, let typeID):
             return "tensor '\(tensor)' has unknown ggml type id \(typeID)"
         case .unsupportedTensorType(let tensor, let typeID, let typeName):
-            return "tensor '\(tensor)' has ggml type \(typeName) (id \(typeID)), which cfsp cannot read; supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K"
+            return "tensor '\(tensor)' has ggml type \(typeName) (id \(typeID)), which cfsp cannot read; supported: \(TensorType.allCases.map { $0.rawValue.uppercased() }.joined(separator: ", "))"
         case .rowNotBlockAligned(let tensor, let rowLength, let blockSize):
             return "tensor '\(tensor)' has rows of \(rowLength) values, not a multiple of its type's block size \(blockSize)"
         case .misalignedTensorData(let tensor, let offset, let alignment):

@@ -7,6 +7,8 @@ extension TensorType {
         case .f16: 1
         case .q4_0: 2
         case .q4_1: 3
+        case .q5_0: 6
+        case .q5_1: 7
         case .q8_0: 8
         case .q4_K: 12
         case .q5_K: 13
@@ -25,7 +27,7 @@ extension TensorType {
     public var blockSize: Int {
         switch self {
         case .f32, .f16, .bf16: 1
-        case .q8_0, .q4_0, .q4_1: 32
+        case .q8_0, .q4_0, .q4_1, .q5_0, .q5_1: 32
         case .q4_K, .q5_K, .q6_K: 256
         }
     }
@@ -38,6 +40,8 @@ extension TensorType {
         case .q8_0: 34
         case .q4_0: 18
         case .q4_1: 20
+        case .q5_0: 22
+        case .q5_1: 24
         case .q4_K: 144
         case .q5_K: 176
         case .q6_K: 210
@@ -57,7 +61,7 @@ extension TensorType {
 enum GGMLTypeNames {
     static func name(of id: UInt32) -> String? {
         let names: [UInt32: String] = [
-            6: "Q5_0", 7: "Q5_1", 9: "Q8_1", 10: "Q2_K", 11: "Q3_K", 15: "Q8_K", 16: "IQ2_XXS",
+            9: "Q8_1", 10: "Q2_K", 11: "Q3_K", 15: "Q8_K", 16: "IQ2_XXS",
             17: "IQ2_XS", 18: "IQ3_XXS", 19: "IQ1_S", 20: "IQ4_NL", 21: "IQ3_S", 22: "IQ2_S",
             23: "IQ4_XS", 24: "I8", 25: "I16", 26: "I32", 27: "I64", 28: "F64", 29: "IQ1_M",
             34: "TQ1_0", 35: "TQ2_0", 39: "MXFP4",

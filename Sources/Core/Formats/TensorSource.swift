@@ -1,7 +1,8 @@
 /// Element types a model file may store, dense or in ggml's quantized blocks.
 public enum TensorType: String, Sendable, Codable, Equatable, CaseIterable {
     case f32, f16, bf16
-    case q8_0 = "Q8_0", q4_0 = "Q4_0", q4_1 = "Q4_1", q4_K = "Q4_K", q5_K = "Q5_K", q6_K = "Q6_K"
+    case q8_0 = "Q8_0", q4_0 = "Q4_0", q4_1 = "Q4_1", q5_0 = "Q5_0", q5_1 = "Q5_1"
+    case q4_K = "Q4_K", q5_K = "Q5_K", q6_K = "Q6_K"
 }
 
 /// A tensor as a file describes it. `shape` is row-major, outermost first (PyTorch order):

@@ -19,7 +19,7 @@ except ImportError as error:  # the Swift test turns this exit code into a failu
 
 # Byte offsets of the f16 fields of each block type (scale, minimum); everything else is random.
 HALF_FIELDS = {
-    Q.Q8_0: [0], Q.Q4_0: [0], Q.Q4_1: [0, 2], Q.Q4_K: [0, 2], Q.Q5_K: [0, 2], Q.Q6_K: [208],
+    Q.Q8_0: [0], Q.Q4_0: [0], Q.Q4_1: [0, 2], Q.Q5_0: [0], Q.Q5_1: [0, 2], Q.Q4_K: [0, 2], Q.Q5_K: [0, 2], Q.Q6_K: [208],
 }
 
 
@@ -54,6 +54,7 @@ def dequant(outdir):
     references["BF16"] = gguf.quants.dequantize(bf16_bytes, Q.BF16)
 
     for qtype, rows, cols in [(Q.Q8_0, 5, 64), (Q.Q4_0, 5, 96), (Q.Q4_1, 4, 64),
+                              (Q.Q5_0, 4, 96), (Q.Q5_1, 4, 64),
                               (Q.Q4_K, 3, 512), (Q.Q5_K, 3, 512), (Q.Q6_K, 3, 512)]:
         blocks = random_blocks(rng, qtype, rows, cols)
         writer.add_tensor(qtype.name, blocks, raw_dtype=qtype)
