@@ -13,7 +13,7 @@ public enum ModelFormat: String, Sendable, Codable, CaseIterable {
 public struct LoadedModel: Sendable {
     public var model: LlamaModel
     /// nil when the files carry no tokenizer (a folder without tokenizer.json).
-    public var tokenizer: BPETokenizer?
+    public var tokenizer: (any TextTokenizer)?
     public var format: ModelFormat
     public var path: String
     /// GGUF metadata of the source file, kept so an export can carry the tokenizer over.

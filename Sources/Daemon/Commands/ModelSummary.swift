@@ -14,7 +14,7 @@ enum ModelSummary {
             "vocabulary:   \(c.vocabSize) tokens\(c.tieWordEmbeddings ? ", tied embeddings" : "")",
             "context:      \(c.contextLength), rope theta \(c.ropeTheta), rms eps \(c.rmsNormEps)",
             "parameters:   \(loaded.model.parameterCount) (FFN \(loaded.model.ffnParameterCount)), \(loaded.model.precision.rawValue) in memory",
-            "tokenizer:    \(loaded.tokenizer.map { "byte-level BPE, \($0.tokenCount) tokens, pre-tokenizer \($0.preTokenizer)" } ?? "none")",
+            "tokenizer:    \(loaded.tokenizer?.summary ?? "none")",
             VectorISA.summary,
         ]
     }

@@ -5,7 +5,7 @@ import Synchronization
 struct ModelEntry: Sendable {
     var handle: String
     var model: LlamaModel
-    var tokenizer: BPETokenizer?
+    var tokenizer: (any TextTokenizer)?
     var format: ModelFormat
     var path: String
     /// The GGUF file whose general and tokenizer metadata an export carries (self or ancestor).
