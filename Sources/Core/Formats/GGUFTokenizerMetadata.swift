@@ -28,13 +28,16 @@ public struct GGUFTokenizerMetadata: Sendable, Equatable {
     public var addEOSToken: Bool?
     /// `tokenizer.chat_template`, if given.
     public var chatTemplate: String?
+    /// `tokenizer.ggml.add_space_prefix`, if given: whether SentencePiece prepends "▁" to the
+    /// text (llama.cpp assumes true when absent; Gemma 3 stores false).
+    public var addSpacePrefix: Bool?
 
     /// Builds the metadata directly (tests, or formats other than GGUF).
     public init(
         model: String, preTokenizer: String? = nil, tokens: [String], merges: [String] = [],
         tokenTypes: [Int] = [], scores: [Float] = [], bosTokenID: Int? = nil, eosTokenID: Int? = nil,
         unknownTokenID: Int? = nil, paddingTokenID: Int? = nil, addBOSToken: Bool? = nil,
-        addEOSToken: Bool? = nil, chatTemplate: String? = nil
+        addEOSToken: Bool? = nil, chatTemplate: String? = nil, addSpacePrefix: Bool? = nil
     ) {
         self.model = model
         self.preTokenizer = preTokenizer
@@ -49,6 +52,7 @@ public struct GGUFTokenizerMetadata: Sendable, Equatable {
         self.addBOSToken = addBOSToken
         self.addEOSToken = addEOSToken
         self.chatTemplate = chatTemplate
+        self.addSpacePrefix = addSpacePrefix
     }
 }
 
@@ -99,7 +103,8 @@ extension GGUFFile {
                     throw GGUFError.metadataTypeMismatch(key: "tokenizer.chat_template", expected: "a string", found: raw.typeDescription)
                 }
                 return s
-            }
+            },
+            addSpacePrefix: try value("add_space_prefix", "a bool", \.bool)
         )
     }
 }

@@ -61,21 +61,14 @@ public enum ModelLoader {
             let file = try GGUFFile(path: path)
             let config = try file.llamaConfig()
             let model = try LlamaModel(config: config, tensors: file, naming: .gguf, precision: precision)
-            let meta = try file.tokenizerMetadata()
-            let tokenizer = try BPETokenizer(
-                tokens: meta.tokens, merges: meta.merges, tokenTypes: meta.tokenTypes.map { Int32($0) },
-                pre: meta.preTokenizer ?? "default", bosTokenID: meta.bosTokenID.map { Int32($0) },
-                eosTokenID: meta.eosTokenID.map { Int32($0) }, unknownTokenID: meta.unknownTokenID.map { Int32($0) },
-                paddingTokenID: meta.paddingTokenID.map { Int32($0) }, model: meta.model)
+            let tokenizer = try makeTokenizer(gguf: file)
             return LoadedModel(model: model, tokenizer: tokenizer, format: .gguf, path: path,
                                ggufMetadata: file.metadata, tokenizerJSONPath: nil)
         case .huggingFace:
             let folder = try HuggingFaceFolder(path: path)
             let model = try LlamaModel(config: folder.config, tensors: folder.tensors, naming: .huggingFace,
                                        precision: precision)
-            let tokenizer = try folder.tokenizerJSONPath.map {
-                try BPETokenizer(tokenizerJSON: try Data(contentsOf: URL(fileURLWithPath: $0)))
-            }
+            let tokenizer = try folder.tokenizerJSONPath.map { try makeTokenizer(tokenizerJSONAt: $0) }
             return LoadedModel(model: model, tokenizer: tokenizer, format: .huggingFace, path: path,
                                ggufMetadata: nil, tokenizerJSONPath: folder.tokenizerJSONPath)
         }

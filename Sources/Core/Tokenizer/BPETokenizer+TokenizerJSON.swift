@@ -11,7 +11,13 @@ extension BPETokenizer {
     ///
     /// - Throws: `TokenizerError` naming the missing or unsupported field.
     public init(tokenizerJSON: Data, bosTokenID: Int32? = nil, eosTokenID: Int32? = nil) throws {
-        let root = try TokenizerJSONValue.parse([UInt8](tokenizerJSON))
+        try self.init(
+            tokenizerJSONRoot: try TokenizerJSONValue.parse([UInt8](tokenizerJSON)),
+            bosTokenID: bosTokenID, eosTokenID: eosTokenID, paddingTokenID: nil)
+    }
+
+    /// The same from an already parsed document (the factory parses once to choose the reader).
+    init(tokenizerJSONRoot root: TokenizerJSONValue, bosTokenID: Int32?, eosTokenID: Int32?, paddingTokenID: Int32?) throws {
         guard let model = root["model"], model.objectValue != nil else {
             throw TokenizerError.invalidTokenizerJSON("missing the \"model\" object")
         }
@@ -22,47 +28,11 @@ extension BPETokenizer {
             let name = normalizer["type"]?.stringValue ?? "unknown"
             throw TokenizerError.invalidTokenizerJSON("normalizer \"\(name)\" is not supported (only byte-level BPE without a normalizer)")
         }
-        guard let vocab = model["vocab"]?.objectValue else {
-            throw TokenizerError.invalidTokenizerJSON("missing the \"model.vocab\" object")
-        }
+        let vocabulary = try TokenizerJSONVocabulary(root: root)
+        let tokens = vocabulary.tokens
+        let types = vocabulary.types
 
-        var textForID: [Int: String] = [:]
-        var typeForID: [Int: VocabularyTokenType] = [:]
-        func assign(_ text: String, _ rawID: TokenizerJSONValue, type: VocabularyTokenType, field: String) throws {
-            guard let id = rawID.intValue, id >= 0, id < Int(Int32.max) else {
-                throw TokenizerError.invalidTokenizerJSON("\(field) \(text.debugDescription) has an invalid id")
-            }
-            if let existing = textForID[id], !existing.utf8.elementsEqual(text.utf8) {
-                throw TokenizerError.invalidTokenizerJSON("id \(id) is used by both \(existing.debugDescription) and \(text.debugDescription)")
-            }
-            textForID[id] = text
-            typeForID[id] = type
-        }
-        for (text, id) in vocab {
-            try assign(text, id, type: .normal, field: "vocab entry")
-        }
-        for added in root["added_tokens"]?.arrayValue ?? [] {
-            guard let content = added["content"]?.stringValue, let id = added["id"] else {
-                throw TokenizerError.invalidTokenizerJSON("an added_tokens entry lacks \"content\" or \"id\"")
-            }
-            let special = added["special"]?.boolValue ?? false
-            try assign(content, id, type: special ? .control : .userDefined, field: "added token")
-        }
-
-        let count = (textForID.keys.max() ?? -1) + 1
-        var tokens: [String] = []
-        var types: [VocabularyTokenType] = []
-        tokens.reserveCapacity(count)
-        types.reserveCapacity(count)
-        for id in 0..<count {
-            guard let text = textForID[id], let type = typeForID[id] else {
-                throw TokenizerError.invalidTokenizerJSON("no token has id \(id) (ids must be contiguous from 0 to \(count - 1))")
-            }
-            tokens.append(text)
-            types.append(type)
-        }
-
-        let pairs = try Self.mergePairs(model["merges"])
+        let pairs = try TokenizerJSONVocabulary.mergePairs(model["merges"])
         let preTokenizer = try Self.preTokenizer(root["pre_tokenizer"])
         let unknownID = model["unk_token"]?.stringValue.flatMap { unk in
             tokens.firstIndex { $0.utf8.elementsEqual(unk.utf8) }.map { Int32($0) }
@@ -70,34 +40,8 @@ extension BPETokenizer {
         try self.init(
             tokens: tokens, mergePairs: pairs, tokenTypes: types, preTokenizer: preTokenizer,
             ignoresMerges: model["ignore_merges"]?.boolValue ?? false,
-            bosTokenID: bosTokenID, eosTokenID: eosTokenID, unknownTokenID: unknownID, paddingTokenID: nil,
+            bosTokenID: bosTokenID, eosTokenID: eosTokenID, unknownTokenID: unknownID, paddingTokenID: paddingTokenID,
             missingByteReplacement: unknownID)
-    }
-
-    /// `model.merges`: "a b" strings (split at the first space) or [a, b] arrays.
-    private static func mergePairs(_ merges: TokenizerJSONValue?) throws -> [(String, String)] {
-        guard let items = merges?.arrayValue else {
-            throw TokenizerError.invalidTokenizerJSON("missing the \"model.merges\" array")
-        }
-        var pairs: [(String, String)] = []
-        pairs.reserveCapacity(items.count)
-        for (index, item) in items.enumerated() {
-            if let rule = item.stringValue {
-                let scalars = rule.unicodeScalars
-                guard !scalars.isEmpty,
-                      let space = scalars[scalars.index(after: scalars.startIndex)...].firstIndex(of: " ")
-                else {
-                    throw TokenizerError.invalidMerge(index: index, rule: rule, reason: "expected two texts separated by a space")
-                }
-                pairs.append((String(scalars[..<space]), String(scalars[scalars.index(after: space)...])))
-            } else if let pair = item.arrayValue, pair.count == 2,
-                      let left = pair[0].stringValue, let right = pair[1].stringValue {
-                pairs.append((left, right))
-            } else {
-                throw TokenizerError.invalidMerge(index: index, rule: "\(item)", reason: "expected \"a b\" or [\"a\", \"b\"]")
-            }
-        }
-        return pairs
     }
 
     /// Maps a `pre_tokenizer` configuration to one of the implemented pre-tokenizers.

@@ -2,8 +2,13 @@
 ///
 /// Each case carries the offending value so the message tells the caller what to fix.
 public enum TokenizerError: Error, CustomStringConvertible, Equatable, Sendable {
-    /// The tokenizer model is not byte-level BPE (GGUF `tokenizer.ggml.model` / HF `model.type`).
+    /// The tokenizer model is not one cfsp implements (GGUF `tokenizer.ggml.model` / HF `model.type`).
     case unsupportedModel(String)
+    /// A `tokenizer.json` that is neither byte-level BPE nor SentencePiece-style BPE; `found`
+    /// describes what it is.
+    case unsupportedTokenizerJSON(found: String)
+    /// The score array does not have one entry per token.
+    case scoreCountMismatch(tokens: Int, scores: Int)
     /// The pre-tokenizer name (GGUF `tokenizer.ggml.pre`) is not one this tokenizer implements.
     case unsupportedPreTokenizer(String, supported: [String])
     /// A Hugging Face pre-tokenizer configuration this tokenizer cannot reproduce.
@@ -26,7 +31,11 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable, Sendable 
     public var description: String {
         switch self {
         case .unsupportedModel(let model):
-            return "unsupported tokenizer model \"\(model)\": only byte-level BPE (\"gpt2\" in GGUF, \"BPE\" in tokenizer.json) is implemented"
+            return "unsupported tokenizer model \"\(model)\"; supported: \"gpt2\" (byte-level BPE) and \"llama\" (SentencePiece) as GGUF tokenizer.ggml.model, \"BPE\" as tokenizer.json model.type"
+        case .unsupportedTokenizerJSON(let found):
+            return "unsupported tokenizer.json: found \(found); supported: byte-level BPE (a ByteLevel pre-tokenizer, as SmolLM2 and Llama 3) and SentencePiece-style BPE (byte_fallback, spaces replaced by \"\u{2581}\" with a Replace normalizer or a Metaspace pre-tokenizer, as Gemma and Llama 2)"
+        case .scoreCountMismatch(let tokens, let scores):
+            return "scores must have one entry per token: \(tokens) tokens but \(scores) scores"
         case .unsupportedPreTokenizer(let pre, let supported):
             return "unsupported pre-tokenizer \"\(pre)\"; supported: \(supported.joined(separator: ", "))"
         case .unsupportedPreTokenizerConfig(let detail):
