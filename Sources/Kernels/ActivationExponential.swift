@@ -1,4 +1,4 @@
-/// A 16-lane exponential for the softmax, SiLU and attention kernels.
+/// A 16-lane exponential for the softmax, SiLU, GELU and attention kernels.
 ///
 /// Swift has no vector `exp`, and a scalar libm call per element would dominate the attention
 /// kernel. Method: write x = n ln2 + r with n = round(x / ln2) (two-constant Cody-Waite split,
@@ -24,12 +24,35 @@ enum OpsExp {
     /// e^x lane by lane.
     @inline(__always)
     static func exp(_ x: SIMD16<Float>) -> SIMD16<Float> {
+        let (r, shifted) = reduce(x)
+        return scale(polynomial(r), shifted: shifted, x: x)
+    }
+
+    /// e^(x + low) lane by lane, for an argument carried as an unevaluated sum whose `low` part
+    /// is tiny (|low| <= ulp(x), e.g. the rounding error of x): `low` is added to the reduced
+    /// argument, so it costs one add and rounds like a single argument would. Lanes patched for
+    /// |x| > 170 or NaN x (see `exp`) ignore `low`, so a non-finite `low` there is harmless.
+    @inline(__always)
+    static func exp(_ x: SIMD16<Float>, plusLow low: SIMD16<Float>) -> SIMD16<Float> {
+        let (r, shifted) = reduce(x)
+        return scale(polynomial(r + low), shifted: shifted, x: x)
+    }
+
+    /// The reduced argument r = x - n ln2 (|r| <= ln2/2) and x/ln2 + magic, which holds n in
+    /// its low mantissa bits.
+    @inline(__always)
+    private static func reduce(_ x: SIMD16<Float>) -> (r: SIMD16<Float>, shifted: SIMD16<Float>) {
         let magic = SIMD16<Float>(repeating: roundingMagic)
         let shifted = magic.addingProduct(x, SIMD16(repeating: log2e))
         let n = shifted - magic
         var r = x.addingProduct(n, SIMD16(repeating: -ln2High))
         r = r.addingProduct(n, SIMD16(repeating: -ln2Low))
+        return (r, shifted)
+    }
 
+    /// e^r from its degree-7 Taylor polynomial (Horner).
+    @inline(__always)
+    private static func polynomial(_ r: SIMD16<Float>) -> SIMD16<Float> {
         var p = SIMD16<Float>(repeating: 1.0 / 5040)
         p = SIMD16(repeating: 1.0 / 720).addingProduct(p, r)
         p = SIMD16(repeating: 1.0 / 120).addingProduct(p, r)
@@ -38,7 +61,13 @@ enum OpsExp {
         p = SIMD16(repeating: 0.5).addingProduct(p, r)
         p = SIMD16(repeating: 1).addingProduct(p, r)
         p = SIMD16(repeating: 1).addingProduct(p, r)
+        return p
+    }
 
+    /// p * 2^n, with the lanes where |x| > 170 or x is NaN patched to 0, +inf or NaN.
+    @inline(__always)
+    private static func scale(_ p: SIMD16<Float>, shifted: SIMD16<Float>, x: SIMD16<Float>) -> SIMD16<Float> {
+        let magic = SIMD16<Float>(repeating: roundingMagic)
         // For |x| <= 170, n is in [-246, 246]: split it as h + (n - h) with h = n >> 1, both
         // in [-123, 123], so each factor is a normal float and the product rounds once at the
         // end (gradual underflow, overflow to +inf).

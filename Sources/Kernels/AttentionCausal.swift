@@ -5,7 +5,14 @@ let attentionQueryBlock = 64
 ///
 /// q is (tokens x heads*headDim), k and v are (tokens x kvHeads*headDim), out is
 /// (tokens x heads*headDim), all f32 row-major. Query head h uses KV head h / (heads/kvHeads);
-/// query t attends to keys 0...t with scores q.k / sqrt(headDim) and an exact softmax.
+/// query t attends to keys 0...t with scores (q.k) * scale and an exact softmax.
+///
+/// `scale` defaults to 1/sqrt(headDim) (Gemma 3 passes query_pre_attn_scalar^-0.5). With a
+/// `window` W >= 1 (sliding-window layers: Gemma 3, Mistral), query t attends only to keys
+/// max(0, t - W + 1)...t, i.e. key j is masked when t - j >= W (Hugging Face's and llama.cpp's
+/// convention); masked keys get weight exactly 0, and key tiles wholly outside every window of
+/// a query block are not computed. nil (the default) is full causal attention; so is any
+/// W >= tokens. Defaults give the same bits as before these parameters existed.
 ///
 /// The keys are first transposed into per-tile panels (headDim x 64 floats, contiguous), so
 /// the score micro-kernel streams them with broadcast-FMA into 4x64 register tiles; the value
@@ -19,8 +26,10 @@ let attentionQueryBlock = 64
 /// headDim positive); the model configuration guarantees it.
 public func causalAttention(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                             tokens: Int, heads: Int, kvHeads: Int, headDim: Int,
+                            scale: Float? = nil, window: Int? = nil,
                             into out: UnsafeMutablePointer<Float>, pool: ThreadPool) {
-    let shape = AttentionShape(tokens: tokens, heads: heads, kvHeads: kvHeads, headDim: headDim)
+    let shape = AttentionShape(tokens: tokens, heads: heads, kvHeads: kvHeads, headDim: headDim,
+                               scale: scale, window: window)
     if tokens <= 0 { return }
     let keyPanels = UnsafeMutablePointer<Float>.allocate(capacity: kvHeads * shape.panelsPerMatrix)
     defer { keyPanels.deallocate() }
@@ -44,17 +53,22 @@ struct AttentionShape {
     let heads: Int
     let kvHeads: Int
     let headDim: Int
-    /// 1 / sqrt(headDim), rounded once to f32.
+    /// The score scale: the caller's, or 1 / sqrt(headDim) rounded once to f32.
     let scale: Float
+    /// Keys visible to a query, itself included: the caller's window, at most max(tokens, 1)
+    /// (which is full causal attention), so index arithmetic cannot overflow.
+    let window: Int
 
-    init(tokens: Int, heads: Int, kvHeads: Int, headDim: Int) {
+    init(tokens: Int, heads: Int, kvHeads: Int, headDim: Int, scale: Float? = nil, window: Int? = nil) {
         precondition(heads > 0 && kvHeads > 0 && heads % kvHeads == 0 && headDim > 0,
                      "attention: need heads (\(heads)) a positive multiple of kvHeads (\(kvHeads)) and headDim (\(headDim)) > 0")
+        precondition(window.map { $0 >= 1 } ?? true, "attention: the sliding window must be >= 1, got \(window ?? 0)")
         self.tokens = tokens
         self.heads = heads
         self.kvHeads = kvHeads
         self.headDim = headDim
-        scale = Float(1 / Double(headDim).squareRoot())
+        self.scale = scale ?? Float(1 / Double(headDim).squareRoot())
+        self.window = Swift.min(window ?? Int.max, Swift.max(tokens, 1))
     }
 
     var queryStride: Int { heads * headDim }
@@ -65,6 +79,10 @@ struct AttentionShape {
     /// Columns of a score row covering keys 0..<end, rounded up to whole tiles.
     func paddedColumns(_ end: Int) -> Int { (end + attentionTile - 1) / attentionTile * attentionTile }
     func kvHead(of head: Int) -> Int { head / (heads / kvHeads) }
+    /// The first key query t sees: max(0, t - window + 1) (0 without a window).
+    func firstKey(of query: Int) -> Int { Swift.max(0, query - window + 1) }
+    /// One past the last query that sees key j: min(tokens, j + window) (tokens without a window).
+    func queryEnd(ofKey key: Int) -> Int { Swift.min(tokens, key + window) }
 }
 
 /// One task: the given queries of one head.
@@ -89,23 +107,30 @@ private func attendQueryBlock(q: UnsafePointer<Float>, keyPanels: UnsafePointer<
         for d in 0..<headDim { scaledQueries[r * headDim + d] = source[d] * shape.scale }
     }
 
-    // Scores against the keys up to each group's last query.
+    // Scores against the keys each group of queries sees (tiles left of its window skipped).
     attentionScores(scaledQueries, rowCount: rows, headDim: headDim, panels: keyPanels,
-                    tileRange: { r, count in 0..<(shape.paddedColumns(first + r + count) / attentionTile) },
+                    tileRange: { r, count in
+                        (shape.firstKey(of: first + r) / attentionTile)..<(shape.paddedColumns(first + r + count) / attentionTile)
+                    },
                     into: scores, stride: scoreStride)
 
-    // Unnormalised softmax over keys 0...query; later keys (up to the block end) become 0.
+    // Unnormalised softmax over each query's keys firstKey...query; the other keys a group reads
+    // (from the block's first key to the block end) become 0.
+    let blockFirstKey = shape.firstKey(of: first)
     for r in 0..<rows {
         let row = scores + r * scoreStride
-        let visible = first + r + 1
-        let maximum = softmaxRowMaximum(row, count: visible)
-        inverseSums[r] = 1 / softmaxExponentiate(row, count: visible, minus: maximum)
-        if visible < queries.upperBound { (row + visible).update(repeating: 0, count: queries.upperBound - visible) }
+        let t = first + r
+        let start = shape.firstKey(of: t)
+        let visible = t + 1 - start
+        let maximum = softmaxRowMaximum(row + start, count: visible)
+        inverseSums[r] = 1 / softmaxExponentiate(row + start, count: visible, minus: maximum)
+        if t + 1 < queries.upperBound { (row + t + 1).update(repeating: 0, count: queries.upperBound - t - 1) }
+        if start > blockFirstKey { (row + blockFirstKey).update(repeating: 0, count: start - blockFirstKey) }
     }
 
     // Weighted sums of values, scaled by the inverse softmax sums.
     attentionWeightedSums(scores, weightStride: scoreStride, rowCount: rows,
-                          keyRange: { r, count in 0..<(first + r + count) }, values: v,
+                          keyRange: { r, count in shape.firstKey(of: first + r)..<(first + r + count) }, values: v,
                           valueStride: shape.kvStride, headDim: headDim, factors: inverseSums,
                           into: out + first * shape.queryStride + head * headDim, outStride: shape.queryStride,
                           accumulate: false)

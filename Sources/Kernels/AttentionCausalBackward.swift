@@ -15,12 +15,20 @@ import Darwin
 /// records each row's log-sum-exp and writes gradQ, then one per (KV head, 64 keys) that writes
 /// gradK and gradV. Each output element is owned by one task and accumulated in a fixed order,
 /// so results are bit-identical for any thread count. Accumulates in f32, like the forward.
+///
+/// `scale` and `window` must be those of the forward call (same defaults, same meaning: scores
+/// (q.k) * scale, key j visible to query t when 0 <= t - j < window); the formulas above hold
+/// with 1/sqrt(d) replaced by the scale, masked pairs contribute exactly 0 to every gradient,
+/// and tiles outside the window are skipped. Defaults give the same bits as before these
+/// parameters existed.
 public func causalAttentionBackward(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                                     output: UnsafePointer<Float>, gradOut: UnsafePointer<Float>,
                                     tokens: Int, heads: Int, kvHeads: Int, headDim: Int,
+                                    scale: Float? = nil, window: Int? = nil,
                                     gradQ: UnsafeMutablePointer<Float>, gradK: UnsafeMutablePointer<Float>,
                                     gradV: UnsafeMutablePointer<Float>, pool: ThreadPool) {
-    let shape = AttentionShape(tokens: tokens, heads: heads, kvHeads: kvHeads, headDim: headDim)
+    let shape = AttentionShape(tokens: tokens, heads: heads, kvHeads: kvHeads, headDim: headDim,
+                               scale: scale, window: window)
     if tokens <= 0 { return }
     let perMatrix = shape.panelsPerMatrix
     let keyPanels = UnsafeMutablePointer<Float>.allocate(capacity: kvHeads * perMatrix)
@@ -106,30 +114,41 @@ private func queryGradients(q: UnsafePointer<Float>, gradOut: UnsafePointer<Floa
         }
         scales[r] = shape.scale
     }
-    let tiles: (Int, Int) -> Range<Int> = { r, count in 0..<(shape.paddedColumns(first + r + count) / attentionTile) }
+    let tiles: (Int, Int) -> Range<Int> = { r, count in
+        (shape.firstKey(of: first + r) / attentionTile)..<(shape.paddedColumns(first + r + count) / attentionTile)
+    }
     attentionScores(scaledQueries, rowCount: rows, headDim: headDim, panels: keyPanels, tileRange: tiles,
                     into: weights, stride: stride)
     attentionScores(upstream, rowCount: rows, headDim: headDim, panels: valuePanels, tileRange: tiles,
                     into: gradScores, stride: stride)
 
+    // Each query's keys are firstKey...query; the other keys a group reads (from the block's
+    // first key to the padded end) become 0.
+    let blockFirstKey = shape.firstKey(of: first)
     for r in 0..<rows {
         let t = first + r
-        let visible = t + 1
+        let start = shape.firstKey(of: t)
+        let visible = t + 1 - start
         let p = weights + r * stride
         let ds = gradScores + r * stride
-        let maximum = softmaxRowMaximum(p, count: visible)
-        let total = softmaxExponentiate(p, count: visible, minus: maximum)
-        softmaxScale(p, count: visible, by: 1 / total)
+        let maximum = softmaxRowMaximum(p + start, count: visible)
+        let total = softmaxExponentiate(p + start, count: visible, minus: maximum)
+        softmaxScale(p + start, count: visible, by: 1 / total)
         logSumExps[t] = maximum + Float(log(Double(total)))
-        subtractAndMultiply(ds, minus: outputDots[t], times: p, count: visible)
+        subtractAndMultiply(ds + start, minus: outputDots[t], times: p + start, count: visible)
         let padded = shape.paddedColumns(queries.upperBound)
-        if visible < padded {
-            (p + visible).update(repeating: 0, count: padded - visible)
-            (ds + visible).update(repeating: 0, count: padded - visible)
+        if t + 1 < padded {
+            (p + t + 1).update(repeating: 0, count: padded - t - 1)
+            (ds + t + 1).update(repeating: 0, count: padded - t - 1)
+        }
+        if start > blockFirstKey {
+            (p + blockFirstKey).update(repeating: 0, count: start - blockFirstKey)
+            (ds + blockFirstKey).update(repeating: 0, count: start - blockFirstKey)
         }
     }
     attentionWeightedSums(gradScores, weightStride: stride, rowCount: rows,
-                          keyRange: { r, count in 0..<(first + r + count) }, values: k, valueStride: shape.kvStride,
+                          keyRange: { r, count in shape.firstKey(of: first + r)..<(first + r + count) },
+                          values: k, valueStride: shape.kvStride,
                           headDim: headDim, factors: scales,
                           into: gradQ + first * shape.queryStride + head * headDim, outStride: shape.queryStride,
                           accumulate: false)
@@ -172,8 +191,12 @@ private func keyValueGradients(q: UnsafePointer<Float>, gradOut: UnsafePointer<F
         scales[r] = shape.scale
     }
     let group = shape.heads / shape.kvHeads
-    let tiles: (Int, Int) -> Range<Int> = { _, _ in (first / attentionTile)..<shape.tiles }
-    let queriesSeen: (Int, Int) -> Range<Int> = { _, _ in first..<tokens }
+    // The queries that see a group's keys end with those of its last key; tiles past them skipped.
+    let tiles: (Int, Int) -> Range<Int> = { r, count in
+        (first / attentionTile)..<(shape.paddedColumns(shape.queryEnd(ofKey: first + r + count - 1)) / attentionTile)
+    }
+    let queriesSeen: (Int, Int) -> Range<Int> = { r, count in first..<shape.queryEnd(ofKey: first + r + count - 1) }
+    let blockQueryEnd = shape.queryEnd(ofKey: first + rows - 1)
     let kOut = gradK + first * shape.kvStride + kvHead * headDim
     let vOut = gradV + first * shape.kvStride + kvHead * headDim
     for head in (kvHead * group)..<((kvHead + 1) * group) {
@@ -187,14 +210,20 @@ private func keyValueGradients(q: UnsafePointer<Float>, gradOut: UnsafePointer<F
         let dots = outputDots + head * tokens
         for r in 0..<rows {
             let key = first + r
+            let end = shape.queryEnd(ofKey: key)
             let p = weights + r * stride
             let ds = gradScores + r * stride
-            // P^T[key][t] = exp(s - lse_t) for t >= key; queries before the key never see it.
-            exponentiateShifted(p + key, minus: lse + key, count: tokens - key)
-            subtractEachAndMultiply(ds + key, minus: dots + key, times: p + key, count: tokens - key)
+            // P^T[key][t] = exp(s - lse_t) for key <= t < end; queries before the key, or past
+            // its window, never see it.
+            exponentiateShifted(p + key, minus: lse + key, count: end - key)
+            subtractEachAndMultiply(ds + key, minus: dots + key, times: p + key, count: end - key)
             if key > first {
                 (p + first).update(repeating: 0, count: key - first)
                 (ds + first).update(repeating: 0, count: key - first)
+            }
+            if end < blockQueryEnd {
+                (p + end).update(repeating: 0, count: blockQueryEnd - end)
+                (ds + end).update(repeating: 0, count: blockQueryEnd - end)
             }
         }
         let accumulate = head != kvHead * group

@@ -2,7 +2,9 @@
 /// out[r][c] = x[r][c] / sqrt(mean_c(x[r]^2) + eps) * weight[c].
 ///
 /// The mean of squares accumulates in f32 lanes (`sumOfSquares`), as Hugging Face computes it
-/// in float32. `out` may alias `x`: a row is read fully before any of it is written.
+/// in float32. `out` may alias `x`: a row is read fully before any of it is written, so the
+/// per-head query/key norm of Qwen3 and Gemma 3 runs in place on (tokens * heads) x headDim
+/// rows with one headDim weight.
 public func rmsNorm(_ x: UnsafePointer<Float>, rows: Int, cols: Int, weight: UnsafePointer<Float>,
                     eps: Float, into out: UnsafeMutablePointer<Float>) {
     if cols <= 0 { return }

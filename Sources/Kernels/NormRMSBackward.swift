@@ -3,7 +3,12 @@
 /// gradInput = s * g - x * s^3 * (g . x) / cols, and, when `gradWeight` is given,
 /// gradWeight[c] += sum over rows of gradOut[r][c] * x[r][c] * s_r (rows added in order, so the
 /// result is deterministic). Sums accumulate in f32 lanes like the forward pass.
-/// `gradInput` may alias `gradOut` (each row is read fully before it is written).
+/// `gradInput` may alias `gradOut`, `x`, or both: each row's dot product and weight gradient
+/// are taken before any of the row is written, and the final pass reads element c of x and
+/// gradOut just before it writes element c of gradInput. (`gradWeight` must not alias
+/// anything.) So after an in-place per-head norm (Qwen3 / Gemma 3 query-key norm: rows =
+/// tokens * heads, cols = headDim), the gradient can overwrite gradOut in place; the norm's
+/// input itself must be kept, since the backward needs it.
 public func rmsNormBackward(_ x: UnsafePointer<Float>, rows: Int, cols: Int, weight: UnsafePointer<Float>,
                             eps: Float, gradOut: UnsafePointer<Float>,
                             gradInput: UnsafeMutablePointer<Float>,

@@ -8,16 +8,18 @@ struct AttentionBackwardTests {
         var q: [Double], k: [Double], v: [Double]
     }
 
-    /// Double forward of the whole window (all heads), as in the forward tests.
+    /// Double forward of the whole window (all heads), as in the forward tests: scores
+    /// (q.k) * scale over keys max(0, t - window + 1)...t (defaults 1/sqrt(d), all of 0...t).
     static func forward(q: [Double], k: [Double], v: [Double], tokens: Int, heads: Int, kvHeads: Int,
-                        headDim: Int) -> [Double] {
+                        headDim: Int, scale: Double? = nil, window: Int? = nil) -> [Double] {
         var out = [Double](repeating: 0, count: tokens * heads * headDim)
-        let scale = 1 / Double(headDim).squareRoot()
+        let scale = scale ?? 1 / Double(headDim).squareRoot()
         for h in 0..<heads {
             let kv = h / (heads / kvHeads)
             for t in 0..<tokens {
+                let keys = max(0, t - (window ?? t + 1) + 1)...t
                 var scores = [Double]()
-                for j in 0...t {
+                for j in keys {
                     var s = 0.0
                     for d in 0..<headDim { s += q[(t * heads + h) * headDim + d] * k[(j * kvHeads + kv) * headDim + d] }
                     scores.append(s * scale)
@@ -27,7 +29,7 @@ struct AttentionBackwardTests {
                 let total = w.reduce(0, +)
                 for d in 0..<headDim {
                     var acc = 0.0
-                    for j in 0...t { acc += w[j] * v[(j * kvHeads + kv) * headDim + d] }
+                    for (i, j) in keys.enumerated() { acc += w[i] * v[(j * kvHeads + kv) * headDim + d] }
                     out[(t * heads + h) * headDim + d] = acc / total
                 }
             }
@@ -38,15 +40,16 @@ struct AttentionBackwardTests {
     /// Analytic Double gradients of sum(gradOut * attention(q, k, v)), written from the
     /// textbook formulas with explicit P matrices (independent of the kernel's tiling).
     static func analytic(q: [Float], k: [Float], v: [Float], gradOut: [Float], tokens: Int, heads: Int,
-                         kvHeads: Int, headDim: Int) -> Gradients {
+                         kvHeads: Int, headDim: Int, scale: Double? = nil, window: Int? = nil) -> Gradients {
         var g = Gradients(q: Array(repeating: 0, count: q.count), k: Array(repeating: 0, count: k.count),
                           v: Array(repeating: 0, count: v.count))
-        let scale = 1 / Double(headDim).squareRoot()
+        let scale = scale ?? 1 / Double(headDim).squareRoot()
         for h in 0..<heads {
             let kv = h / (heads / kvHeads)
             for t in 0..<tokens {
+                let keys = Array(max(0, t - (window ?? t + 1) + 1)...t)
                 var p = [Double]()
-                for j in 0...t {
+                for j in keys {
                     var s = 0.0
                     for d in 0..<headDim { s += Double(q[(t * heads + h) * headDim + d]) * Double(k[(j * kvHeads + kv) * headDim + d]) }
                     p.append(s * scale)
@@ -57,18 +60,18 @@ struct AttentionBackwardTests {
                 p = p.map { $0 / total }
                 // dP_j = gradOut_t . v_j ; dS_j = P_j (dP_j - sum_i P_i dP_i)
                 var dp = [Double]()
-                for j in 0...t {
+                for j in keys {
                     var s = 0.0
                     for d in 0..<headDim { s += Double(gradOut[(t * heads + h) * headDim + d]) * Double(v[(j * kvHeads + kv) * headDim + d]) }
                     dp.append(s)
                 }
                 let mean = zip(p, dp).reduce(0.0) { $0 + $1.0 * $1.1 }
-                for j in 0...t {
-                    let ds = p[j] * (dp[j] - mean)
+                for (i, j) in keys.enumerated() {
+                    let ds = p[i] * (dp[i] - mean)
                     for d in 0..<headDim {
                         g.q[(t * heads + h) * headDim + d] += ds * scale * Double(k[(j * kvHeads + kv) * headDim + d])
                         g.k[(j * kvHeads + kv) * headDim + d] += ds * scale * Double(q[(t * heads + h) * headDim + d])
-                        g.v[(j * kvHeads + kv) * headDim + d] += p[j] * Double(gradOut[(t * heads + h) * headDim + d])
+                        g.v[(j * kvHeads + kv) * headDim + d] += p[i] * Double(gradOut[(t * heads + h) * headDim + d])
                     }
                 }
             }
@@ -77,16 +80,18 @@ struct AttentionBackwardTests {
     }
 
     static func run(q: [Float], k: [Float], v: [Float], gradOut: [Float], tokens: Int, heads: Int, kvHeads: Int,
-                    headDim: Int, threads: Int) -> (q: [Float], k: [Float], v: [Float]) {
+                    headDim: Int, scale: Float? = nil, window: Int? = nil,
+                    threads: Int) -> (q: [Float], k: [Float], v: [Float]) {
         let pool = ThreadPool(threads: threads)
         var output = [Float](repeating: 0, count: q.count)
         causalAttention(q: q, k: k, v: v, tokens: tokens, heads: heads, kvHeads: kvHeads, headDim: headDim,
-                        into: &output, pool: pool)
+                        scale: scale, window: window, into: &output, pool: pool)
         var gq = [Float](repeating: .nan, count: q.count)
         var gk = [Float](repeating: .nan, count: k.count)
         var gv = [Float](repeating: .nan, count: v.count)
         causalAttentionBackward(q: q, k: k, v: v, output: output, gradOut: gradOut, tokens: tokens, heads: heads,
-                                kvHeads: kvHeads, headDim: headDim, gradQ: &gq, gradK: &gk, gradV: &gv, pool: pool)
+                                kvHeads: kvHeads, headDim: headDim, scale: scale, window: window,
+                                gradQ: &gq, gradK: &gk, gradV: &gv, pool: pool)
         return (gq, gk, gv)
     }
 

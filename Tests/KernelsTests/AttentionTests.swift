@@ -4,13 +4,15 @@ import Kernels
 
 @Suite("Causal attention")
 struct AttentionTests {
-    /// Double reference for one query t of head h: softmax(q.k / sqrt(d)) over keys 0...t, times v.
+    /// Double reference for one query t of head h: softmax((q.k) * scale) over keys
+    /// max(0, t - window + 1)...t (scale 1/sqrt(d) and all keys 0...t by default), times v.
     static func referenceRow(t: Int, h: Int, q: [Float], k: [Float], v: [Float], heads: Int, kvHeads: Int,
-                             headDim: Int) -> [Double] {
+                             headDim: Int, scale: Double? = nil, window: Int? = nil) -> [Double] {
         let kvHead = h / (heads / kvHeads)
-        let scale = 1 / Double(headDim).squareRoot()
+        let scale = scale ?? 1 / Double(headDim).squareRoot()
+        let keys = max(0, t - (window ?? t + 1) + 1)...t
         var scores = [Double]()
-        for j in 0...t {
+        for j in keys {
             var s = 0.0
             for d in 0..<headDim {
                 s += Double(q[(t * heads + h) * headDim + d]) * Double(k[(j * kvHeads + kvHead) * headDim + d])
@@ -22,29 +24,30 @@ struct AttentionTests {
         let total = weights.reduce(0, +)
         return (0..<headDim).map { d in
             var acc = 0.0
-            for j in 0...t { acc += weights[j] * Double(v[(j * kvHeads + kvHead) * headDim + d]) }
+            for (i, j) in keys.enumerated() { acc += weights[i] * Double(v[(j * kvHeads + kvHead) * headDim + d]) }
             return acc / total
         }
     }
 
     /// The Double reference for every query and head, laid out like the kernel's output.
     static func reference(q: [Float], k: [Float], v: [Float], tokens: Int, heads: Int, kvHeads: Int,
-                          headDim: Int) -> [Double] {
+                          headDim: Int, scale: Double? = nil, window: Int? = nil) -> [Double] {
         var out = [Double]()
         for t in 0..<tokens {
             for h in 0..<heads {
-                out += referenceRow(t: t, h: h, q: q, k: k, v: v, heads: heads, kvHeads: kvHeads, headDim: headDim)
+                out += referenceRow(t: t, h: h, q: q, k: k, v: v, heads: heads, kvHeads: kvHeads, headDim: headDim,
+                                    scale: scale, window: window)
             }
         }
         return out
     }
 
     static func run(q: [Float], k: [Float], v: [Float], tokens: Int, heads: Int, kvHeads: Int, headDim: Int,
-                    threads: Int) -> [Float] {
+                    scale: Float? = nil, window: Int? = nil, threads: Int) -> [Float] {
         var out = [Float](repeating: .nan, count: tokens * heads * headDim)
         let pool = ThreadPool(threads: threads)
         causalAttention(q: q, k: k, v: v, tokens: tokens, heads: heads, kvHeads: kvHeads, headDim: headDim,
-                        into: &out, pool: pool)
+                        scale: scale, window: window, into: &out, pool: pool)
         return out
     }
 

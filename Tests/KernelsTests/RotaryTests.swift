@@ -4,16 +4,17 @@ import Kernels
 
 @Suite("Rotary embeddings")
 struct RotaryTests {
-    /// Double reference: rotates pair (a, b) of each head by position * theta^(-2i/headDim).
+    /// Double reference: rotates pair (a, b) of each head by position * theta^(-2i/headDim),
+    /// divided by factors[i] when given.
     static func reference(_ x: [Float], tokens: Int, heads: Int, headDim: Int, start: Int, theta: Double,
-                          layout: RotaryLayout) -> [Double] {
+                          layout: RotaryLayout, factors: [Double]? = nil) -> [Double] {
         var out = x.map(Double.init)
         let half = headDim / 2
         for t in 0..<tokens {
             for h in 0..<heads {
                 let base = (t * heads + h) * headDim
                 for i in 0..<half {
-                    let angle = Double(start + t) * pow(theta, -Double(2 * i) / Double(headDim))
+                    let angle = Double(start + t) * pow(theta, -Double(2 * i) / Double(headDim)) / (factors?[i] ?? 1)
                     let (ia, ib) = layout == .rotateHalf ? (i, i + half) : (2 * i, 2 * i + 1)
                     let a = Double(x[base + ia]), b = Double(x[base + ib])
                     out[base + ia] = a * cos(angle) - b * sin(angle)
