@@ -32,14 +32,12 @@ func exportRelativeDifference(_ a: [Float], _ b: [Float]) -> Float {
 
 /// The model in `path`, loaded as the daemon loads GGUF files.
 func exportReloadGGUF(_ path: String, precision: WeightPrecision = .f32) throws -> LlamaModel {
-    let file = try GGUFFile(path: path)
-    return try LlamaModel(config: try file.llamaConfig(), tensors: file, naming: .gguf, precision: precision)
+    try LlamaModel(gguf: try GGUFFile(path: path), precision: precision)
 }
 
 /// The model in `path`, loaded as the daemon loads Hugging Face folders.
 func exportReloadHF(_ path: String, precision: WeightPrecision = .f32) throws -> LlamaModel {
-    let folder = try HuggingFaceFolder(path: path)
-    return try LlamaModel(config: folder.config, tensors: folder.tensors, naming: .huggingFace, precision: precision)
+    try LlamaModel(folder: try HuggingFaceFolder(path: path), precision: precision)
 }
 
 @Suite("Model export and reload")

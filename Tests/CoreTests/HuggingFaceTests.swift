@@ -13,8 +13,8 @@ func hfTinyLlamaConfig(widths: [Int] = [6, 4], tied: Bool = false) -> LlamaConfi
 /// Random weights with the shapes `config` needs.
 func hfTinyLlamaTensors(_ config: LlamaConfig, dtype: SafetensorsDType = .f32, seed: UInt64 = 3) -> [SafetensorsTensor] {
     var random = HFTestRandom(seed: seed)
-    return HuggingFaceTensorLayout.expectedTensors(for: config).map { name, shape in
-        SafetensorsTensor(name: name, shape: shape, values: random.floats(shape.reduce(1, *)), dtype: dtype)
+    return ModelTensorLayout.expected(config, naming: .huggingFace).map { tensor in
+        SafetensorsTensor(name: tensor.name, shape: tensor.shape, values: random.floats(tensor.shape.reduce(1, *)), dtype: dtype)
     }
 }
 
@@ -88,14 +88,17 @@ struct HuggingFaceConfigTests {
 
     @Test("non-LLaMA model types are rejected, naming what is supported")
     func otherModelTypes() throws {
-        for modelType in ["qwen2", "mistral", "gpt2"] {
+        for modelType in ["gpt2", "phi3", "falcon"] {
             #expect(throws: HuggingFaceError.unsupportedModelType(path: "config.json", modelType: modelType)) {
                 try parse(json(["model_type": "\"\(modelType)\""]))
             }
         }
-        #expect(HuggingFaceError.unsupportedModelType(path: "c", modelType: "qwen2").description.contains("'llama'"))
-        #expect(throws: HuggingFaceError.unsupportedConfigFeature(path: "config.json", key: "attention_bias", reason: "linear layers with biases")) {
-            try parse(json(["attention_bias": "true"]))
+        let message = HuggingFaceError.unsupportedModelType(path: "c", modelType: "gpt2").description
+        for name in ["'llama'", "'mistral'", "'qwen2'", "'gemma3_text'"] { #expect(message.contains(name), "names \(name)") }
+        let bias = caughtError { try parse(json(["attention_bias": "true"])) }
+        guard case .unsupportedConfigFeature(_, "attention_bias", _)? = bias as? HuggingFaceError else {
+            Issue.record("LLaMA attention_bias: expected unsupportedConfigFeature, got \(String(describing: bias))")
+            return
         }
         #expect(throws: HuggingFaceError.self) { try parse(json(["hidden_act": "\"gelu\""])) }
         #expect(throws: HuggingFaceError.self) { try parse(json(["rope_scaling": #"{"rope_type": "llama3", "factor": 8.0}"#])) }

@@ -27,44 +27,11 @@ enum TrainingReference {
 
     /// Mean next-token cross-entropy of `tokens` under `model` + adapters `p`.
     static func loss(_ network: LoRANetwork, _ p: [Double], _ tokens: [Int32]) -> Double {
-        let model = network.model, c = model.config, h = c.hiddenSize
-        var x = tokens.map { id in (0..<h).map { Double(model.embedding[Int(id) * h + $0]) } }
-        let group = c.numHeads / c.numKVHeads
-        for (l, block) in model.blocks.enumerated() {
-            let lay = network.layouts[l]
-            let n = NaiveLlama.rmsNorm(x, block.attentionNorm, c.rmsNormEps)
-            var q = lora(n, NaiveLlama.matrix(block.query), lay[0], p)
-            var k = lora(n, NaiveLlama.matrix(block.key), lay[1], p)
-            let v = lora(n, NaiveLlama.matrix(block.value), lay[2], p)
-            NaiveLlama.rotate(&q, heads: c.numHeads, headDim: c.headDim, theta: c.ropeTheta, layout: c.ropeLayout)
-            NaiveLlama.rotate(&k, heads: c.numKVHeads, headDim: c.headDim, theta: c.ropeTheta, layout: c.ropeLayout)
-            var att = Array(repeating: Array(repeating: 0.0, count: c.numHeads * c.headDim), count: x.count)
-            for head in 0..<c.numHeads {
-                let kv = head / group
-                for t in 0..<x.count {
-                    var scores = (0...t).map { s in
-                        (0..<c.headDim).reduce(0.0) { $0 + q[t][head * c.headDim + $1] * k[s][kv * c.headDim + $1] }
-                            / Double(c.headDim).squareRoot()
-                    }
-                    let m = scores.max()!
-                    scores = scores.map { exp($0 - m) }
-                    let total = scores.reduce(0, +)
-                    for d in 0..<c.headDim {
-                        att[t][head * c.headDim + d] = (0...t).reduce(0.0) { $0 + scores[$1] / total * v[$1][kv * c.headDim + d] }
-                    }
-                }
-            }
-            let o = lora(att, NaiveLlama.matrix(block.attentionOutput), lay[3], p)
-            for t in 0..<x.count { for j in 0..<h { x[t][j] += o[t][j] } }
-            let n2 = NaiveLlama.rmsNorm(x, block.ffnNorm, c.rmsNormEps)
-            let g = lora(n2, NaiveLlama.matrix(block.gate), lay[4], p)
-            let u = lora(n2, NaiveLlama.matrix(block.up), lay[5], p)
-            let z = zip(g, u).map { gr, ur in zip(gr, ur).map { $0 / (1 + exp(-$0)) * $1 } }
-            let d = lora(z, NaiveLlama.matrix(block.down), lay[6], p)
-            for t in 0..<x.count { for j in 0..<h { x[t][j] += d[t][j] + Double(block.downBias?[j] ?? 0) } }
+        let model = network.model
+        let final = NaiveLlama.finalHidden(model, tokens) { l, part, x in
+            lora(x, NaiveLlama.matrix(part.weights(in: model.blocks[l])), network.layouts[l][part.rawValue], p)
         }
-        let logits = NaiveLlama.linear(NaiveLlama.rmsNorm(x, model.finalNorm, c.rmsNormEps),
-                                       NaiveLlama.matrix(model.outputHead))
+        let logits = NaiveLlama.linear(final, NaiveLlama.matrix(model.outputHead))
         var total = 0.0
         for t in 0..<(tokens.count - 1) {
             let m = logits[t].max()!
@@ -80,9 +47,11 @@ enum TrainingReference {
 /// tied head + cross-entropy, final and block RMSNorms, SwiGLU, GQA causal attention, rotary,
 /// the linear layers and the residual paths.
 struct TrainingGradientTests {
-    static func network(layout: RotaryLayout, seed: UInt64) throws -> LoRANetwork {
-        let config = LlamaConfig.tiny(layers: 2, hidden: 32, heads: 4, kvHeads: 2, ffn: 40, vocab: 50, context: 16,
-                                      ropeLayout: layout)
+    static func network(layout: RotaryLayout, seed: UInt64, family: String? = nil) throws -> LoRANetwork {
+        let config = try family.map {
+            try LlamaConfig.tiny(family: $0, layers: 2, hidden: 32, heads: 4, kvHeads: 2, headDim: $0 == "qwen3" ? 12 : nil,
+                                 ffn: 40, vocab: 50, context: 16, ropeLayout: layout)
+        } ?? LlamaConfig.tiny(layers: 2, hidden: 32, heads: 4, kvHeads: 2, ffn: 40, vocab: 50, context: 16, ropeLayout: layout)
         let model = try LlamaModel.random(config: config, seed: seed)
         let network = try LoRANetwork(model: model, ranks: [2, 3], seed: seed + 1, maxTokens: 16)
         // B starts at zero; make it random so every A gradient is non-trivial too.
@@ -97,7 +66,17 @@ struct TrainingGradientTests {
 
     @Test(arguments: [RotaryLayout.rotateHalf, .interleaved])
     func loraGradientsMatchFloat64FiniteDifferences(layout: RotaryLayout) throws {
-        let network = try Self.network(layout: layout, seed: 11)
+        try checkGradients(try Self.network(layout: layout, seed: 11))
+    }
+
+    /// Each family's switches (biases, per-head norms, sandwich norms, GELU, scales, sliding
+    /// windows, local and scaled rotary) through the backward pass.
+    @Test(arguments: Architecture.all.map(\.name))
+    func familyGradientsMatchFloat64FiniteDifferences(family: String) throws {
+        try checkGradients(try Self.network(layout: .rotateHalf, seed: 13, family: family))
+    }
+
+    func checkGradients(_ network: LoRANetwork) throws {
         let tokens: [Int32] = [3, 17, 42, 8, 8, 29, 0, 49, 12, 5]
         let pool = ThreadPool(threads: 2)
         network.zeroGradients()

@@ -11,41 +11,59 @@ struct ExportTensor {
     var values: () -> [Float]
 }
 
-/// Lists a model's tensors under a format's names, with Q/K rows in that format's rotary order.
+/// Lists a model's tensors under a format's names (`ModelTensorLayout`), with Q/K rows (and
+/// their biases) in that format's rotary order and norms in its convention.
 enum ExportTensorList {
-    /// Every tensor of `model`: embedding, each block's norms, projections and optional down
-    /// bias, final norm, and the output head unless it is tied to the embedding.
-    static func tensors(of model: LlamaModel, naming: TensorNaming, layout: RotaryLayout) -> [ExportTensor] {
+    /// Every tensor of `model`: embedding, each block's parts and optional down bias, final
+    /// norm, the output head unless it is tied, and rotary factors where the format names them.
+    /// `normOffset` is subtracted from every RMSNorm weight (Gemma's Hugging Face convention).
+    static func tensors(of model: LlamaModel, naming: TensorNaming, layout: RotaryLayout, normOffset: Float = 0) -> [ExportTensor] {
         let config = model.config
-        let h = config.hiddenSize
         let source = config.ropeLayout
-        func vector(_ name: String, _ values: [Float]) -> ExportTensor {
-            ExportTensor(name: name, shape: [values.count], isVector: true) { values }
-        }
-        func matrix(_ name: String, _ weights: PackedWeights, rotaryHeads: Int? = nil) -> ExportTensor {
-            ExportTensor(name: name, shape: [weights.rows, weights.cols], isVector: false) {
-                let values = weights.unpacked()
-                guard let heads = rotaryHeads else { return values }
-                return RotaryRowPermutation.reorder(
-                    values, heads: heads, headDim: config.headDim, cols: weights.cols, from: source, to: layout)
+        func rotaryHeads(_ part: BlockTensor) -> Int? {
+            switch part {
+            case .query, .queryBias: return config.numHeads
+            case .key, .keyBias: return config.numKVHeads
+            default: return nil
             }
         }
-        let embedding = model.embedding
-        var list = [ExportTensor(name: naming.tokenEmbedding, shape: [config.vocabSize, h], isVector: false) { embedding }]
-        for (i, block) in model.blocks.enumerated() {
-            list.append(vector(naming.block(i, .attentionNorm), block.attentionNorm))
-            list.append(matrix(naming.block(i, .query), block.query, rotaryHeads: config.numHeads))
-            list.append(matrix(naming.block(i, .key), block.key, rotaryHeads: config.numKVHeads))
-            list.append(matrix(naming.block(i, .value), block.value))
-            list.append(matrix(naming.block(i, .attentionOutput), block.attentionOutput))
-            list.append(vector(naming.block(i, .ffnNorm), block.ffnNorm))
-            list.append(matrix(naming.block(i, .gate), block.gate))
-            list.append(matrix(naming.block(i, .up), block.up))
-            list.append(matrix(naming.block(i, .down), block.down))
-            if let bias = block.downBias { list.append(vector(naming.block(i, .downBias), bias)) }
+        func reordered(_ values: [Float], heads: Int?, cols: Int) -> [Float] {
+            guard let heads else { return values }
+            return RotaryRowPermutation.reorder(values, heads: heads, headDim: config.headDim, cols: cols, from: source, to: layout)
         }
-        list.append(vector(naming.finalNorm, model.finalNorm))
-        if !config.tieWordEmbeddings { list.append(matrix(naming.outputHead, model.outputHead)) }
+        var list: [ExportTensor] = []
+        for tensor in ModelTensorLayout.expected(config, naming: naming) {
+            let isNorm = tensor.isNorm
+            switch tensor.role {
+            case .embedding:
+                let embedding = model.embedding
+                list.append(ExportTensor(name: tensor.name, shape: tensor.shape, isVector: false) { embedding })
+            case .outputHead:
+                let head = model.outputHead
+                list.append(ExportTensor(name: tensor.name, shape: tensor.shape, isVector: false) { head.unpacked() })
+            case .finalNorm:
+                let values = model.finalNorm.map { $0 - normOffset }
+                list.append(ExportTensor(name: tensor.name, shape: tensor.shape, isVector: true) { values })
+            case .ropeFrequencies:
+                let values = config.ropeFrequencyFactors ?? []
+                list.append(ExportTensor(name: tensor.name, shape: tensor.shape, isVector: true) { values })
+            case .block(let layer, let part):
+                let block = model.blocks[layer]
+                if let matrix = block.matrix(part) {
+                    let heads = rotaryHeads(part)
+                    list.append(ExportTensor(name: tensor.name, shape: tensor.shape, isVector: false) {
+                        reordered(matrix.unpacked(), heads: heads, cols: matrix.cols)
+                    })
+                } else {
+                    let values = reordered((block.vector(part) ?? []).map { isNorm ? $0 - normOffset : $0 },
+                                           heads: rotaryHeads(part), cols: 1)
+                    list.append(ExportTensor(name: tensor.name, shape: tensor.shape, isVector: true) { values })
+                }
+                if part == BlockTensor.parts(of: config).last, let bias = block.downBias {
+                    list.append(ExportTensor(name: naming.block(layer, .downBias), shape: [bias.count], isVector: true) { bias })
+                }
+            }
+        }
         return list
     }
 }

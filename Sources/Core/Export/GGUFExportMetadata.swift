@@ -7,18 +7,18 @@ enum GGUFExportMetadata {
         "general.architecture", "general.alignment", "general.file_type", "general.quantization_version",
     ]
 
-    /// The architecture to write: `llama` when every block has the same FFN width (any
-    /// llama.cpp loads it), `deci` when widths differ (llama.cpp's `llama` loader creates every
-    /// FFN tensor with one width and rejects such files; `deci` reads one width per layer).
-    static func architecture(for config: LlamaConfig) -> String {
-        Set(config.intermediateSizes).count > 1 ? "deci" : "llama"
+    /// How `config` is written: the family's export rule (`Architecture.ggufExport`), e.g.
+    /// `llama` when every block has the same FFN width and `deci` when widths differ.
+    static func rule(for config: LlamaConfig) throws -> GGUFExportRule {
+        try config.family.ggufExport(config)
     }
 
     /// Every entry, in the order written.
     static func entries(
         config: LlamaConfig, precision: ExportPrecision, source: GGUFFile?, name: String?
     ) throws -> [GGUFMetadataEntry] {
-        let arch = architecture(for: config)
+        let rule = try rule(for: config)
+        let arch = rule.architecture
         var entries = [GGUFMetadataEntry("general.architecture", .string(arch))]
         var generalKeys = Set<String>()
         if let source {
@@ -37,7 +37,7 @@ enum GGUFExportMetadata {
         }
         entries.append(GGUFMetadataEntry("general.file_type", .uint32(precision.ggufFileType)))
 
-        let hyperparameters = try self.hyperparameters(config: config, arch: arch)
+        let hyperparameters = try self.hyperparameters(config: config, rule: rule)
         entries += hyperparameters
         if let source {
             entries += carriedArchitectureKeys(from: source, arch: arch, except: Set(hyperparameters.map(\.key)))
@@ -46,9 +46,10 @@ enum GGUFExportMetadata {
         return entries
     }
 
-    /// The `{arch}.*` keys llama.cpp reads for a LLaMA block. Under `deci`, the FFN width and
-    /// both head counts are per-layer arrays, as llama.cpp's deci loader reads them.
-    static func hyperparameters(config: LlamaConfig, arch: String) throws -> [GGUFMetadataEntry] {
+    /// The `{arch}.*` keys llama.cpp reads for a block, then the family's own. Under `deci`,
+    /// the FFN width and both head counts are per-layer arrays, as llama.cpp's deci loader reads them.
+    static func hyperparameters(config: LlamaConfig, rule: GGUFExportRule) throws -> [GGUFMetadataEntry] {
+        let arch = rule.architecture
         func u32(_ value: Int, _ what: String) throws -> GGUFValue {
             guard let v = UInt32(exactly: value) else {
                 throw ExportError.unsupportedModel("\(what) \(value) does not fit GGUF's 32-bit field")
@@ -71,7 +72,7 @@ enum GGUFExportMetadata {
             GGUFMetadataEntry(p + "embedding_length", try u32(config.hiddenSize, "hidden size")),
             GGUFMetadataEntry(p + "block_count", try u32(layers, "block count")),
         ]
-        if arch == "deci" {
+        if rule.perLayerArrays {
             entries += [
                 GGUFMetadataEntry(p + "feed_forward_length", try perLayer(config.intermediateSizes, "FFN width")),
                 GGUFMetadataEntry(p + "attention.head_count", try perLayer(Array(repeating: config.numHeads, count: layers), "head count")),
@@ -91,6 +92,7 @@ enum GGUFExportMetadata {
             GGUFMetadataEntry(p + "rope.freq_base", .float32(config.ropeTheta)),
             GGUFMetadataEntry(p + "attention.layer_norm_rms_epsilon", .float32(config.rmsNormEps)),
         ]
+        entries += rule.extraEntries.map { GGUFMetadataEntry(p + $0.key, $0.value) }
         return entries
     }
 

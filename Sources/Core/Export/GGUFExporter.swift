@@ -4,7 +4,7 @@ import Kernels
 public struct GGUFExportResult: Sendable, Equatable {
     /// The file written.
     public var path: String
-    /// `llama` (uniform FFN widths) or `deci` (per-layer widths).
+    /// The GGUF architecture written (`llama`/`deci`, `qwen2`, `qwen3`, `gemma3`).
     public var architecture: String
     /// Number of tensors in the file.
     public var tensorCount: Int
@@ -16,12 +16,14 @@ public struct GGUFExportResult: Sendable, Equatable {
 
 /// Writes a `LlamaModel` as a GGUF file that llama.cpp and cfsp load.
 ///
-/// - Architecture: `llama` when all blocks share one FFN width, otherwise `deci`, whose loader
-///   reads `deci.feed_forward_length` (and the head counts) as per-layer arrays; the `{arch}.*`
-///   hyperparameters are written under whichever name is chosen.
+/// - Architecture: the family's export rule (`Architecture.ggufExport`): its own llama.cpp
+///   architecture when all blocks share one FFN width; with per-layer widths `deci` (whose
+///   loader reads `deci.feed_forward_length` and the head counts as per-layer arrays) for
+///   llama and qwen2, and an error naming the remedy for families llama.cpp runs with one
+///   width only (qwen3, gemma3). The `{arch}.*` hyperparameters are written under that name.
 /// - Tensors are named as llama.cpp names them; matrices are stored in the requested precision,
-///   norm vectors and biases in f32 (as llama.cpp's converter does). Q/K rows are written in
-///   llama.cpp's interleaved rotary order, permuting a Hugging Face-loaded model's rows.
+///   norm vectors and biases in f32 (as llama.cpp's converter does). Q/K rows (and biases) are written
+///   in the rotary order llama.cpp's graph for that architecture applies.
 /// - A tied output head is not written (llama.cpp then reuses `token_embd.weight`).
 /// - A FLAP down bias is written as `blk.N.ffn_down.bias`: cfsp reads it back, but llama.cpp's
 ///   llama/deci graphs do not apply an FFN down bias, so there such a model runs without it.
@@ -44,14 +46,15 @@ public enum GGUFExporter {
     ) throws -> GGUFExportResult {
         let config = model.config
         let metadata = try GGUFExportMetadata.entries(config: config, precision: precision, source: source, name: name)
-        let tensors = ExportTensorList.tensors(of: model, naming: .gguf, layout: .interleaved).map { tensor in
+        let rule = try GGUFExportMetadata.rule(for: config)
+        let tensors = ExportTensorList.tensors(of: model, naming: .gguf, layout: rule.rotaryLayout).map { tensor in
             GGUFWriterTensor(name: tensor.name, shape: tensor.shape, type: tensor.isVector ? .f32 : precision.tensorType,
                              values: tensor.values)
         }
         try GGUFWriter.write(metadata: metadata, tensors: tensors, to: path, overwrite: overwrite)
 
         let hasTokenizer = metadata.contains { $0.key.hasPrefix("tokenizer.") }
-        var notes: [String] = []
+        var notes = rule.notes
         if !hasTokenizer {
             notes.append("no tokenizer metadata: the model was not exported from a GGUF source, so llama.cpp cannot load this file until tokenizer.* keys are added")
         }
@@ -59,7 +62,7 @@ public enum GGUFExporter {
             notes.append("FFN down biases written as blk.N.ffn_down.bias: cfsp applies them, llama.cpp ignores them")
         }
         return GGUFExportResult(
-            path: path, architecture: GGUFExportMetadata.architecture(for: config), tensorCount: tensors.count,
+            path: path, architecture: rule.architecture, tensorCount: tensors.count,
             hasTokenizer: hasTokenizer, notes: notes)
     }
 }

@@ -37,7 +37,9 @@ public enum HuggingFaceExporter {
     ) throws -> HuggingFaceExportResult {
         var config = model.config
         config.ropeLayout = .rotateHalf
-        let tensors = ExportTensorList.tensors(of: model, naming: .huggingFace, layout: .rotateHalf).map { tensor in
+        let family = try config.family
+        let tensors = ExportTensorList.tensors(of: model, naming: family.huggingFaceNaming, layout: .rotateHalf,
+                                               normOffset: family.huggingFaceNormOffset).map { tensor in
             SafetensorsTensor(name: tensor.name, shape: tensor.shape, values: tensor.values(), dtype: precision.safetensorsDType)
         }
         try HuggingFaceFolderWriter.write(

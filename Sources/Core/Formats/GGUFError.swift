@@ -39,6 +39,8 @@ public enum GGUFError: Error, CustomStringConvertible, Equatable {
     case tensorNotFound(String)
     /// The architecture is not one cfsp can run.
     case unsupportedArchitecture(String)
+    /// A tensor the family's description requires (for this configuration) is absent.
+    case familyTensorMissing(tensor: String, family: String)
     /// A tensor's shape contradicts the model configuration.
     case tensorShapeMismatch(tensor: String, expected: [Int], actual: [Int])
     /// Metadata and tensors disagree, or the model uses a feature `LlamaConfig` cannot express.
@@ -84,7 +86,9 @@ public enum GGUFError: Error, CustomStringConvertible, Equatable {
         case .tensorNotFound(let name):
             return "no tensor named '\(name)' in the GGUF file"
         case .unsupportedArchitecture(let arch):
-            return "architecture '\(arch)' is not supported: cfsp reads GGUF models of architecture 'llama' and 'deci'"
+            return "architecture '\(arch)' is not supported: cfsp reads GGUF models of architecture \(GGUFFile.supportedArchitectures.map { "'\($0)'" }.joined(separator: ", "))"
+        case .familyTensorMissing(let tensor, let family):
+            return "no tensor named '\(tensor)' in the GGUF file: a \(family) model with this configuration needs it"
         case .tensorShapeMismatch(let tensor, let expected, let actual):
             return "tensor '\(tensor)' has shape \(actual) but the model configuration implies \(expected)"
         case .inconsistentModel(let reason):

@@ -1,15 +1,16 @@
 import Kernels
 
 extension GGUFFile {
-    /// Architectures whose blocks are plain LLaMA blocks: `deci` (NVIDIA's Nemotron-NAS variant)
-    /// only adds per-layer FFN widths, which is how cfsp exports pruned models.
-    public static let supportedArchitectures = ["llama", "deci"]
+    /// Every `general.architecture` cfsp reads (`Architecture.all`'s GGUF names).
+    public static var supportedArchitectures: [String] { Architecture.supportedGGUFNames }
 
     /// The model's configuration from `{arch}.*` metadata, checked against the tensor table.
     ///
-    /// Per-layer FFN widths are read from the `ffn_gate` shapes and must agree with
-    /// `{arch}.feed_forward_length` (a scalar, or one width per layer for `deci`). Q/K rows are
-    /// stored permuted by llama.cpp's converter, so `ropeLayout` is `.interleaved`.
+    /// The family comes from `general.architecture` (`Architecture.forGGUF`); the common
+    /// hyperparameters are read here, the family's own keys by its description. Per-layer FFN
+    /// widths are read from the `ffn_gate` shapes and must agree with `{arch}.feed_forward_length`
+    /// (a scalar, or one width per layer for `deci`). Every tensor the config implies is then
+    /// checked for presence and shape (`ModelTensorLayout`).
     /// - Throws: `GGUFError` naming the missing key or tensor, the contradicting shape, or the
     ///   unsupported architecture.
     public func llamaConfig() throws -> LlamaConfig {
@@ -18,65 +19,64 @@ extension GGUFFile {
         guard let arch = archValue.string else {
             throw GGUFError.metadataTypeMismatch(key: archKey, expected: "a string", found: archValue.typeDescription)
         }
-        guard Self.supportedArchitectures.contains(arch) else { throw GGUFError.unsupportedArchitecture(arch) }
+        guard let family = Architecture.forGGUF(arch) else { throw GGUFError.unsupportedArchitecture(arch) }
+        let keys = GGUFConfigReader(file: self, arch: arch)
 
-        let layers = try positiveInt("\(arch).block_count")
-        let hidden = try positiveInt("\(arch).embedding_length")
-        let heads = try uniformPerLayer("\(arch).attention.head_count", layers: layers)
-        let kvHeads = try uniformPerLayer("\(arch).attention.head_count_kv", layers: layers, default: heads)
+        let layers = try keys.positiveInt("block_count")
+        let hidden = try keys.positiveInt("embedding_length")
+        let heads = try keys.uniformPerLayer("attention.head_count", layers: layers)
+        let kvHeads = try keys.uniformPerLayer("attention.head_count_kv", layers: layers, default: heads)
         guard heads % kvHeads == 0 else {
             throw GGUFError.inconsistentModel("\(heads) attention heads are not a multiple of \(kvHeads) KV heads")
         }
-        let headDim = try optionalPositiveInt("\(arch).attention.key_length")
-            ?? optionalPositiveInt("\(arch).rope.dimension_count")
+        let headDim = try keys.optionalPositiveInt("attention.key_length")
+            ?? keys.optionalPositiveInt("rope.dimension_count")
             ?? (hidden % heads == 0 ? hidden / heads : nil)
         guard let headDim else {
             throw GGUFError.inconsistentModel("hidden size \(hidden) is not divisible by \(heads) heads and no head size key is present")
         }
-        if let valueDim = try optionalPositiveInt("\(arch).attention.value_length"), valueDim != headDim {
+        if let valueDim = try keys.optionalPositiveInt("attention.value_length"), valueDim != headDim {
             throw GGUFError.inconsistentModel("value head size \(valueDim) differs from key head size \(headDim)")
         }
-        let eps = try float("\(arch).attention.layer_norm_rms_epsilon")
-        let ropeTheta = try optionalFloat("\(arch).rope.freq_base") ?? 10_000
-        let contextLength = try positiveInt("\(arch).context_length")
+        if let rotary = try keys.optionalPositiveInt("rope.dimension_count"), rotary != headDim {
+            throw GGUFError.inconsistentModel("\(keys.key("rope.dimension_count")) is \(rotary) but the head size is \(headDim): partial rotary embeddings are not supported")
+        }
+        let eps = try keys.float("attention.layer_norm_rms_epsilon")
+        let ropeTheta = try keys.optionalFloat("rope.freq_base") ?? 10_000
+        let contextLength = try keys.positiveInt("context_length")
 
         guard let embedding = tensorInfo("token_embd.weight") else { throw GGUFError.tensorNotFound("token_embd.weight") }
         guard embedding.shape.count == 2, embedding.shape[1] == hidden else {
             throw GGUFError.tensorShapeMismatch(tensor: "token_embd.weight", expected: [embedding.shape.first ?? 0, hidden], actual: embedding.shape)
         }
         let vocab = embedding.shape[0]
-        if let declared = try optionalPositiveInt("\(arch).vocab_size"), declared != vocab {
+        if let declared = try keys.optionalPositiveInt("vocab_size"), declared != vocab {
             throw GGUFError.inconsistentModel("\(arch).vocab_size is \(declared) but token_embd.weight has \(vocab) rows")
         }
+        let ffnWidths = try feedForwardWidths(keys: keys, layers: layers, hidden: hidden)
 
-        let ffnWidths = try feedForwardWidths(arch: arch, layers: layers, hidden: hidden)
-        let qWidth = heads * headDim
-        let kvWidth = kvHeads * headDim
-        for layer in 0..<layers {
-            let p = "blk.\(layer)."
-            try expectShape(p + "attn_norm.weight", [hidden])
-            try expectShape(p + "attn_q.weight", [qWidth, hidden])
-            try expectShape(p + "attn_k.weight", [kvWidth, hidden])
-            try expectShape(p + "attn_v.weight", [kvWidth, hidden])
-            try expectShape(p + "attn_output.weight", [hidden, qWidth])
-            try expectShape(p + "ffn_norm.weight", [hidden])
-            try expectShape(p + "ffn_up.weight", [ffnWidths[layer], hidden])
-            try expectShape(p + "ffn_down.weight", [hidden, ffnWidths[layer]])
-        }
-        try expectShape("output_norm.weight", [hidden])
-        let tied = tensorInfo("output.weight") == nil
-        if !tied { try expectShape("output.weight", [vocab, hidden]) }
-
-        return LlamaConfig(
-            architecture: arch, vocabSize: vocab, hiddenSize: hidden, intermediateSizes: ffnWidths,
+        var config = LlamaConfig(
+            architecture: family.name, vocabSize: vocab, hiddenSize: hidden, intermediateSizes: ffnWidths,
             numHeads: heads, numKVHeads: kvHeads, headDim: headDim, rmsNormEps: eps, ropeTheta: ropeTheta,
-            contextLength: contextLength, tieWordEmbeddings: tied, ropeLayout: .interleaved
-        )
+            contextLength: contextLength, tieWordEmbeddings: tensorInfo("output.weight") == nil,
+            ropeLayout: family.ggufRotaryLayout)
+        try family.configureFromGGUF(&config, keys)
+        do {
+            try ModelTensorLayout.validate(config, naming: .gguf) { tensorInfo($0)?.shape }
+        } catch let error as ModelError {
+            switch error {
+            case .missingTensor(let name): throw GGUFError.familyTensorMissing(tensor: name, family: family.name)
+            case .inconsistentShape(let name, let expected, let actual):
+                throw GGUFError.tensorShapeMismatch(tensor: name, expected: expected, actual: actual)
+            default: throw error
+            }
+        }
+        return config
     }
 
     /// FFN widths from the `ffn_gate` shapes, checked against `{arch}.feed_forward_length`.
-    private func feedForwardWidths(arch: String, layers: Int, hidden: Int) throws -> [Int] {
-        let key = "\(arch).feed_forward_length"
+    private func feedForwardWidths(keys: GGUFConfigReader, layers: Int, hidden: Int) throws -> [Int] {
+        let key = keys.key("feed_forward_length")
         guard let value = metadata[key] else { throw GGUFError.missingMetadata(key: key) }
         let declared: [Int]
         if let scalar = value.int {
@@ -102,60 +102,5 @@ extension GGUFFile {
             widths.append(gate.shape[0])
         }
         return widths
-    }
-
-    private func expectShape(_ name: String, _ expected: [Int]) throws {
-        guard let info = tensorInfo(name) else { throw GGUFError.tensorNotFound(name) }
-        guard info.shape == expected else {
-            throw GGUFError.tensorShapeMismatch(tensor: name, expected: expected, actual: info.shape)
-        }
-    }
-
-    private func optionalPositiveInt(_ key: String) throws -> Int? {
-        guard let value = metadata[key] else { return nil }
-        guard let v = value.int else {
-            throw GGUFError.metadataTypeMismatch(key: key, expected: "an integer", found: value.typeDescription)
-        }
-        guard v > 0 else { throw GGUFError.invalidMetadata(key: key, reason: "must be positive, is \(v)") }
-        return v
-    }
-
-    private func positiveInt(_ key: String) throws -> Int {
-        guard let v = try optionalPositiveInt(key) else { throw GGUFError.missingMetadata(key: key) }
-        return v
-    }
-
-    /// A per-layer count stored as a scalar or as an array whose entries must all be equal
-    /// (`LlamaConfig` has one head count for all blocks).
-    private func uniformPerLayer(_ key: String, layers: Int, default fallback: Int? = nil) throws -> Int {
-        guard let value = metadata[key] else {
-            if let fallback { return fallback }
-            throw GGUFError.missingMetadata(key: key)
-        }
-        if value.int != nil { return try positiveInt(key) }
-        guard let items = value.intArray else {
-            throw GGUFError.metadataTypeMismatch(key: key, expected: "an integer or an array of integers", found: value.typeDescription)
-        }
-        guard items.count == layers else {
-            throw GGUFError.invalidMetadata(key: key, reason: "has \(items.count) entries for \(layers) blocks")
-        }
-        guard let first = items.first, first > 0, items.allSatisfy({ $0 == first }) else {
-            throw GGUFError.invalidMetadata(key: key, reason: "per-block values \(items) differ or are zero; cfsp supports one positive value for all blocks")
-        }
-        return first
-    }
-
-    private func optionalFloat(_ key: String) throws -> Float? {
-        guard let value = metadata[key] else { return nil }
-        guard let v = value.float else {
-            throw GGUFError.metadataTypeMismatch(key: key, expected: "a number", found: value.typeDescription)
-        }
-        guard v.isFinite, v > 0 else { throw GGUFError.invalidMetadata(key: key, reason: "must be a positive finite number, is \(v)") }
-        return v
-    }
-
-    private func float(_ key: String) throws -> Float {
-        guard let v = try optionalFloat(key) else { throw GGUFError.missingMetadata(key: key) }
-        return v
     }
 }

@@ -24,7 +24,7 @@ public enum HuggingFaceError: Error, CustomStringConvertible, Equatable, Sendabl
         case let .invalidConfigJSON(path, reason):
             return "\(path) is not a valid config.json: \(reason)"
         case let .unsupportedModelType(path, modelType):
-            return "\(path): model_type '\(modelType)' is not supported; supported: 'llama' (LLaMA-family decoders without biases)"
+            return "\(path): model_type '\(modelType)' is not supported; supported: \(Architecture.supportedModelTypes.map { "'\($0)'" }.joined(separator: ", "))"
         case let .missingConfigKey(path, key):
             return "\(path) lacks the required key '\(key)'"
         case let .invalidConfigValue(path, key, reason):

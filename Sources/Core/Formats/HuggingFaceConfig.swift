@@ -1,20 +1,20 @@
 import Foundation
 
-/// Reads and writes the `config.json` of LLaMA-family Hugging Face models.
+/// Reads the `config.json` of a Hugging Face decoder of any supported family.
 ///
-/// Only `model_type` "llama" without biases, SiLU activation and plain RoPE is accepted, because
-/// that is what the project's decoder implements. Per-layer FFN widths come from the optional
-/// `intermediate_sizes` array (the project's pruned exports), else every block has
-/// `intermediate_size`.
+/// The family comes from `model_type` (`Architecture.forHuggingFace`); the keys every family
+/// shares are read here (sizes, heads, norms, rotary base, activation), the family's own by its
+/// description. Per-layer FFN widths come from the optional `intermediate_sizes` array (the
+/// project's pruned exports), else every block has `intermediate_size`.
 public enum HuggingFaceConfig {
-    /// Hugging Face's defaults for keys a LLaMA config may omit.
+    /// Hugging Face's defaults for keys a config may omit.
     static let defaultRMSNormEps: Double = 1e-6
     static let defaultRopeTheta: Double = 10_000
     static let defaultContextLength = 2048
 
     /// Parses `data` (the text of `config.json`; `path` only names it in errors). The result's
-    /// `tieWordEmbeddings` is the config's flag; `HuggingFaceFolder` also ties when
-    /// `lm_head.weight` is absent.
+    /// `tieWordEmbeddings` is the config's flag (or the family's default); `HuggingFaceFolder`
+    /// also ties when `lm_head.weight` is absent.
     public static func llamaConfig(fromJSON data: Data, path: String = "config.json") throws -> LlamaConfig {
         let object: Any
         do {
@@ -32,16 +32,12 @@ public enum HuggingFaceConfig {
                 ? HuggingFaceError.missingConfigKey(path: path, key: "model_type")
                 : HuggingFaceError.invalidConfigValue(path: path, key: "model_type", reason: "must be a string")
         }
-        guard modelType == "llama" else { throw HuggingFaceError.unsupportedModelType(path: path, modelType: modelType) }
-        for key in ["attention_bias", "mlp_bias"] where try keys.optionalBool(key) == true {
-            throw HuggingFaceError.unsupportedConfigFeature(path: path, key: key, reason: "linear layers with biases")
+        guard let family = Architecture.forHuggingFace(modelType: modelType) else {
+            throw HuggingFaceError.unsupportedModelType(path: path, modelType: modelType)
         }
-        if let activation = json["hidden_act"] {
-            guard activation as? String == "silu" else {
-                throw HuggingFaceError.unsupportedConfigFeature(path: path, key: "hidden_act", reason: "only 'silu' is implemented")
-            }
+        if try keys.optionalBool("mlp_bias") == true {
+            throw HuggingFaceError.unsupportedConfigFeature(path: path, key: "mlp_bias", reason: "FFN layers with biases")
         }
-        try rejectRopeScaling(json["rope_scaling"], key: "rope_scaling", path: path)
 
         let hidden = try keys.positiveInt("hidden_size")
         let layers = try keys.positiveInt("num_hidden_layers")
@@ -67,14 +63,24 @@ public enum HuggingFaceConfig {
         let widths = try intermediateSizes(keys: keys, layers: layers, path: path)
         let vocab = try keys.positiveInt("vocab_size")
         let eps = try keys.optionalPositiveDouble("rms_norm_eps") ?? defaultRMSNormEps
-        let theta = try ropeTheta(json: json, keys: keys, path: path)
         let context = try keys.optionalPositiveInt("max_position_embeddings") ?? defaultContextLength
-        let tied = try keys.optionalBool("tie_word_embeddings") ?? false
+        let tied = try keys.optionalBool("tie_word_embeddings") ?? family.huggingFaceTiesByDefault
 
-        return LlamaConfig(
-            architecture: "llama", vocabSize: vocab, hiddenSize: hidden, intermediateSizes: widths,
+        var config = LlamaConfig(
+            architecture: family.name, vocabSize: vocab, hiddenSize: hidden, intermediateSizes: widths,
             numHeads: heads, numKVHeads: kvHeads, headDim: headDim, rmsNormEps: Float(eps),
-            ropeTheta: Float(theta), contextLength: context, tieWordEmbeddings: tied, ropeLayout: .rotateHalf)
+            ropeTheta: Float(try HuggingFaceRope(keys: keys).theta ?? defaultRopeTheta), contextLength: context, tieWordEmbeddings: tied, ropeLayout: .rotateHalf)
+        if let activation = try keys.optionalString("hidden_act") ?? keys.optionalString("hidden_activation") {
+            switch activation {
+            case "silu": config.activation = .silu
+            case "gelu_pytorch_tanh": config.activation = .geluTanh
+            default:
+                throw HuggingFaceError.unsupportedConfigFeature(
+                    path: path, key: "hidden_act", reason: "activation '\(activation)'; supported: silu, gelu_pytorch_tanh")
+            }
+        }
+        try family.configureFromHuggingFace(&config, keys)
+        return config
     }
 
     /// `intermediate_sizes` when present (one positive width per layer), else
@@ -97,32 +103,5 @@ public enum HuggingFaceConfig {
             return widths
         }
         return Array(repeating: try keys.positiveInt("intermediate_size"), count: layers)
-    }
-
-    /// `rope_theta` at the top level, or under `rope_parameters` (newer transformers).
-    private static func ropeTheta(json: [String: Any], keys: HuggingFaceConfigKeys, path: String) throws -> Double {
-        if let theta = try keys.optionalPositiveDouble("rope_theta") { return theta }
-        if let parameters = json["rope_parameters"], !(parameters is NSNull) {
-            guard let fields = parameters as? [String: Any] else {
-                throw HuggingFaceError.invalidConfigValue(path: path, key: "rope_parameters", reason: "must be an object")
-            }
-            try rejectRopeScaling(fields, key: "rope_parameters", path: path)
-            let nested = HuggingFaceConfigKeys(json: fields, path: path, prefix: "rope_parameters.")
-            if let theta = try nested.optionalPositiveDouble("rope_theta") { return theta }
-        }
-        return defaultRopeTheta
-    }
-
-    /// Throws unless `value` is absent, null, or a plain ("default") rotary setting.
-    private static func rejectRopeScaling(_ value: Any?, key: String, path: String) throws {
-        guard let value, !(value is NSNull) else { return }
-        guard let fields = value as? [String: Any] else {
-            throw HuggingFaceError.invalidConfigValue(path: path, key: key, reason: "must be an object or null")
-        }
-        let kind = (fields["rope_type"] ?? fields["type"]) as? String ?? "default"
-        guard kind == "default" else {
-            throw HuggingFaceError.unsupportedConfigFeature(
-                path: path, key: key, reason: "rope type '\(kind)'; only plain RoPE ('default') is implemented")
-        }
     }
 }

@@ -38,6 +38,23 @@ struct HuggingFaceConfigKeys {
         return value
     }
 
+    func optionalString(_ key: String) throws -> String? {
+        guard let raw = json[key], !(raw is NSNull) else { return nil }
+        guard let value = raw as? String else {
+            throw HuggingFaceError.invalidConfigValue(path: path, key: prefix + key, reason: "must be a string")
+        }
+        return value
+    }
+
+    /// The object at `key`, as keys of its own (nil when absent or null).
+    func optionalObject(_ key: String) throws -> HuggingFaceConfigKeys? {
+        guard let raw = json[key], !(raw is NSNull) else { return nil }
+        guard let fields = raw as? [String: Any] else {
+            throw HuggingFaceError.invalidConfigValue(path: path, key: prefix + key, reason: "must be an object or null")
+        }
+        return HuggingFaceConfigKeys(json: fields, path: path, prefix: prefix + key + ".")
+    }
+
     /// An integral JSON number (`576` or `576.0`) as Int; nil for anything else.
     static func integer(_ raw: Any) -> Int? {
         guard !isBoolean(raw), let number = raw as? NSNumber else { return nil }

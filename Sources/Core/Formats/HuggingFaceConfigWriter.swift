@@ -1,9 +1,11 @@
-/// Renders a `LlamaConfig` as the `config.json` of a Hugging Face `LlamaForCausalLM`.
+/// Renders a `LlamaConfig` as the `config.json` of its family's Hugging Face class.
 public enum HuggingFaceConfigWriter {
-    /// The config.json text, keys sorted, two-space indented. `intermediate_size` is the widest
-    /// block (the dense width of a pruned model); `intermediate_sizes` lists every block's width
-    /// when they differ, which this project's reader (not stock transformers) understands.
-    /// `torchDType` is the weights' dtype as transformers names it (`float32`, `bfloat16`…).
+    /// The config.json text, keys sorted, two-space indented: the keys every family shares,
+    /// then the family's own (`Architecture.huggingFaceFields`: model_type, architectures,
+    /// activation, rotary and attention settings). `intermediate_size` is the widest block (the
+    /// dense width of a pruned model); `intermediate_sizes` lists every block's width when they
+    /// differ, which this project's reader (not stock transformers) understands. `torchDType` is
+    /// the weights' dtype as transformers names it (`float32`, `bfloat16`…).
     public static func json(for config: LlamaConfig, torchDType: String = "float32") throws -> String {
         guard config.rmsNormEps.isFinite, config.rmsNormEps > 0 else {
             throw HuggingFaceError.invalidConfigValue(path: "config.json", key: "rms_norm_eps", reason: "must be a positive finite number")
@@ -14,16 +16,18 @@ public enum HuggingFaceConfigWriter {
         guard let widest = config.intermediateSizes.max() else {
             throw HuggingFaceError.invalidConfigValue(path: "config.json", key: "num_hidden_layers", reason: "must be at least 1")
         }
+        let family = try config.family
+        if config.ropeFrequencyFactors != nil && config.ropeScaling == nil {
+            throw HuggingFaceError.invalidConfigValue(
+                path: "config.json", key: "rope_scaling",
+                reason: "the model has rotary frequency factors (GGUF rope_freqs.weight) without the Llama 3 parameters they came from, which config.json needs; export as GGUF")
+        }
         var fields: [(String, String)] = [
-            ("architectures", "[\"LlamaForCausalLM\"]"),
-            ("attention_bias", "false"),
             ("head_dim", "\(config.headDim)"),
-            ("hidden_act", "\"silu\""),
             ("hidden_size", "\(config.hiddenSize)"),
             ("intermediate_size", "\(widest)"),
             ("max_position_embeddings", "\(config.contextLength)"),
             ("mlp_bias", "false"),
-            ("model_type", "\"llama\""),
             ("num_attention_heads", "\(config.numHeads)"),
             ("num_hidden_layers", "\(config.numLayers)"),
             ("num_key_value_heads", "\(config.numKVHeads)"),
@@ -33,6 +37,10 @@ public enum HuggingFaceConfigWriter {
             ("torch_dtype", SafetensorsWriter.jsonString(torchDType)),
             ("vocab_size", "\(config.vocabSize)"),
         ]
+        for (key, value) in family.huggingFaceFields(config) {
+            fields.removeAll { $0.0 == key }
+            fields.append((key, value))
+        }
         if Set(config.intermediateSizes).count > 1 {
             fields.append(("intermediate_sizes", "[" + config.intermediateSizes.map(String.init).joined(separator: ", ") + "]"))
         }

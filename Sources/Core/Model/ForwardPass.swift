@@ -6,45 +6,47 @@ import Kernels
 public final class ForwardWorkspace {
     /// The longest window these buffers hold.
     public let capacity: Int
-    let hidden: UnsafeMutablePointer<Float>
+    /// Two hidden-state buffers: each block reads one and writes the other, so an observer sees
+    /// both its input and its output without a copy.
+    let hidden: [UnsafeMutablePointer<Float>]
+    /// The final-normed hidden states after `runBlocks`.
     let normed: UnsafeMutablePointer<Float>
-    let blockInput: UnsafeMutablePointer<Float>
-    let query: UnsafeMutablePointer<Float>
-    let attention: UnsafeMutablePointer<Float>
-    let key: UnsafeMutablePointer<Float>
-    let value: UnsafeMutablePointer<Float>
-    let gate: UnsafeMutablePointer<Float>
-    let up: UnsafeMutablePointer<Float>
+    let activations: BlockActivations
 
     /// Buffers for windows of up to `tokens` tokens of `model`.
     public init(model: LlamaModel, tokens: Int) {
-        let c = model.config
-        func buffer(_ width: Int) -> UnsafeMutablePointer<Float> {
-            let p = UnsafeMutablePointer<Float>.allocate(capacity: max(1, tokens * width))
-            p.initialize(repeating: 0, count: max(1, tokens * width))
+        let count = max(1, tokens * model.config.hiddenSize)
+        func buffer() -> UnsafeMutablePointer<Float> {
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: count)
+            p.initialize(repeating: 0, count: count)
             return p
         }
         capacity = tokens
-        hidden = buffer(c.hiddenSize)
-        normed = buffer(c.hiddenSize)
-        blockInput = buffer(c.hiddenSize)
-        query = buffer(c.numHeads * c.headDim)
-        attention = buffer(c.numHeads * c.headDim)
-        key = buffer(c.numKVHeads * c.headDim)
-        value = buffer(c.numKVHeads * c.headDim)
-        gate = buffer(c.intermediateSizes.max() ?? 0)
-        up = buffer(c.intermediateSizes.max() ?? 0)
+        hidden = [buffer(), buffer()]
+        normed = buffer()
+        activations = BlockActivations(config: model.config, tokens: tokens)
     }
 
     deinit {
-        for p in [hidden, normed, blockInput, query, attention, key, value, gate, up] { p.deallocate() }
+        for p in hidden + [normed] { p.deallocate() }
     }
 }
 
 extension LlamaModel {
+    /// Writes the (scaled) embeddings of `tokens` into `x`, tokens x hidden.
+    func embed(_ tokens: [Int32], into x: UnsafeMutablePointer<Float>) {
+        let h = config.hiddenSize, scale = config.embeddingScale
+        embedding.withUnsafeBufferPointer { table in
+            for (row, id) in tokens.enumerated() {
+                let target = x + row * h
+                target.update(from: table.baseAddress! + Int(id) * h, count: h)
+                if scale != 1 { for j in 0..<h { target[j] *= scale } }
+            }
+        }
+    }
+
     /// Runs the blocks over one window and leaves the final-normed hidden states
-    /// (tokens x hidden) in `workspace.normed`. `lastBlock` stops early (calibration does not
-    /// need the head); the observer sees each block that ran.
+    /// (tokens x hidden) in `workspace.normed`; the observer sees each block.
     func runBlocks(
         _ tokens: [Int32], workspace ws: ForwardWorkspace, pool: ThreadPool,
         observer: BlockObserver? = nil, isCancelled: () -> Bool = { false }
@@ -53,57 +55,20 @@ extension LlamaModel {
         guard tokens.count <= ws.capacity else {
             throw ModelError.invalidConfig("a workspace for \(ws.capacity) tokens cannot run a window of \(tokens.count)")
         }
-        let t = tokens.count
-        let c = config
-        let h = c.hiddenSize
-        let qWidth = c.numHeads * c.headDim
-        let kvWidth = c.numKVHeads * c.headDim
-
-        embedding.withUnsafeBufferPointer { table in
-            for (row, id) in tokens.enumerated() {
-                (ws.hidden + row * h).update(from: table.baseAddress! + Int(id) * h, count: h)
-            }
-        }
-        let x = ws.hidden, n = ws.normed
-        let q = ws.query, k = ws.key, v = ws.value, a = ws.attention, g = ws.gate, u = ws.up
-
-        for (index, block) in blocks.enumerated() {
+        let t = tokens.count, h = config.hiddenSize
+        embed(tokens, into: ws.hidden[0])
+        var current = 0
+        for index in blocks.indices {
             if isCancelled() { throw OperationCancelled() }
-            let width = block.ffnWidth
-            if observer != nil { ws.blockInput.update(from: x, count: t * h) }
-
-            // Attention sub-block: x += attention(rope(n Wq^T), rope(n Wk^T), n Wv^T) Wo^T.
-            block.attentionNorm.withUnsafeBufferPointer {
-                rmsNorm(x, rows: t, cols: h, weight: $0.baseAddress!, eps: c.rmsNormEps, into: n)
-            }
-            matmul(n, rows: t, lda: h, weights: block.query, into: q, ldc: qWidth, pool: pool)
-            matmul(n, rows: t, lda: h, weights: block.key, into: k, ldc: kvWidth, pool: pool)
-            matmul(n, rows: t, lda: h, weights: block.value, into: v, ldc: kvWidth, pool: pool)
-            applyRotary(q, tokens: t, heads: c.numHeads, headDim: c.headDim, table: rotary, layout: c.ropeLayout)
-            applyRotary(k, tokens: t, heads: c.numKVHeads, headDim: c.headDim, table: rotary, layout: c.ropeLayout)
-            causalAttention(q: q, k: k, v: v, tokens: t, heads: c.numHeads, kvHeads: c.numKVHeads,
-                            headDim: c.headDim, into: a, pool: pool)
-            matmul(a, rows: t, lda: qWidth, weights: block.attentionOutput, into: x, ldc: h,
-                   accumulate: true, pool: pool)
-
-            // FFN sub-block: x += (silu(n Wg^T) * (n Wu^T)) Wd^T (+ bias).
-            block.ffnNorm.withUnsafeBufferPointer {
-                rmsNorm(x, rows: t, cols: h, weight: $0.baseAddress!, eps: c.rmsNormEps, into: n)
-            }
-            matmul(n, rows: t, lda: h, weights: block.gate, into: g, ldc: width, pool: pool)
-            matmul(n, rows: t, lda: h, weights: block.up, into: u, ldc: width, pool: pool)
-            siluGate(gate: g, up: u, count: t * width, into: g)
-            matmul(g, rows: t, lda: width, weights: block.down, into: x, ldc: h, accumulate: true, pool: pool)
-            if let bias = block.downBias {
-                for row in 0..<t {
-                    let xr = x + row * h
-                    for j in 0..<h { xr[j] += bias[j] }
-                }
-            }
-            observer?.observe(block: index, tokens: t, input: ws.blockInput, output: x, ffnActivations: g)
+            let input = ws.hidden[current], output = ws.hidden[1 - current]
+            BlockForward(model: self, layer: index, pool: pool)
+                .run(input: input, tokens: t, output: output,
+                     linears: FrozenBlockLinears(block: blocks[index], pool: pool), activations: ws.activations)
+            observer?.observe(block: index, tokens: t, input: input, output: output, ffnActivations: ws.activations.gated)
+            current = 1 - current
         }
         finalNorm.withUnsafeBufferPointer {
-            rmsNorm(x, rows: t, cols: h, weight: $0.baseAddress!, eps: c.rmsNormEps, into: n)
+            rmsNorm(ws.hidden[current], rows: t, cols: h, weight: $0.baseAddress!, eps: config.rmsNormEps, into: ws.normed)
         }
     }
 

@@ -1,11 +1,13 @@
 import Kernels
 
-/// The shape of a LLaMA-family decoder, whatever file it came from.
+/// The shape of a decoder of any supported family (see `Architecture`), whatever file it came
+/// from: the LLaMA block plus the switches other families add (biases, query/key norms,
+/// sandwich norms, GELU gating, scaled embeddings, sliding-window layers, rotary scaling).
 ///
 /// FFN widths are per layer because pruned models (and `deci` files) have different widths in
 /// every block: nothing may assume one `intermediate_size`.
 public struct LlamaConfig: Sendable, Equatable, Codable {
-    /// Architecture as the file names it (`llama`, `deci`).
+    /// The family (`Architecture.name`: `llama`, `qwen2`, `qwen3`, `gemma3`).
     public var architecture: String
     public var vocabSize: Int
     public var hiddenSize: Int
@@ -15,11 +17,36 @@ public struct LlamaConfig: Sendable, Equatable, Codable {
     public var numKVHeads: Int
     public var headDim: Int
     public var rmsNormEps: Float
+    /// Rotary base of the global (full-attention) layers.
     public var ropeTheta: Float
     public var contextLength: Int
     public var tieWordEmbeddings: Bool
     /// Rotary pairing the stored Q/K weights expect.
     public var ropeLayout: RotaryLayout
+
+    /// Q, K and V projections carry biases (Qwen2).
+    public var attentionBias: Bool = false
+    /// RMSNorm over each query and key head before the rotary embedding (Qwen3, Gemma 3).
+    public var queryKeyNorm: Bool = false
+    /// RMSNorm on the attention and FFN outputs before they join the residual (Gemma 3).
+    public var sandwichNorms: Bool = false
+    /// The FFN's gate activation.
+    public var activation: GatedActivation = .silu
+    /// Token embeddings are multiplied by this (Gemma: sqrt(hidden), rounded to f32).
+    public var embeddingScale: Float = 1
+    /// Attention logits are q.k times this; nil means 1/sqrt(headDim).
+    public var attentionScale: Float? = nil
+    /// Keys visible to a query on a sliding-window layer: the query and the window - 1 before it.
+    public var slidingWindow: Int? = nil
+    /// Per block, whether it attends through the sliding window (empty: no block does).
+    public var slidingWindowLayers: [Bool] = []
+    /// Rotary base of the sliding-window layers (nil: `ropeTheta`).
+    public var localRopeTheta: Float? = nil
+    /// Llama 3 rotary scaling, when the model has it (the divisors of each pair's frequency
+    /// follow from it, `ropeFrequencyFactors`).
+    public var ropeScaling: Llama3RopeScaling? = nil
+    /// Divisor of each rotary pair's frequency (llama.cpp's `rope_freqs.weight`), global layers.
+    public var ropeFrequencyFactors: [Float]? = nil
 
     public var numLayers: Int { intermediateSizes.count }
 
@@ -41,4 +68,16 @@ public struct LlamaConfig: Sendable, Equatable, Codable {
         self.tieWordEmbeddings = tieWordEmbeddings
         self.ropeLayout = ropeLayout
     }
+
+    /// The sliding window of block `layer`, or nil when it attends to the whole prefix.
+    public func window(layer: Int) -> Int? {
+        guard let slidingWindow, layer < slidingWindowLayers.count, slidingWindowLayers[layer] else { return nil }
+        return slidingWindow
+    }
+
+    /// Whether block `layer` uses the local rotary table (a sliding-window layer with its own base).
+    func usesLocalRotary(layer: Int) -> Bool { localRopeTheta != nil && window(layer: layer) != nil }
+
+    /// The family's description.
+    public var family: Architecture { get throws { try Architecture.named(architecture) } }
 }

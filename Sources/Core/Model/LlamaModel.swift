@@ -12,8 +12,9 @@ public final class LlamaModel: Sendable {
     public let outputHead: PackedWeights
     /// Precision the linear layers are stored in.
     public let precision: WeightPrecision
-    /// Rotary cos/sin for every position of the context.
-    let rotary: RotaryTable
+    /// Rotary cos/sin for every position of the context: the global table, then the local one
+    /// when sliding-window layers have their own base (Gemma 3).
+    let rotaryTables: [RotaryTable]
 
     /// Builds a model from its parts, checking that every shape agrees with `config`.
     public init(
@@ -29,8 +30,16 @@ public final class LlamaModel: Sendable {
         self.finalNorm = finalNorm
         self.outputHead = outputHead
         self.precision = precision
-        self.rotary = RotaryTable(headDim: config.headDim, positions: config.contextLength, theta: config.ropeTheta)
+        var tables = [RotaryTable(headDim: config.headDim, positions: config.contextLength, theta: config.ropeTheta,
+                                  frequencyFactors: config.ropeFrequencyFactors)]
+        if let local = config.localRopeTheta {
+            tables.append(RotaryTable(headDim: config.headDim, positions: config.contextLength, theta: local))
+        }
+        self.rotaryTables = tables
     }
+
+    /// The rotary table block `layer` uses.
+    func rotary(layer: Int) -> RotaryTable { rotaryTables[config.usesLocalRotary(layer: layer) ? 1 : 0] }
 
     /// All parameters, counting a tied output head once.
     public var parameterCount: Int {
@@ -55,25 +64,40 @@ public final class LlamaModel: Sendable {
             throw ModelError.invalidConfig(
                 "need positive sizes, an even head dimension, heads divisible by KV heads and at least one block (got \(config))")
         }
+        if let window = config.slidingWindow {
+            guard window >= 1, config.slidingWindowLayers.count == config.numLayers else {
+                throw ModelError.invalidConfig("a sliding window needs a positive size and one flag per block (got \(window), \(config.slidingWindowLayers.count) flags for \(config.numLayers) blocks)")
+            }
+        }
+        if let factors = config.ropeFrequencyFactors, factors.count != config.headDim / 2 || factors.contains(where: { !($0.isFinite && $0 > 0) }) {
+            throw ModelError.invalidConfig("rotary frequency factors must be \(config.headDim / 2) positive numbers (got \(factors.count))")
+        }
+        if let scale = config.attentionScale, !(scale.isFinite && scale > 0) {
+            throw ModelError.invalidConfig("the attention scale must be a positive number (got \(scale))")
+        }
+        guard config.embeddingScale.isFinite, config.embeddingScale > 0 else {
+            throw ModelError.invalidConfig("the embedding scale must be a positive number (got \(config.embeddingScale))")
+        }
         func check(_ name: String, _ actual: [Int], _ expected: [Int]) throws {
             if actual != expected { throw ModelError.inconsistentShape(tensor: name, expected: expected, actual: actual) }
         }
         try check("embedding", [embedding.count], [config.vocabSize * h])
         try check("final norm", [finalNorm.count], [h])
         try check("output head", [outputHead.rows, outputHead.cols], [config.vocabSize, h])
-        let qWidth = config.numHeads * config.headDim
-        let kvWidth = config.numKVHeads * config.headDim
+        let parts = BlockTensor.parts(of: config)
         for (i, b) in blocks.enumerated() {
-            let width = b.ffnWidth
-            try check("block \(i) attention norm", [b.attentionNorm.count], [h])
-            try check("block \(i) ffn norm", [b.ffnNorm.count], [h])
-            try check("block \(i) query", [b.query.rows, b.query.cols], [qWidth, h])
-            try check("block \(i) key", [b.key.rows, b.key.cols], [kvWidth, h])
-            try check("block \(i) value", [b.value.rows, b.value.cols], [kvWidth, h])
-            try check("block \(i) attention output", [b.attentionOutput.rows, b.attentionOutput.cols], [h, qWidth])
-            try check("block \(i) gate", [b.gate.rows, b.gate.cols], [width, h])
-            try check("block \(i) up", [b.up.rows, b.up.cols], [width, h])
-            try check("block \(i) down", [b.down.rows, b.down.cols], [h, width])
+            for part in BlockTensor.allCases where part != .downBias {
+                let name = "block \(i) \(part.rawValue)"
+                let expected = part.shape(layer: i, config: config)
+                if let matrix = b.matrix(part) {
+                    try check(name, [matrix.rows, matrix.cols], expected)
+                } else if parts.contains(part) {
+                    guard let vector = b.vector(part) else { throw ModelError.missingTensor(name) }
+                    try check(name, [vector.count], expected)
+                } else if b.vector(part) != nil {
+                    throw ModelError.invalidConfig("\(name) is present but a \(config.architecture) block with this configuration has none")
+                }
+            }
             if let bias = b.downBias { try check("block \(i) down bias", [bias.count], [h]) }
         }
     }

@@ -1,53 +1,65 @@
 import Kernels
 
 extension LlamaModel {
-    /// Reads every tensor of a LLaMA model from `tensors` (named by `naming`), checks its shape
-    /// against `config`, and packs the linear layers in `precision` for the GEMM.
+    /// Reads every tensor `config` implies (`ModelTensorLayout`) from `tensors` (named by
+    /// `naming`), checks its shape, and packs the linear layers in `precision` for the GEMM.
+    /// `normOffset` is added to every RMSNorm weight (Gemma's Hugging Face convention).
     public convenience init(
-        config: LlamaConfig, tensors: TensorSource, naming: TensorNaming, precision: WeightPrecision
+        config: LlamaConfig, tensors: TensorSource, naming: TensorNaming, precision: WeightPrecision,
+        normOffset: Float = 0
     ) throws {
-        let h = config.hiddenSize
-        func load(_ name: String, _ shape: [Int]) throws -> [Float] {
-            guard let descriptor = tensors.descriptor(name) else { throw ModelError.missingTensor(name) }
-            // A 1-D vector may be stored as [n] or [1, n].
-            let squeezed = descriptor.shape.count == 2 && descriptor.shape[0] == 1 && shape.count == 1
-                ? [descriptor.shape[1]] : descriptor.shape
-            guard squeezed == shape else {
-                throw ModelError.inconsistentShape(tensor: name, expected: shape, actual: descriptor.shape)
+        try ModelTensorLayout.validate(config, naming: naming) { tensors.descriptor($0)?.shape }
+        var embedding: [Float] = []
+        var finalNorm: [Float] = []
+        var head: PackedWeights?
+        var blocks: [LlamaBlockWeights?] = Array(repeating: nil, count: config.numLayers)
+        var parts: [[BlockTensor: [Float]]] = Array(repeating: [:], count: config.numLayers)
+        for tensor in ModelTensorLayout.expected(config, naming: naming) {
+            var values = try tensors.floats(tensor.name)
+            if tensor.isNorm && normOffset != 0 { values = values.map { $0 + normOffset } }
+            switch tensor.role {
+            case .embedding: embedding = values
+            case .finalNorm: finalNorm = values
+            case .outputHead:
+                head = PackedWeights(rows: config.vocabSize, cols: config.hiddenSize, values: values, precision: precision)
+            case .ropeFrequencies: break
+            case .block(let layer, let part): parts[layer][part] = values
             }
-            return try tensors.floats(name)
         }
-        func linear(_ name: String, _ rows: Int, _ cols: Int) throws -> PackedWeights {
-            PackedWeights(rows: rows, cols: cols, values: try load(name, [rows, cols]), precision: precision)
+        for layer in 0..<config.numLayers {
+            var p = parts[layer]
+            func linear(_ part: BlockTensor) -> PackedWeights {
+                let shape = part.shape(layer: layer, config: config)
+                return PackedWeights(rows: shape[0], cols: shape[1], values: p.removeValue(forKey: part) ?? [], precision: precision)
+            }
+            var block = LlamaBlockWeights(
+                attentionNorm: p.removeValue(forKey: .attentionNorm) ?? [], query: linear(.query), key: linear(.key),
+                value: linear(.value), attentionOutput: linear(.attentionOutput),
+                ffnNorm: p.removeValue(forKey: .ffnNorm) ?? [], gate: linear(.gate), up: linear(.up), down: linear(.down))
+            for (part, values) in p { block.setVector(part, values) }
+            let biasName = naming.block(layer, .downBias)
+            if let descriptor = tensors.descriptor(biasName) {
+                guard ModelTensorLayout.squeezed(descriptor.shape, like: [config.hiddenSize]) == [config.hiddenSize] else {
+                    throw ModelError.inconsistentShape(tensor: biasName, expected: [config.hiddenSize], actual: descriptor.shape)
+                }
+                block.downBias = try tensors.floats(biasName)
+            }
+            blocks[layer] = block
         }
-        let embedding = try load(naming.tokenEmbedding, [config.vocabSize, h])
-        let qWidth = config.numHeads * config.headDim
-        let kvWidth = config.numKVHeads * config.headDim
-        var blocks: [LlamaBlockWeights] = []
-        for i in 0..<config.numLayers {
-            let width = config.intermediateSizes[i]
-            let biasName = naming.block(i, .downBias)
-            blocks.append(LlamaBlockWeights(
-                attentionNorm: try load(naming.block(i, .attentionNorm), [h]),
-                query: try linear(naming.block(i, .query), qWidth, h),
-                key: try linear(naming.block(i, .key), kvWidth, h),
-                value: try linear(naming.block(i, .value), kvWidth, h),
-                attentionOutput: try linear(naming.block(i, .attentionOutput), h, qWidth),
-                ffnNorm: try load(naming.block(i, .ffnNorm), [h]),
-                gate: try linear(naming.block(i, .gate), width, h),
-                up: try linear(naming.block(i, .up), width, h),
-                down: try linear(naming.block(i, .down), h, width),
-                downBias: tensors.descriptor(biasName) == nil ? nil : try load(biasName, [h])))
-        }
-        let head: PackedWeights
-        if config.tieWordEmbeddings || tensors.descriptor(naming.outputHead) == nil {
-            head = PackedWeights(rows: config.vocabSize, cols: h, values: embedding, precision: precision)
-        } else {
-            head = try linear(naming.outputHead, config.vocabSize, h)
-        }
-        var tied = config
-        tied.tieWordEmbeddings = config.tieWordEmbeddings || tensors.descriptor(naming.outputHead) == nil
-        try self.init(config: tied, embedding: embedding, blocks: blocks,
-                      finalNorm: try load(naming.finalNorm, [h]), outputHead: head, precision: precision)
+        let outputHead = head ?? PackedWeights(rows: config.vocabSize, cols: config.hiddenSize, values: embedding, precision: precision)
+        try self.init(config: config, embedding: embedding, blocks: blocks.map { $0! }, finalNorm: finalNorm,
+                      outputHead: outputHead, precision: precision)
+    }
+
+    /// The model of a Hugging Face folder, under its family's tensor names and norm convention.
+    public convenience init(folder: HuggingFaceFolder, precision: WeightPrecision) throws {
+        let family = try folder.config.family
+        try self.init(config: folder.config, tensors: folder.tensors, naming: family.huggingFaceNaming,
+                      precision: precision, normOffset: family.huggingFaceNormOffset)
+    }
+
+    /// The model of a GGUF file (its tokenizer is read separately).
+    public convenience init(gguf file: GGUFFile, precision: WeightPrecision) throws {
+        try self.init(config: try file.llamaConfig(), tensors: file, naming: .gguf, precision: precision)
     }
 }

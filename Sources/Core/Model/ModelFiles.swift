@@ -3,7 +3,7 @@ import Kernels
 
 /// The file formats a model can be loaded from.
 public enum ModelFormat: String, Sendable, Codable, CaseIterable {
-    /// A llama.cpp GGUF file (architectures `llama` and `deci`).
+    /// A llama.cpp GGUF file (architectures `GGUFFile.supportedArchitectures`).
     case gguf
     /// A Hugging Face folder: config.json, safetensors, tokenizer.json.
     case huggingFace = "hf"
@@ -59,15 +59,13 @@ public enum ModelLoader {
         switch try detectFormat(path: path) {
         case .gguf:
             let file = try GGUFFile(path: path)
-            let config = try file.llamaConfig()
-            let model = try LlamaModel(config: config, tensors: file, naming: .gguf, precision: precision)
+            let model = try LlamaModel(gguf: file, precision: precision)
             let tokenizer = try makeTokenizer(gguf: file)
             return LoadedModel(model: model, tokenizer: tokenizer, format: .gguf, path: path,
                                ggufMetadata: file.metadata, tokenizerJSONPath: nil)
         case .huggingFace:
             let folder = try HuggingFaceFolder(path: path)
-            let model = try LlamaModel(config: folder.config, tensors: folder.tensors, naming: .huggingFace,
-                                       precision: precision)
+            let model = try LlamaModel(folder: folder, precision: precision)
             let tokenizer = try folder.tokenizerJSONPath.map { try makeTokenizer(tokenizerJSONAt: $0) }
             return LoadedModel(model: model, tokenizer: tokenizer, format: .huggingFace, path: path,
                                ggufMetadata: nil, tokenizerJSONPath: folder.tokenizerJSONPath)

@@ -31,6 +31,21 @@ extension LlamaConfig {
     }
 }
 
+extension LlamaConfig {
+    /// `tiny(...)` of the given family with every switch it has turned on (`Architecture.exampleSwitches`).
+    public static func tiny(
+        family: String, layers: Int = 2, hidden: Int = 32, heads: Int = 4, kvHeads: Int = 2, headDim: Int? = nil,
+        ffn: Int = 48, vocab: Int = 96, context: Int = 64, ropeLayout: RotaryLayout = .rotateHalf
+    ) throws -> LlamaConfig {
+        var config = tiny(layers: layers, hidden: hidden, heads: heads, kvHeads: kvHeads, ffn: ffn, vocab: vocab,
+                          context: context, ropeLayout: ropeLayout)
+        config.architecture = family
+        if let headDim { config.headDim = headDim }
+        try config.family.exampleSwitches(&config)
+        return config
+    }
+}
+
 extension LlamaModel {
     /// A model with seeded random weights (scaled by 1/sqrt(fan-in) so activations stay sane),
     /// for tests and demos that must not need a file.
@@ -48,11 +63,18 @@ extension LlamaModel {
         let qWidth = config.numHeads * config.headDim
         let kvWidth = config.numKVHeads * config.headDim
         let embedding = values(config.vocabSize * h, 1)
-        let blocks = config.intermediateSizes.map { width in
-            LlamaBlockWeights(
+        let parts = BlockTensor.parts(of: config)
+        let blocks = config.intermediateSizes.indices.map { layer in
+            let width = config.intermediateSizes[layer]
+            var block = LlamaBlockWeights(
                 attentionNorm: norm(h), query: linear(qWidth, h), key: linear(kvWidth, h),
                 value: linear(kvWidth, h), attentionOutput: linear(h, qWidth), ffnNorm: norm(h),
                 gate: linear(width, h), up: linear(width, h), down: linear(h, width))
+            for part in parts where !part.isMatrix && block.vector(part) == nil {
+                let count = part.shape(layer: layer, config: config)[0]
+                block.setVector(part, part.isNorm ? norm(count) : values(count, 0.1))
+            }
+            return block
         }
         let head = config.tieWordEmbeddings
             ? PackedWeights(rows: config.vocabSize, cols: h, values: embedding, precision: precision)

@@ -67,6 +67,18 @@ public struct BudgetAllocation: Sendable {
         return zip(units, widths).map { min($0 * unit, $1) }
     }
 
+    /// The same count in every block of one width: (1 - p) x width rounded to the nearest
+    /// multiple of `align` (at least align, at most the width), so a model whose runtime takes
+    /// one FFN width for all layers (llama.cpp's qwen3, gemma3) can load the pruned result.
+    public func uniformCounts(widths: [Int]) throws -> [Int] {
+        try validate(blocks: widths.count)
+        let unit = max(1, align)
+        return widths.map { width in
+            let units = max(1, Int((Double(width) * (1 - sparsity) / Double(unit)).rounded()))
+            return min(units * unit, width)
+        }
+    }
+
     /// Checks the arguments for `blocks` blocks before any work.
     func validate(blocks: Int) throws {
         guard blocks > 0 else { throw PruningError.invalidArgument("no blocks to allocate a budget to") }

@@ -37,13 +37,12 @@ extension LlamaModel {
                 }
                 bias = b.map { Float($0) }
             }
-            newBlocks.append(LlamaBlockWeights(
-                attentionNorm: block.attentionNorm, query: block.query, key: block.key, value: block.value,
-                attentionOutput: block.attentionOutput, ffnNorm: block.ffnNorm,
-                gate: PackedWeights(rows: keep.count, cols: h, values: newGate, precision: block.gate.precision),
-                up: PackedWeights(rows: keep.count, cols: h, values: newUp, precision: block.up.precision),
-                down: PackedWeights(rows: h, cols: keep.count, values: newDown, precision: block.down.precision),
-                downBias: bias))
+            var pruned = block
+            pruned.gate = PackedWeights(rows: keep.count, cols: h, values: newGate, precision: block.gate.precision)
+            pruned.up = PackedWeights(rows: keep.count, cols: h, values: newUp, precision: block.up.precision)
+            pruned.down = PackedWeights(rows: h, cols: keep.count, values: newDown, precision: block.down.precision)
+            pruned.downBias = bias
+            newBlocks.append(pruned)
         }
         return try LlamaModel(config: config, embedding: embedding, blocks: newBlocks, finalNorm: finalNorm,
                               outputHead: outputHead, precision: precision)

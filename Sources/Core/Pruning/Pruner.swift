@@ -27,7 +27,12 @@ public struct Pruner: Sendable {
         var counts: [Int]
         var kept: [[Int]]
         var thresholds: [Double]
-        switch options.method.allocation {
+        switch options.uniformWidths ? .uniformWidths : options.method.allocation {
+        case .uniformWidths:
+            counts = try budget.uniformCounts(widths: widths)
+            keepRatios = zip(counts, widths).map { Double($0) / Double($1) }
+            kept = zip(scores, counts).map { NeuronScores.top($1, of: $0) }
+            thresholds = zip(scores, kept).map { s, k in k.map { s[$0] }.min() ?? .infinity }
         case .coarseBudget, .uniform:
             keepRatios = options.method.allocation == .uniform
                 ? Array(repeating: 1 - options.sparsity, count: widths.count)

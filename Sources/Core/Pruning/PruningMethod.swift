@@ -22,7 +22,7 @@ public enum PruningMethod: String, Sendable, Codable, CaseIterable {
         }
     }
 
-    enum Allocation { case coarseBudget, globalThreshold, uniform }
+    enum Allocation { case coarseBudget, globalThreshold, uniform, uniformWidths }
 }
 
 /// Everything a pruning run can be told. Defaults are CFSP.md's.
@@ -39,6 +39,10 @@ public struct PruningOptions: Sendable, Codable, Equatable {
     public var activationExponent: Double = 1
     /// Kept widths rounded to multiples of this (coarse-budget and uniform methods).
     public var align: Int = 1
+    /// Keep the same number of neurons in every block (the neurons still chosen by the
+    /// method's scores), instead of the method's own allocation: what a model needs whose
+    /// runtime takes one FFN width for all layers (llama.cpp's qwen3 and gemma3).
+    public var uniformWidths: Bool = false
 
     public init(sparsity: Double, method: PruningMethod = .cfsp) {
         self.sparsity = sparsity

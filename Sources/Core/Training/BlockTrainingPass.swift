@@ -1,107 +1,104 @@
 import Kernels
 
-/// One decoder block with LoRA adapters, forward (keeping its intermediates in the workspace)
-/// and backward (from the gradient of its output to that of its input, adding the adapters'
-/// gradients). The backward pass must follow a forward pass of the same block on the same input.
-struct BlockTrainingPass {
-    let config: LlamaConfig
-    let block: LlamaBlockWeights
-    let rotary: RotaryTable
-    /// The seven adapted layers, in `LoRATarget` order.
+/// The block's linear layers with their LoRA adapters, keeping each adapter's activation for
+/// the backward pass: what `BlockForward` multiplies by in training.
+struct LoRABlockLinears: BlockLinears {
+    /// The seven adapted layers, in `BlockLinear` order.
     let linears: [LoRALinearPass]
+    let workspace: TrainingWorkspace
+
+    func apply(_ layer: BlockLinear, _ x: UnsafePointer<Float>, tokens: Int, into y: UnsafeMutablePointer<Float>,
+               accumulate: Bool) {
+        linears[layer.rawValue].forward(x, tokens: tokens, into: y, accumulate: accumulate,
+                                        adapterActivation: workspace.adapterActivations[layer.rawValue])
+    }
+}
+
+/// One decoder block with LoRA adapters: the shared `BlockForward` (keeping its intermediates
+/// in the workspace) and its backward pass (from the gradient of the block's output to that of
+/// its input, adding the adapters' gradients). The backward pass must follow a forward pass of
+/// the same block on the same input. Frozen biases and norm weights get no gradient.
+struct BlockTrainingPass {
+    let forwardPass: BlockForward
+    let linears: LoRABlockLinears
     let workspace: TrainingWorkspace
     let pool: ThreadPool
 
-    private func linear(_ target: LoRATarget) -> LoRALinearPass { linears[target.rawValue] }
-    private func adapterActivation(_ target: LoRATarget) -> UnsafeMutablePointer<Float> {
-        workspace.adapterActivations[target.rawValue]
-    }
+    private var config: LlamaConfig { forwardPass.config }
+    private var block: LlamaBlockWeights { forwardPass.block }
 
     /// Runs the block on `input` (tokens x hidden) and writes its output to `output`.
     func forward(input: UnsafePointer<Float>, tokens t: Int, output: UnsafeMutablePointer<Float>) {
-        let c = config, ws = workspace
-        let h = c.hiddenSize
-        block.attentionNorm.withUnsafeBufferPointer {
-            rmsNorm(input, rows: t, cols: h, weight: $0.baseAddress!, eps: c.rmsNormEps, into: ws.norm1)
-        }
-        linear(.query).forward(ws.norm1, tokens: t, into: ws.query, accumulate: false, adapterActivation: adapterActivation(.query))
-        linear(.key).forward(ws.norm1, tokens: t, into: ws.key, accumulate: false, adapterActivation: adapterActivation(.key))
-        linear(.value).forward(ws.norm1, tokens: t, into: ws.value, accumulate: false, adapterActivation: adapterActivation(.value))
-        applyRotary(ws.query, tokens: t, heads: c.numHeads, headDim: c.headDim, table: rotary, layout: c.ropeLayout)
-        applyRotary(ws.key, tokens: t, heads: c.numKVHeads, headDim: c.headDim, table: rotary, layout: c.ropeLayout)
-        causalAttention(q: ws.query, k: ws.key, v: ws.value, tokens: t, heads: c.numHeads, kvHeads: c.numKVHeads,
-                        headDim: c.headDim, into: ws.attention, pool: pool)
-        ws.middle.update(from: input, count: t * h)
-        linear(.attentionOutput).forward(ws.attention, tokens: t, into: ws.middle, accumulate: true,
-                                         adapterActivation: adapterActivation(.attentionOutput))
+        forwardPass.run(input: input, tokens: t, output: output, linears: linears, activations: workspace.activations)
+    }
 
-        block.ffnNorm.withUnsafeBufferPointer {
-            rmsNorm(ws.middle, rows: t, cols: h, weight: $0.baseAddress!, eps: c.rmsNormEps, into: ws.norm2)
-        }
-        let width = block.ffnWidth
-        linear(.gate).forward(ws.norm2, tokens: t, into: ws.gate, accumulate: false, adapterActivation: adapterActivation(.gate))
-        linear(.up).forward(ws.norm2, tokens: t, into: ws.up, accumulate: false, adapterActivation: adapterActivation(.up))
-        siluGate(gate: ws.gate, up: ws.up, count: t * width, into: ws.gated)
-        output.update(from: ws.middle, count: t * h)
-        linear(.down).forward(ws.gated, tokens: t, into: output, accumulate: true, adapterActivation: adapterActivation(.down))
-        if let bias = block.downBias {
-            for row in 0..<t {
-                let o = output + row * h
-                for j in 0..<h { o[j] += bias[j] }
-            }
-        }
+    private func backward(_ layer: BlockLinear, gradOut: UnsafePointer<Float>, input: UnsafePointer<Float>, tokens t: Int,
+                          into gradInput: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        let ws = workspace
+        linears.linears[layer.rawValue].backward(
+            gradOut: gradOut, input: input, tokens: t, adapterActivation: ws.adapterActivations[layer.rawValue],
+            gradInput: gradInput, accumulate: accumulate, scratch: ws.gradAdapter, transposeScratch: ws.adapterTranspose)
     }
 
     /// Given dL/d(output) in `workspace.gradHidden`, replaces it with dL/d(input) and adds the
     /// adapters' gradients. `input` is the block input the preceding forward pass used.
     func backward(input: UnsafePointer<Float>, tokens t: Int) {
-        let c = config, ws = workspace
-        let width = block.ffnWidth
+        let c = config, ws = workspace, a = ws.activations
+        let h = c.hiddenSize, width = block.ffnWidth
         let dx = ws.gradHidden
-        // FFN: output = middle + down(silu(gate(n2)) * up(n2)).
-        linear(.down).backward(gradOut: dx, input: ws.gated, tokens: t, adapterActivation: adapterActivation(.down),
-                               gradInput: ws.gradGated, accumulate: false, scratch: ws.gradAdapter,
-                               transposeScratch: ws.adapterTranspose)
-        siluGateBackward(gate: ws.gate, up: ws.up, gradOut: ws.gradGated, count: t * width,
-                         gradGate: ws.gradGate, gradUp: ws.gradUp)
-        linear(.gate).backward(gradOut: ws.gradGate, input: ws.norm2, tokens: t, adapterActivation: adapterActivation(.gate),
-                               gradInput: ws.gradNorm, accumulate: false, scratch: ws.gradAdapter,
-                               transposeScratch: ws.adapterTranspose)
-        linear(.up).backward(gradOut: ws.gradUp, input: ws.norm2, tokens: t, adapterActivation: adapterActivation(.up),
-                             gradInput: ws.gradNorm, accumulate: true, scratch: ws.gradAdapter,
-                             transposeScratch: ws.adapterTranspose)
-        addNormBackward(ws.middle, weight: block.ffnNorm, tokens: t, gradOut: ws.gradNorm, into: dx)
+        // FFN: y = m + post(down(act(gate(n2)) * up(n2))).
+        var downGrad: UnsafePointer<Float> = UnsafePointer(dx)
+        if let post = block.postFFNNorm {
+            ws.gradPost.update(from: dx, count: t * h)
+            normBackward(a.ffnProjection, post, rows: t, cols: h, gradient: ws.gradPost)
+            downGrad = UnsafePointer(ws.gradPost)
+        }
+        backward(.down, gradOut: downGrad, input: a.gated, tokens: t, into: ws.gradGated, accumulate: false)
+        gatedActivationBackward(c.activation, gate: a.gate, up: a.up, gradOut: ws.gradGated, count: t * width,
+                                gradGate: ws.gradGate, gradUp: ws.gradUp)
+        backward(.gate, gradOut: ws.gradGate, input: a.ffnNormed, tokens: t, into: ws.gradNorm, accumulate: false)
+        backward(.up, gradOut: ws.gradUp, input: a.ffnNormed, tokens: t, into: ws.gradNorm, accumulate: true)
+        addNormBackward(a.middle, weight: block.ffnNorm, tokens: t, gradOut: ws.gradNorm, into: dx)
 
-        // Attention: middle = input + o(attention(rope(q(n1)), rope(k(n1)), v(n1))).
-        linear(.attentionOutput).backward(gradOut: dx, input: ws.attention, tokens: t,
-                                          adapterActivation: adapterActivation(.attentionOutput),
-                                          gradInput: ws.gradAttention, accumulate: false, scratch: ws.gradAdapter,
-                                          transposeScratch: ws.adapterTranspose)
-        causalAttentionBackward(q: ws.query, k: ws.key, v: ws.value, output: ws.attention, gradOut: ws.gradAttention,
-                                tokens: t, heads: c.numHeads, kvHeads: c.numKVHeads, headDim: c.headDim,
+        // Attention: m = x + post(o(attention(rope(qnorm(q(n1))), rope(knorm(k(n1))), v(n1)))).
+        var outputGrad: UnsafePointer<Float> = UnsafePointer(dx)
+        if let post = block.postAttentionNorm {
+            ws.gradPost.update(from: dx, count: t * h)
+            normBackward(a.attentionProjection, post, rows: t, cols: h, gradient: ws.gradPost)
+            outputGrad = UnsafePointer(ws.gradPost)
+        }
+        backward(.attentionOutput, gradOut: outputGrad, input: a.attention, tokens: t, into: ws.gradAttention, accumulate: false)
+        causalAttentionBackward(q: a.rotatedQuery(c), k: a.rotatedKey(c), v: a.value, output: a.attention,
+                                gradOut: ws.gradAttention, tokens: t, heads: c.numHeads, kvHeads: c.numKVHeads,
+                                headDim: c.headDim, scale: c.attentionScale, window: c.window(layer: forwardPass.layer),
                                 gradQ: ws.gradQuery, gradK: ws.gradKey, gradV: ws.gradValue, pool: pool)
+        let rotary = forwardPass.rotary
         applyInverseRotary(ws.gradQuery, tokens: t, heads: c.numHeads, headDim: c.headDim, table: rotary, layout: c.ropeLayout)
         applyInverseRotary(ws.gradKey, tokens: t, heads: c.numKVHeads, headDim: c.headDim, table: rotary, layout: c.ropeLayout)
-        linear(.query).backward(gradOut: ws.gradQuery, input: ws.norm1, tokens: t, adapterActivation: adapterActivation(.query),
-                                gradInput: ws.gradNorm, accumulate: false, scratch: ws.gradAdapter,
-                                transposeScratch: ws.adapterTranspose)
-        linear(.key).backward(gradOut: ws.gradKey, input: ws.norm1, tokens: t, adapterActivation: adapterActivation(.key),
-                              gradInput: ws.gradNorm, accumulate: true, scratch: ws.gradAdapter,
-                              transposeScratch: ws.adapterTranspose)
-        linear(.value).backward(gradOut: ws.gradValue, input: ws.norm1, tokens: t, adapterActivation: adapterActivation(.value),
-                                gradInput: ws.gradNorm, accumulate: true, scratch: ws.gradAdapter,
-                                transposeScratch: ws.adapterTranspose)
+        if let qNorm = block.queryNorm, let kNorm = block.keyNorm {
+            normBackward(a.queryProjection, qNorm, rows: t * c.numHeads, cols: c.headDim, gradient: ws.gradQuery)
+            normBackward(a.keyProjection, kNorm, rows: t * c.numKVHeads, cols: c.headDim, gradient: ws.gradKey)
+        }
+        backward(.query, gradOut: ws.gradQuery, input: a.attentionNormed, tokens: t, into: ws.gradNorm, accumulate: false)
+        backward(.key, gradOut: ws.gradKey, input: a.attentionNormed, tokens: t, into: ws.gradNorm, accumulate: true)
+        backward(.value, gradOut: ws.gradValue, input: a.attentionNormed, tokens: t, into: ws.gradNorm, accumulate: true)
         addNormBackward(input, weight: block.attentionNorm, tokens: t, gradOut: ws.gradNorm, into: dx)
+    }
+
+    /// Replaces `gradient` (of the norm's output) by that of its input `x`, in place.
+    private func normBackward(_ x: UnsafePointer<Float>, _ weight: [Float], rows: Int, cols: Int,
+                              gradient: UnsafeMutablePointer<Float>) {
+        weight.withUnsafeBufferPointer {
+            rmsNormBackward(x, rows: rows, cols: cols, weight: $0.baseAddress!, eps: config.rmsNormEps,
+                            gradOut: gradient, gradInput: gradient)
+        }
     }
 
     /// dx += RMSNorm backward of (x, weight) applied to gradOut (the residual branch's gradient).
     private func addNormBackward(_ x: UnsafePointer<Float>, weight: [Float], tokens t: Int,
                                  gradOut: UnsafeMutablePointer<Float>, into dx: UnsafeMutablePointer<Float>) {
         let h = config.hiddenSize
-        weight.withUnsafeBufferPointer {
-            rmsNormBackward(x, rows: t, cols: h, weight: $0.baseAddress!, eps: config.rmsNormEps,
-                            gradOut: gradOut, gradInput: gradOut)
-        }
+        normBackward(x, weight, rows: t, cols: h, gradient: gradOut)
         for i in 0..<(t * h) { dx[i] += gradOut[i] }
     }
 }

@@ -116,11 +116,7 @@ public final class LoRANetwork {
             throw FineTuneError.invalidData("a training window needs 2...\(workspace.capacity) tokens (got \(t))")
         }
         let c = model.config, h = c.hiddenSize, ws = workspace
-        model.embedding.withUnsafeBufferPointer { table in
-            for (row, id) in window.enumerated() {
-                (ws.blockInputs + row * h).update(from: table.baseAddress! + Int(id) * h, count: h)
-            }
-        }
+        model.embed(window, into: ws.blockInputs)
         for l in 0..<c.numLayers {
             if isCancelled() { throw OperationCancelled() }
             blockPass(l, pool: pool).forward(input: ws.blockInputs + l * t * h, tokens: t,
@@ -144,11 +140,13 @@ public final class LoRANetwork {
 
     private func blockPass(_ l: Int, pool: ThreadPool) -> BlockTrainingPass {
         BlockTrainingPass(
-            config: model.config, block: model.blocks[l], rotary: model.rotary,
-            linears: LoRATarget.allCases.map {
-                LoRALinearPass(frozen: frozen[l][$0.rawValue], layout: layouts[l][$0.rawValue],
-                               parameters: parameters, gradients: gradients, pool: pool)
-            },
+            forwardPass: BlockForward(model: model, layer: l, pool: pool),
+            linears: LoRABlockLinears(
+                linears: LoRATarget.allCases.map {
+                    LoRALinearPass(frozen: frozen[l][$0.rawValue], layout: layouts[l][$0.rawValue],
+                                   parameters: parameters, gradients: gradients, pool: pool)
+                },
+                workspace: workspace),
             workspace: workspace, pool: pool)
     }
 
@@ -158,7 +156,7 @@ public final class LoRANetwork {
     private func headLoss(final: UnsafePointer<Float>, tokens t: Int, targets: UnsafePointer<Int32>,
                           gradientScale: Float?, pool: ThreadPool) -> Double {
         let c = model.config, h = c.hiddenSize, v = c.vocabSize, ws = workspace
-        let normed = ws.norm1
+        let normed = ws.finalNormed
         model.finalNorm.withUnsafeBufferPointer {
             rmsNorm(final, rows: t, cols: h, weight: $0.baseAddress!, eps: c.rmsNormEps, into: normed)
         }

@@ -6,13 +6,17 @@ final class TrainingWorkspace {
     let capacity: Int
     /// Input of every block plus the final hidden state: (layers + 1) x tokens x hidden.
     let blockInputs: UnsafeMutablePointer<Float>
-    // One block's forward activations.
-    let norm1, query, key, value, attention, middle, norm2, gate, up, gated: UnsafeMutablePointer<Float>
+    /// One block's forward activations (the shared block forward writes them).
+    let activations: BlockActivations
+    /// The final-normed hidden states of the output head.
+    let finalNormed: UnsafeMutablePointer<Float>
     /// Scaled adapter activations s x Aᵀ per target, tokens x rank (rank <= maxRank).
     let adapterActivations: [UnsafeMutablePointer<Float>]
     // Gradients.
     let gradHidden, gradNorm, gradQuery, gradKey, gradValue, gradAttention: UnsafeMutablePointer<Float>
     let gradGate, gradUp, gradGated, gradAdapter: UnsafeMutablePointer<Float>
+    /// Gradient through a post-norm (sandwich families), tokens x hidden.
+    let gradPost: UnsafeMutablePointer<Float>
     /// Transposed adapter matrices (A or B) for the input-gradient products.
     let adapterTranspose: UnsafeMutablePointer<Float>
     /// Output-head chunk: logits, then their gradient.
@@ -36,16 +40,8 @@ final class TrainingWorkspace {
         }
         capacity = tokens
         blockInputs = buffer((config.numLayers + 1) * tokens * h)
-        norm1 = buffer(tokens * h)
-        query = buffer(tokens * qWidth)
-        key = buffer(tokens * kvWidth)
-        value = buffer(tokens * kvWidth)
-        attention = buffer(tokens * qWidth)
-        middle = buffer(tokens * h)
-        norm2 = buffer(tokens * h)
-        gate = buffer(tokens * ffn)
-        up = buffer(tokens * ffn)
-        gated = buffer(tokens * ffn)
+        activations = BlockActivations(config: config, tokens: tokens)
+        finalNormed = buffer(tokens * h)
         adapterActivations = LoRATarget.allCases.map { _ in buffer(tokens * maxRank) }
         gradHidden = buffer(tokens * h)
         gradNorm = buffer(tokens * h)
@@ -56,6 +52,7 @@ final class TrainingWorkspace {
         gradGate = buffer(tokens * ffn)
         gradUp = buffer(tokens * ffn)
         gradGated = buffer(tokens * ffn)
+        gradPost = buffer(config.sandwichNorms ? tokens * h : 1)
         gradAdapter = buffer(tokens * maxRank)
         adapterTranspose = buffer(maxRank * widest)
         logits = buffer(Self.headChunk * config.vocabSize)

@@ -13,9 +13,9 @@ public struct PruningParams: Codable, Sendable {
     public var method: PruningMethod?
     /// The block-importance metric.
     public var blockMetric: BlockMetric?
-    /// Temperature of the coarse budget softmax (default 1).
+    /// Temperature of the coarse budget sigmoid (default 1).
     public var temperature: Double?
-    /// s0, scale of the importance before the softmax (default 1e4).
+    /// s0, scale of the importance deviations before the sigmoid (default 1e4).
     public var scale: Double?
     /// b, exponent of the down-projection term (default 1).
     public var downExponent: Double?
@@ -23,6 +23,9 @@ public struct PruningParams: Codable, Sendable {
     public var activationExponent: Double?
     /// Kept widths are rounded to a multiple of this (default 1).
     public var align: Int?
+    /// Keep the same width in every block (default false): what a qwen3 or gemma3 model
+    /// needs to export as a GGUF that llama.cpp loads.
+    public var uniformWidths: Bool?
 
     /// Creates params; omitted members take the daemon's defaults.
     public init(model: String, calibration: String, sparsity: Double, method: PruningMethod? = nil) {
@@ -41,6 +44,7 @@ public struct PruningParams: Codable, Sendable {
         if let downExponent { options.downExponent = downExponent }
         if let activationExponent { options.activationExponent = activationExponent }
         if let align { options.align = align }
+        if let uniformWidths { options.uniformWidths = uniformWidths }
         return options
     }
 }

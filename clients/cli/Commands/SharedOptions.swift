@@ -87,6 +87,9 @@ struct PruningOptions: ParsableArguments {
     @Option(name: .long, help: "Round kept widths to a multiple of this (default 1).")
     var align: Int?
 
+    @Flag(name: .customLong("uniform-widths"), help: "Keep the same FFN width in every block (neurons still chosen by the scores): needed to export qwen3 and gemma3 models as GGUF that llama.cpp loads.")
+    var uniformWidths = false
+
     func validate() throws {
         if let align, align < 1 { throw ValidationError("--align must be at least 1, got \(align)") }
     }
@@ -101,6 +104,7 @@ struct PruningOptions: ParsableArguments {
         if let downExponent { members["downExponent"] = .double(downExponent) }
         if let activationExponent { members["activationExponent"] = .double(activationExponent) }
         if let align { members["align"] = .int(align) }
+        if uniformWidths { members["uniformWidths"] = .bool(true) }
         return members
     }
 }

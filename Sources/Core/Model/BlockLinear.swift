@@ -1,11 +1,12 @@
 import Kernels
 
-/// The seven linear layers of a LLaMA block that carry a LoRA adapter, in parameter order.
-public enum LoRATarget: Int, Sendable, Codable, CaseIterable {
+/// The seven linear layers of a decoder block, in parameter order: what the block forward
+/// multiplies by, and what carries a LoRA adapter in training.
+public enum BlockLinear: Int, Sendable, Codable, CaseIterable {
     case query, key, value, attentionOutput, gate, up, down
 
     /// This layer's frozen weights in `block`.
-    func weights(in block: LlamaBlockWeights) -> PackedWeights {
+    public func weights(in block: LlamaBlockWeights) -> PackedWeights {
         switch self {
         case .query: return block.query
         case .key: return block.key
@@ -30,6 +31,9 @@ public enum LoRATarget: Int, Sendable, Codable, CaseIterable {
         }
     }
 }
+
+/// The linear layers as recovery fine-tuning names them.
+public typealias LoRATarget = BlockLinear
 
 /// Where one adapter's parameters sit in the flat parameter vector: A is rank x inputs
 /// (row-major, from `aOffset`), B is outputs x rank (from `bOffset`). The adapter adds

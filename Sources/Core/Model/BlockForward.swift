@@ -1,0 +1,110 @@
+import Kernels
+
+/// Multiplies by the linear layers of one block: the frozen weights at inference and in
+/// calibration, the weights plus LoRA adapters in training. The block forward is written once
+/// over this, so all three run the same computation.
+protocol BlockLinears {
+    /// y (+)= x W_layer^T for `tokens` rows (plus whatever the implementation adds).
+    func apply(_ layer: BlockLinear, _ x: UnsafePointer<Float>, tokens: Int, into y: UnsafeMutablePointer<Float>,
+               accumulate: Bool)
+}
+
+/// The block's own frozen weights.
+struct FrozenBlockLinears: BlockLinears {
+    let block: LlamaBlockWeights
+    let pool: ThreadPool
+
+    func apply(_ layer: BlockLinear, _ x: UnsafePointer<Float>, tokens: Int, into y: UnsafeMutablePointer<Float>,
+               accumulate: Bool) {
+        let w = layer.weights(in: block)
+        matmul(x, rows: tokens, lda: w.cols, weights: w, into: y, ldc: w.rows, accumulate: accumulate, pool: pool)
+    }
+}
+
+/// The forward pass of one decoder block of any family, the only one in cfsp:
+///
+///     n1 = rmsnorm(x)                          q, k, v = n1 Wq^T (+bq), n1 Wk^T (+bk), n1 Wv^T (+bv)
+///     q, k = headnorm(q), headnorm(k)          (queryKeyNorm)
+///     q, k = rope(q), rope(k)                  (the layer's table: global or local base)
+///     a = attention(q, k, v)                   (the layer's window, the family's scale)
+///     m = x + post(a Wo^T)                     (post = rmsnorm with sandwichNorms, else identity)
+///     z = act(n2 Wg^T) * (n2 Wu^T), n2 = rmsnorm(m)
+///     y = m + post(z Wd^T + bd)
+///
+/// Every intermediate stays in `activations` for the backward pass. `output` may be `input`.
+struct BlockForward {
+    let config: LlamaConfig
+    let layer: Int
+    let block: LlamaBlockWeights
+    let rotary: RotaryTable
+    let pool: ThreadPool
+
+    init(model: LlamaModel, layer: Int, pool: ThreadPool) {
+        config = model.config
+        self.layer = layer
+        block = model.blocks[layer]
+        rotary = model.rotary(layer: layer)
+        self.pool = pool
+    }
+
+    func run<L: BlockLinears>(input x: UnsafePointer<Float>, tokens t: Int, output y: UnsafeMutablePointer<Float>,
+                              linears: L, activations a: BlockActivations) {
+        let c = config
+        let h = c.hiddenSize, width = block.ffnWidth
+        norm(x, block.attentionNorm, rows: t, cols: h, into: a.attentionNormed)
+        linears.apply(.query, a.attentionNormed, tokens: t, into: a.queryProjection, accumulate: false)
+        linears.apply(.key, a.attentionNormed, tokens: t, into: a.keyProjection, accumulate: false)
+        linears.apply(.value, a.attentionNormed, tokens: t, into: a.value, accumulate: false)
+        addBias(block.queryBias, to: a.queryProjection, rows: t)
+        addBias(block.keyBias, to: a.keyProjection, rows: t)
+        addBias(block.valueBias, to: a.value, rows: t)
+        if let qNorm = block.queryNorm, let kNorm = block.keyNorm {
+            norm(a.queryProjection, qNorm, rows: t * c.numHeads, cols: c.headDim, into: a.normedQuery)
+            norm(a.keyProjection, kNorm, rows: t * c.numKVHeads, cols: c.headDim, into: a.normedKey)
+        }
+        let q = a.rotatedQuery(c), k = a.rotatedKey(c)
+        applyRotary(q, tokens: t, heads: c.numHeads, headDim: c.headDim, table: rotary, layout: c.ropeLayout)
+        applyRotary(k, tokens: t, heads: c.numKVHeads, headDim: c.headDim, table: rotary, layout: c.ropeLayout)
+        causalAttention(q: q, k: k, v: a.value, tokens: t, heads: c.numHeads, kvHeads: c.numKVHeads,
+                        headDim: c.headDim, scale: c.attentionScale, window: c.window(layer: layer),
+                        into: a.attention, pool: pool)
+        if let post = block.postAttentionNorm {
+            linears.apply(.attentionOutput, a.attention, tokens: t, into: a.attentionProjection, accumulate: false)
+            norm(a.attentionProjection, post, rows: t, cols: h, into: a.postNormed)
+            for i in 0..<(t * h) { a.middle[i] = x[i] + a.postNormed[i] }
+        } else {
+            a.middle.update(from: x, count: t * h)
+            linears.apply(.attentionOutput, a.attention, tokens: t, into: a.middle, accumulate: true)
+        }
+
+        norm(a.middle, block.ffnNorm, rows: t, cols: h, into: a.ffnNormed)
+        linears.apply(.gate, a.ffnNormed, tokens: t, into: a.gate, accumulate: false)
+        linears.apply(.up, a.ffnNormed, tokens: t, into: a.up, accumulate: false)
+        gatedActivation(c.activation, gate: a.gate, up: a.up, count: t * width, into: a.gated)
+        if let post = block.postFFNNorm {
+            linears.apply(.down, a.gated, tokens: t, into: a.ffnProjection, accumulate: false)
+            addBias(block.downBias, to: a.ffnProjection, rows: t)
+            norm(a.ffnProjection, post, rows: t, cols: h, into: a.postNormed)
+            for i in 0..<(t * h) { y[i] = a.middle[i] + a.postNormed[i] }
+        } else {
+            y.update(from: a.middle, count: t * h)
+            linears.apply(.down, a.gated, tokens: t, into: y, accumulate: true)
+            addBias(block.downBias, to: y, rows: t)
+        }
+    }
+
+    private func norm(_ x: UnsafePointer<Float>, _ weight: [Float], rows: Int, cols: Int, into out: UnsafeMutablePointer<Float>) {
+        weight.withUnsafeBufferPointer {
+            rmsNorm(x, rows: rows, cols: cols, weight: $0.baseAddress!, eps: config.rmsNormEps, into: out)
+        }
+    }
+
+    private func addBias(_ bias: [Float]?, to x: UnsafeMutablePointer<Float>, rows: Int) {
+        guard let bias else { return }
+        let n = bias.count
+        for r in 0..<rows {
+            let row = x + r * n
+            for j in 0..<n { row[j] += bias[j] }
+        }
+    }
+}
