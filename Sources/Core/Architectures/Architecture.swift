@@ -44,7 +44,7 @@ public struct Architecture: Sendable {
     let exampleSwitches: @Sendable (inout LlamaConfig) -> Void
 
     /// Every supported family.
-    public static let all: [Architecture] = [.llama, .qwen2, .gemma3]
+    public static let all: [Architecture] = [.llama, .qwen2, .gemma3, .qwen3]
 
     /// The family named `name` (`LlamaConfig.architecture`).
     public static func named(_ name: String) throws -> Architecture {
