@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The project's test command: Swift unit tests (tiny in-process models) and integration tests
-# (the real SmolLM2-135M, fetched into the cache first), then the clients (Python client, `cfsp`
+# (the real SmolLM2-135M and Gemma 3 270M, fetched into the cache first), then the clients (Python client, `cfsp`
 # CLI, example notebook, Neovim plugin) against a real cfspd. Everything on a release build,
 # since the numerical checks on the real model are far too slow in debug.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CFSP_MODEL="${CFSP_MODEL:-$(scripts/fetch-model.sh)}"
-export CFSP_MODEL
+CFSP_GEMMA_MODEL="${CFSP_GEMMA_MODEL:-$(scripts/fetch-gemma.sh)}"
+export CFSP_MODEL CFSP_GEMMA_MODEL
 swift build -c release
 swift test -c release
 scripts/test-clients.sh

@@ -22,6 +22,8 @@ public struct BPETokenizer: Sendable {
     public let unknownTokenID: Int32?
     /// Padding token id, if the model has one.
     public let paddingTokenID: Int32?
+    /// Whether the model expects a BOS before a text (set by the factories from the model's files).
+    public internal(set) var addsBOSToken = false
 
     /// The number of tokens in the vocabulary (valid ids are `0..<tokenCount`).
     public var tokenCount: Int { tokens.count }

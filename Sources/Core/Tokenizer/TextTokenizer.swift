@@ -16,6 +16,9 @@ public protocol TextTokenizer: Sendable {
     var paddingTokenID: Int32? { get }
     /// One line for people: the kind of tokenizer, its size and its main settings.
     var summary: String { get }
+    /// Whether the model expects a BOS token before a text (GGUF `tokenizer.ggml.add_bos_token`,
+    /// tokenizer_config.json `add_bos_token`): Gemma does, SmolLM2 does not.
+    var addsBOSToken: Bool { get }
 
     /// The token ids of `text`; special tokens written in the text become their ids, and no
     /// BOS/EOS is added.
@@ -32,6 +35,15 @@ public protocol TextTokenizer: Sendable {
 }
 
 extension TextTokenizer {
+    /// The ids of a whole document as the model expects it: one BOS first when
+    /// `addsBOSToken` (as transformers' tokenizers and llama.cpp add it), then `encode(text)`.
+    /// What cfsp calibrates and evaluates on, so a corpus is scored as the model was trained to read.
+    public func encodeDocument(_ text: String) -> [Int32] {
+        let ids = encode(text)
+        guard addsBOSToken, let bos = bosTokenID else { return ids }
+        return [bos] + ids
+    }
+
     /// The text of `ids`, special tokens included.
     public func decode(_ ids: [Int32]) throws -> String {
         try decode(ids, skippingSpecialTokens: false)

@@ -12,13 +12,18 @@ public func makeTokenizer(metadata meta: GGUFTokenizerMetadata) throws -> any Te
     let types = meta.tokenTypes.isEmpty ? nil : meta.tokenTypes.map { Int32(truncatingIfNeeded: $0) }
     switch meta.model {
     case "gpt2":
-        return try BPETokenizer(
+        var tokenizer = try BPETokenizer(
             tokens: meta.tokens, merges: meta.merges, tokenTypes: types, pre: meta.preTokenizer ?? "default",
             bosTokenID: bos, eosTokenID: eos, unknownTokenID: unknown, paddingTokenID: padding, model: meta.model)
+        // llama.cpp's defaults when the key is absent: no BOS for BPE, BOS for SentencePiece.
+        tokenizer.addsBOSToken = meta.addBOSToken ?? false
+        return tokenizer
     case "llama":
-        return try SentencePieceTokenizer(
+        var tokenizer = try SentencePieceTokenizer(
             tokens: meta.tokens, scores: meta.scores, tokenTypes: types, addSpacePrefix: meta.addSpacePrefix ?? true,
             bosTokenID: bos, eosTokenID: eos, unknownTokenID: unknown, paddingTokenID: padding)
+        tokenizer.addsBOSToken = meta.addBOSToken ?? true
+        return tokenizer
     default:
         throw TokenizerError.unsupportedModel(meta.model)
     }
@@ -66,11 +71,16 @@ private func makeTokenizer(
     let bos = bosTokenID ?? configured("bos_token")
     let eos = eosTokenID ?? configured("eos_token")
     let padding = paddingTokenID ?? configured("pad_token")
+    let addsBOS = config?["add_bos_token"]?.boolValue ?? false
     switch try TokenizerJSONStyle(root: root) {
     case .byteLevelBPE:
-        return try BPETokenizer(tokenizerJSONRoot: root, bosTokenID: bos, eosTokenID: eos, paddingTokenID: padding)
+        var tokenizer = try BPETokenizer(tokenizerJSONRoot: root, bosTokenID: bos, eosTokenID: eos, paddingTokenID: padding)
+        tokenizer.addsBOSToken = addsBOS
+        return tokenizer
     case .sentencePieceBPE:
-        return try SentencePieceTokenizer(tokenizerJSONRoot: root, bosTokenID: bos, eosTokenID: eos, paddingTokenID: padding)
+        var tokenizer = try SentencePieceTokenizer(tokenizerJSONRoot: root, bosTokenID: bos, eosTokenID: eos, paddingTokenID: padding)
+        tokenizer.addsBOSToken = addsBOS
+        return tokenizer
     }
 }
 

@@ -57,7 +57,7 @@ struct PerplexityCommand: ParsableCommand {
             throw ValidationError("cannot read the text: \(error)")
         }
         let tokenizeStart = Date()
-        let tokens = tokenizer.encode(corpus)
+        let tokens = tokenizer.encodeDocument(corpus)
         let tokenizeSeconds = Date().timeIntervalSince(tokenizeStart)
         let evaluator = PerplexityEvaluator(windowSize: window, maxWindows: windows)
         let total = evaluator.windowCount(tokens: tokens.count)

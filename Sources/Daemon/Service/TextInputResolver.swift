@@ -37,7 +37,7 @@ enum TextInputResolver {
             return .stream(try ids(tokens, vocabulary: entry.model.config.vocabSize))
         }
         guard let tokenizer = entry.tokenizer else { throw DaemonError.noTokenizer(model: entry.handle) }
-        if let text = input.text { return .stream(tokenizer.encode(text)) }
+        if let text = input.text { return .stream(tokenizer.encodeDocument(text)) }
         guard let path = input.path else { throw ResponseError.invalidParams("no text input was given") }
         let jsonl = input.format.map { $0 == "jsonl" } ?? path.hasSuffix(".jsonl")
         let corpus: String
@@ -48,7 +48,7 @@ enum TextInputResolver {
         } catch let error as DataError {
             throw DaemonError.badData(error.description)
         }
-        return .stream(tokenizer.encode(corpus))
+        return .stream(tokenizer.encodeDocument(corpus))
     }
 
     private static func ids(_ values: [Int], vocabulary: Int) throws(DaemonError) -> [Int32] {

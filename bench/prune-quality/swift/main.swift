@@ -70,10 +70,10 @@ guard let tokenizer = loaded.tokenizer else { log("the model has no tokenizer");
 let dense = loaded.model
 
 let calibrationText = try TextCorpus.loadJSONL(path: args.data + "/validation.jsonl", separator: " ")
-let calibrationTokens = tokenizer.encode(calibrationText)
+let calibrationTokens = tokenizer.encodeDocument(calibrationText)
 let windows = try CalibrationWindows.windows(
     of: calibrationTokens, windowLength: args.windowSize, count: args.windows, seed: 0)
-let evalTokens = tokenizer.encode(try TextCorpus.loadJSONL(path: args.data + "/test.jsonl", separator: "\n\n"))
+let evalTokens = tokenizer.encodeDocument(try TextCorpus.loadJSONL(path: args.data + "/test.jsonl", separator: "\n\n"))
 let evaluator = PerplexityEvaluator(windowSize: 1024, maxWindows: args.evalWindows)
 log("calibration: \(calibrationTokens.count) tokens, \(args.windows) windows of \(args.windowSize); evaluation: \(evaluator.windowCount(tokens: evalTokens.count)) windows of 1024")
 

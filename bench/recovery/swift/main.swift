@@ -18,8 +18,8 @@ func run() throws {
     let loaded = try ModelLoader.load(path: args.model, precision: .f32)
     guard let tokenizer = loaded.tokenizer else { throw BenchError.data("the model file has no tokenizer") }
     let dense = loaded.model
-    let validation = tokenizer.encode(try TextCorpus.loadJSONL(path: "\(args.data)/validation.jsonl", separator: " "))
-    let test = tokenizer.encode(try TextCorpus.loadJSONL(path: "\(args.data)/test.jsonl", separator: "\n\n"))
+    let validation = tokenizer.encodeDocument(try TextCorpus.loadJSONL(path: "\(args.data)/validation.jsonl", separator: " "))
+    let test = tokenizer.encodeDocument(try TextCorpus.loadJSONL(path: "\(args.data)/test.jsonl", separator: "\n\n"))
     log("validation \(validation.count) tokens, test \(test.count) tokens")
 
     let statistics: CalibrationStatistics
