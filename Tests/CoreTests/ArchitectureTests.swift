@@ -54,7 +54,7 @@ struct ArchitectureTests {
 
     /// A model llama.cpp's runner for `family` can express (Gemma's hard-coded constants).
     static func ggufCompatible(_ family: String, widths: [Int]) throws -> LlamaModel {
-        let model = try Self.model(family, widths: widths)
+        let model = try Self.model(family, widths: widths, headDim: family == "qwen3" ? 12 : nil)
         guard family == "gemma3" else { return model }
         var config = model.config
         config.attentionScale = nil
