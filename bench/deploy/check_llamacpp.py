@@ -6,9 +6,9 @@ WikiText-2 test windows, and the same tokens from both tokenizers.
 
 Needs llama-cpp-python (`pip install llama-cpp-python` builds llama.cpp from source, about 25
 minutes on 2 cores: once per machine, never in CI) and a release build of cfspd
-(`swift build -c release`). For each file it prints the architecture, the token counts of both
-tokenizers (and whether the ids agree), cfsp's and llama.cpp's perplexity over the first N
-non-overlapping windows, and their ratio. The BOS convention is cfsp's: one BOS before the stream
+(`swift build -c release`). For each file it prints the architecture, the length of llama.cpp's token
+stream, cfsp's and llama.cpp's perplexity over the first N non-overlapping windows, and their
+ratio (equal perplexities on real models also mean the two tokenizers agreed). The BOS convention is cfsp's: one BOS before the stream
 when the file's tokenizer says `add_bos_token`.
 """
 import argparse
@@ -70,12 +70,12 @@ def main():
     parser.add_argument("--window", type=int, default=256)
     args = parser.parse_args()
     text_path, text = wikitext()
-    print(f"{'file':40} {'arch':8} {'tokens cfsp/llama.cpp':>22} {'ppl cfsp':>9} {'llama.cpp':>9} {'ratio':>7}")
+    print(f"{'file':40} {'arch':8} {'tokens':>8} {'ppl cfsp':>14} {'llama.cpp':>14} {'ratio':>7}")
     for model in args.models:
         ours = cfsp_perplexity(model, text_path, args.windows, args.window)
         arch, tokens, theirs = llamacpp_perplexity(model, text, args.windows, args.window)
-        print(f"{os.path.basename(model)[:40]:40} {arch:8} {ours.get('tokens', '?'):>10}/{len(tokens):<11} "
-              f"{ours['perplexity']:9.4f} {theirs:9.4f} {theirs / ours['perplexity']:7.4f}")
+        print(f"{os.path.relpath(model)[-40:]:40} {arch:8} {len(tokens):8} "
+              f"{ours['perplexity']:14.6g} {theirs:14.6g} {theirs / ours['perplexity']:7.4f}")
 
 
 if __name__ == "__main__":
