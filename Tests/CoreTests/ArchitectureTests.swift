@@ -127,4 +127,30 @@ struct ArchitectureTests {
             try HuggingFaceFolder(path: path)
         }
     }
+
+    @Test("Llama 3 rope scaling is recovered from GGUF's rope_freqs factors, so a GGUF-loaded model exports to HF")
+    func llama3ScalingFromFactors() throws {
+        let llama31 = Llama3RopeScaling(factor: 8, lowFrequencyFactor: 1, highFrequencyFactor: 4, originalContext: 8192)
+        let factors = llama31.frequencyFactors(headDim: 128, theta: 500_000)
+        let recovered = try #require(Llama3RopeScaling.inferred(fromFactors: factors, headDim: 128, theta: 500_000))
+        #expect(recovered.originalContext == 8192 && recovered.factor == 8)
+        #expect(abs(recovered.highFrequencyFactor - 4) < 1e-6)
+        #expect(Llama3RopeScaling.inferred(fromFactors: Array(repeating: 1, count: 64), headDim: 128, theta: 500_000) == nil)
+
+        // A tiny Llama 3 model (head size 32, so the blended band has several pairs) through GGUF into HF.
+        var config = LlamaConfig.tiny(layers: 2, hidden: 64, heads: 2, kvHeads: 1, ffn: 40, vocab: 50, context: 64)
+        config.ropeScaling = Llama3RopeScaling(factor: 8, lowFrequencyFactor: 1, highFrequencyFactor: 4, originalContext: 256)
+        config.ropeFrequencyFactors = config.ropeScaling!.frequencyFactors(headDim: 32, theta: 10_000)
+        let model = try LlamaModel.random(config: config, seed: 4)
+        let folder = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let gguf = folder.appendingPathComponent("m.gguf").path
+        try GGUFExporter.export(model, to: gguf)
+        let fromGGUF = try exportReloadGGUF(gguf)
+        #expect(fromGGUF.config.ropeScaling.map { $0.originalContext == 256 && abs($0.highFrequencyFactor - 4) < 1e-4 } == true)
+        let hf = folder.appendingPathComponent("hf").path
+        try HuggingFaceExporter.export(fromGGUF, to: hf)
+        let expected = try model.logits(for: tokens, pool: pool)
+        #expect(exportRelativeDifference(expected, try exportReloadHF(hf).logits(for: tokens, pool: pool)) < 1e-5)
+    }
 }

@@ -22,7 +22,11 @@ extension Architecture {
             config.attentionBias = keys.file.tensorInfo("blk.0.attn_q.bias") != nil
             // Llama 3: the converter stores the scaled frequencies' divisors as a tensor.
             if keys.file.tensorInfo("rope_freqs.weight") != nil {
-                config.ropeFrequencyFactors = try keys.file.floats("rope_freqs.weight")
+                let factors = try keys.file.floats("rope_freqs.weight")
+                config.ropeFrequencyFactors = factors
+                // Recovered so a Hugging Face export can write rope_scaling (nil if they do not fit).
+                config.ropeScaling = Llama3RopeScaling.inferred(fromFactors: factors, headDim: config.headDim,
+                                                                theta: Double(config.ropeTheta))
             }
         },
         configureFromHuggingFace: { config, keys in

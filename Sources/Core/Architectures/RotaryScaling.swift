@@ -35,6 +35,37 @@ public struct Llama3RopeScaling: Sendable, Equatable, Codable {
         }
     }
 
+    /// The parameters that give `factors` (a GGUF file's `rope_freqs.weight`, which keeps only
+    /// the factors), so a Llama 3 model read from GGUF can be written to config.json. The
+    /// factor is the largest divisor; with the low-frequency factor taken as 1 (Llama 3's),
+    /// the high-frequency factor and the original context follow from the blended band by
+    /// least squares. nil unless the recovered parameters reproduce every factor to 1e-5.
+    public static func inferred(fromFactors factors: [Float], headDim: Int, theta: Double) -> Llama3RopeScaling? {
+        guard let top = factors.max(), top > 1, factors.count == headDim / 2 else { return nil }
+        let factor = Double(top)
+        // Rows of  C / wavelength - s (high - 1) = 1 - s  over the blended band, s from each factor.
+        var rows: [(a: Double, b: Double, c: Double)] = []
+        for (i, f) in factors.enumerated() where Double(f) > 1 + 1e-6 && Double(f) < factor - 1e-6 {
+            let s = (1 / Double(f) - 1 / factor) / (1 - 1 / factor)
+            let wavelength = 2 * Double.pi / pow(theta, -Double(2 * i) / Double(headDim))
+            rows.append((1 / wavelength, -s, 1 - s))
+        }
+        guard rows.count >= 2 else { return nil }
+        // Normal equations of the 2 x 2 least-squares problem in (C, high).
+        var aa = 0.0, ab = 0.0, bb = 0.0, ac = 0.0, bc = 0.0
+        for r in rows { aa += r.a * r.a; ab += r.a * r.b; bb += r.b * r.b; ac += r.a * r.c; bc += r.b * r.c }
+        let det = aa * bb - ab * ab
+        guard abs(det) > 0 else { return nil }
+        let context = (ac * bb - ab * bc) / det
+        let high = (aa * bc - ab * ac) / det
+        let candidate = Llama3RopeScaling(factor: factor, lowFrequencyFactor: 1, highFrequencyFactor: high,
+                                          originalContext: Int(context.rounded()))
+        guard (try? candidate.validate()) != nil else { return nil }
+        let again = candidate.frequencyFactors(headDim: headDim, theta: theta)
+        guard zip(again, factors).allSatisfy({ abs($0 - $1) <= 1e-5 * $1 }) else { return nil }
+        return candidate
+    }
+
     /// Checks the parameters: positive factors, high > low, a positive original context.
     func validate() throws(ModelError) {
         guard factor.isFinite, factor >= 1, lowFrequencyFactor.isFinite, lowFrequencyFactor > 0,
