@@ -355,7 +355,8 @@ class Client:
                         options: Dict[str, Any]) -> Dict[str, Any]:
         names = {"method": "method", "block_metric": "blockMetric", "temperature": "temperature",
                  "scale": "scale", "down_exponent": "downExponent",
-                 "activation_exponent": "activationExponent", "align": "align"}
+                 "activation_exponent": "activationExponent", "align": "align",
+                 "uniform_widths": "uniformWidths"}
         unknown = set(options) - set(names)
         if unknown:
             raise TypeError(f"unknown pruning option(s): {', '.join(sorted(unknown))}; "
@@ -366,7 +367,8 @@ class Client:
     def score(self, model: ModelRef, calibration: CalibrationRef, sparsity: float,
               progress: ProgressOption = None, **options: Any) -> ScoreResult:
         """``score``: what each block would keep at ``sparsity``, without pruning. Options:
-        method, block_metric, temperature, scale, down_exponent, activation_exponent, align."""
+        method, block_metric, temperature, scale, down_exponent, activation_exponent, align,
+        uniform_widths (the same width in every block: what qwen3 and gemma3 need to export GGUF)."""
         return from_json(ScoreResult, self.request(
             "score", self._pruning_params(model, calibration, sparsity, options), progress))
 

@@ -70,6 +70,8 @@ def test_calibrate_score_prune_evaluate_export(loaded, text_file: str, tmp_path:
     assert pruned.share_removed == pytest.approx(
         1 - pruned.parameters_after / pruned.parameters_before, rel=1e-6)
     assert client.describe_model(pruned).parent == "m1"
+    uniform = client.prune(model, calibration, 0.25, scale=1, uniform_widths=True)
+    assert uniform.options["uniformWidths"] is True and len(set(uniform.widths)) == 1
 
     dense = client.evaluate(model, path=text_file, window_size=16, max_windows=4)
     after = client.evaluate(pruned, path=text_file, window_size=16, max_windows=4)
