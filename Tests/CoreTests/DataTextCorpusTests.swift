@@ -65,19 +65,10 @@ struct DataTextCorpusTests {
         #expect(throws: DataError.self) { try TextCorpus.loadPlainText(path: folder.path) }
     }
 
-    /// The shared WikiText-2 copy, found next to the repository (../shared/data) or at
-    /// /work/shared/data; the test is skipped where neither exists.
-    static let wikiTextFolder: String? = {
-        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let candidates = [
-            repository.deletingLastPathComponent().appendingPathComponent("shared/data/wikitext-2-raw-v1").path,
-            "/work/shared/data/wikitext-2-raw-v1",
-        ]
-        return candidates.first { FileManager.default.fileExists(atPath: $0 + "/validation.jsonl") }
-    }()
+    static let wikiTextFolder: String? = WikiText2.folder?.path
 
     @Test("WikiText-2 validation and test splits load with the documented record counts",
-          .enabled(if: wikiTextFolder != nil))
+          .needsWikiText)
     func wikiText() throws {
         let folder = try #require(Self.wikiTextFolder)
         let validation = try TextCorpus.jsonlRecords(path: folder + "/validation.jsonl")

@@ -48,7 +48,7 @@ struct Gemma3Integration {
         return (tokenizer.encodeDocument(text), tokenizer.encode(text))
     }
 
-    @Test func perplexityOfTheFirstFourWindowsWithAndWithoutBOS() throws {
+    @Test(.needsWikiText) func perplexityOfTheFirstFourWindowsWithAndWithoutBOS() throws {
         let (document, raw) = try Self.wikiText()
         #expect(document.count == raw.count + 1 && document.first == 2, "the default adds one BOS (id 2)")
         let evaluator = PerplexityEvaluator(windowSize: 1024, maxWindows: 4)
@@ -60,7 +60,7 @@ struct Gemma3Integration {
     }
 
     /// Calibrate, prune with one width for every block, export both formats, reload: the same logits.
-    @Test func prunedModelExportsAndReloadsWithTheSameLogits() throws {
+    @Test(.needsWikiText) func prunedModelExportsAndReloadsWithTheSameLogits() throws {
         let model = try gemma3.get()
         let (document, _) = try Self.wikiText()
         let windows = try CalibrationWindows.windows(of: document, windowLength: 256, count: 2, seed: 0)

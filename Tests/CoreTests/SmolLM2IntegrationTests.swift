@@ -18,7 +18,7 @@ struct SmolLM2Integration {
         return try #require(loaded.tokenizer).encode(try tokenizerWikiText2("test", joinedBy: "\n\n"))
     }
 
-    @Test func tokenizerFromTheGGUFGivesTheReferenceIDs() throws {
+    @Test(.needsWikiText) func tokenizerFromTheGGUFGivesTheReferenceIDs() throws {
         let tokenizer = try #require(try smolLM2F32.get().tokenizer)
         #expect(tokenizer.encode("The capital of France is") == [504, 3575, 282, 4649, 314])
         #expect(tokenizer.encode("In 1984, 12345 people paid $3.50 each.")
@@ -38,7 +38,7 @@ struct SmolLM2Integration {
         }
     }
 
-    @Test func perplexityOfTheFirstEightWikiTextWindows() throws {
+    @Test(.needsWikiText) func perplexityOfTheFirstEightWikiTextWindows() throws {
         let loaded = try smolLM2F32.get()
         let result = try PerplexityEvaluator(windowSize: 1024, maxWindows: 8)
             .evaluate(model: loaded.model, tokens: try Self.wikiTextTest(), pool: Self.pool)
@@ -47,7 +47,7 @@ struct SmolLM2Integration {
         #expect(abs(result.perplexity - 29.197) / 29.197 < 0.002, "perplexity \(result.perplexity)")
     }
 
-    @Test func bf16WeightsStayNearTheF32Perplexity() throws {
+    @Test(.needsWikiText) func bf16WeightsStayNearTheF32Perplexity() throws {
         let bf16 = try ModelLoader.load(path: GGUFIntegration.modelPath(), precision: .bf16)
         let result = try PerplexityEvaluator(windowSize: 1024, maxWindows: 8)
             .evaluate(model: bf16.model, tokens: try Self.wikiTextTest(), pool: Self.pool)

@@ -130,7 +130,7 @@ struct TokenizerGemmaIntegration {
         #expect(try tokenizer.decode(ids, skippingSpecialTokens: true) == "user\nHi\n")
     }
 
-    @Test("WikiText-2 test split: 292,282 tokens that decode back to the text")
+    @Test("WikiText-2 test split: 292,282 tokens that decode back to the text", .needsWikiText)
     func wikiTextTest() throws {
         let (text, ids) = try gemmaWikiTextTest.get()
         #expect(ids.count == 292_282)
@@ -138,7 +138,7 @@ struct TokenizerGemmaIntegration {
         #expect(try gemmaFromGGUF.get().decode(ids) == text)
     }
 
-    @Test("WikiText-2 test split: tokenizer.json gives the GGUF's ids")
+    @Test("WikiText-2 test split: tokenizer.json gives the GGUF's ids", .needsWikiText)
     func wikiTextTestFromTokenizerJSON() throws {
         let (text, ids) = try gemmaWikiTextTest.get()
         let fromJSON = try gemmaFromTokenizerJSON.get().encode(text)
