@@ -87,25 +87,7 @@ enum FamilyFixtures {
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         atexit { try? FileManager.default.removeItem(at: fixtureFolder) }
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, url.path]
-        let errorPipe = Pipe()
-        process.standardError = errorPipe
-        process.standardOutput = FileHandle.nullDevice
-        do {
-            try process.run()
-        } catch {
-            throw Failure(description: "cannot start python3 (\(error)): install Python 3, then pip install -r scripts/requirements-test.txt")
-        }
-        let stderr = String(decoding: errorPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            let hint = stderr.contains("requirements-test.txt") ? ""
-                : process.terminationStatus == 127 ? "\npython3 not found: install Python 3, then pip install -r scripts/requirements-test.txt"
-                : "\n(if a Python package is missing: pip install -r scripts/requirements-test.txt)"
-            throw Failure(description: "family_fixtures.py failed (exit \(process.terminationStatus)): \(stderr)\(hint)")
-        }
+        try TestProcess.run(["python3", script.path, url.path], what: "family_fixtures.py")
         return url
     }
 

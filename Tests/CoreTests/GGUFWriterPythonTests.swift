@@ -36,23 +36,7 @@ enum GGUFWriterPython {
 
     /// gguf-py's view of the file at `path`.
     static func inspect(_ path: String) throws -> Summary {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, path]
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        do {
-            try process.run()
-        } catch {
-            throw Failure(description: "cannot start python3 (\(error)): install Python 3, then pip install -r scripts/requirements-test.txt")
-        }
-        let stdout = output.fileHandleForReading.readDataToEndOfFile()
-        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw Failure(description: "gguf_inspect.py failed (exit \(process.terminationStatus)): \(stderr)\n(if a Python package is missing: pip install -r scripts/requirements-test.txt)")
-        }
+        let stdout = try TestProcess.run(["python3", script.path, path], what: "gguf_inspect.py")
         return try JSONDecoder().decode(Summary.self, from: stdout)
     }
 }

@@ -21,25 +21,7 @@ func gemmaModelPath() throws -> String {
 
 /// Runs a command, returning its stdout; a failure's message carries its stderr.
 private func runTokenizerFixtureProcess(_ arguments: [String], what: String) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = arguments
-    let stdout = Pipe()
-    let stderr = Pipe()
-    process.standardOutput = stdout
-    process.standardError = stderr
-    do {
-        try process.run()
-    } catch {
-        throw TokenizerFixtureError(description: "cannot run \(what): \(error)")
-    }
-    let output = String(decoding: stdout.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    let message = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-        throw TokenizerFixtureError(description: "\(what) failed (status \(process.terminationStatus)): \(message)")
-    }
-    return output
+    String(decoding: try TestProcess.run(arguments, what: what), as: UTF8.self)
 }
 
 /// The folder with the tokenizer.json transformers makes from the Gemma GGUF, written by

@@ -45,21 +45,7 @@ func loadSmolLM2TokenizerArrays() throws -> URL {
     let script = tokenizerTestsRepositoryRoot().appendingPathComponent("Tests/CoreTests/Scripts/dump_gguf_tokenizer.py")
     let output = FileManager.default.temporaryDirectory
         .appendingPathComponent("cfsp-tokenizer-\(ProcessInfo.processInfo.processIdentifier).json")
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", script.path, model, output.path]
-    let stderr = Pipe()
-    process.standardError = stderr
-    do {
-        try process.run()
-    } catch {
-        throw TokenizerFixtureError(description: "cannot run python3 (needed to read the GGUF tokenizer until the Swift GGUF reader is used): \(error)")
-    }
-    let message = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-        throw TokenizerFixtureError(description: "dump_gguf_tokenizer.py failed (status \(process.terminationStatus); is `pip install gguf` done?): \(message)")
-    }
+    try TestProcess.run(["python3", script.path, model, output.path], what: "dump_gguf_tokenizer.py")
     return output
 }
 
