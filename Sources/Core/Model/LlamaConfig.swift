@@ -78,6 +78,25 @@ public struct LlamaConfig: Sendable, Equatable, Codable {
     /// Whether block `layer` uses the local rotary table (a sliding-window layer with its own base).
     func usesLocalRotary(layer: Int) -> Bool { localRopeTheta != nil && window(layer: layer) != nil }
 
+    /// The block's switches in words (`q/k/v bias, q/k norm, sliding window 512 on 15 of 18
+    /// blocks, ...`), for summaries; "plain LLaMA block" when none is on.
+    public var blockSummary: String {
+        var parts: [String] = []
+        if attentionBias { parts.append("q/k/v bias") }
+        if queryKeyNorm { parts.append("q/k head norm") }
+        if sandwichNorms { parts.append("post-attention and post-FFN norms") }
+        parts.append(activation == .silu ? "SiLU gate" : "GELU-tanh gate")
+        if embeddingScale != 1 { parts.append("embeddings x \(embeddingScale)") }
+        if let attentionScale { parts.append("attention scale \(attentionScale)") }
+        if let slidingWindow {
+            let local = slidingWindowLayers.filter { $0 }.count
+            parts.append("sliding window \(slidingWindow) on \(local) of \(numLayers) blocks" + (localRopeTheta.map { " (rope theta \($0))" } ?? ""))
+        }
+        if let ropeScaling { parts.append("llama3 rope scaling x\(ropeScaling.factor) from \(ropeScaling.originalContext)") }
+        else if ropeFrequencyFactors != nil { parts.append("rope frequency factors") }
+        return parts.joined(separator: ", ")
+    }
+
     /// The family's description.
     public var family: Architecture { get throws { try Architecture.named(architecture) } }
 }

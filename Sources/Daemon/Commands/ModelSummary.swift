@@ -10,6 +10,7 @@ enum ModelSummary {
         return [
             "model:        \(loaded.path) (\(loaded.format.rawValue))",
             "architecture: \(c.architecture), \(c.numLayers) blocks, hidden \(c.hiddenSize), heads \(c.numHeads) (KV \(c.numKVHeads), dim \(c.headDim))",
+            "block:        \(c.blockSummary)",
             "ffn widths:   \(widths)",
             "vocabulary:   \(c.vocabSize) tokens\(c.tieWordEmbeddings ? ", tied embeddings" : "")",
             "context:      \(c.contextLength), rope theta \(c.ropeTheta), rms eps \(c.rmsNormEps)",
