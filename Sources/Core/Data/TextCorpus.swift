@@ -21,7 +21,7 @@ public enum TextCorpus {
             do {
                 object = try JSONSerialization.jsonObject(with: Data(line), options: [])
             } catch {
-                throw DataError.invalidJSONLine(path: path, line: lineNumber, reason: error.localizedDescription)
+                throw DataError.invalidJSONLine(path: path, line: lineNumber, reason: ErrorText.words(error))
             }
             guard let record = object as? [String: Any] else {
                 throw DataError.invalidJSONLine(path: path, line: lineNumber, reason: "the line is JSON but not an object")
@@ -56,7 +56,7 @@ public enum TextCorpus {
         do {
             return try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            throw DataError.cannotRead(path: path, reason: error.localizedDescription)
+            throw DataError.cannotRead(path: path, reason: ErrorText.words(error))
         }
     }
 }

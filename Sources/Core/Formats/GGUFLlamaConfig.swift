@@ -23,6 +23,13 @@ extension GGUFFile {
         let keys = GGUFConfigReader(file: self, arch: arch)
 
         let layers = try keys.positiveInt("block_count")
+        // Every block has tensors of its own: a count beyond the tensor table cannot be true, and
+        // is refused before anything (per-block arrays, tensor lookups) is sized by it.
+        guard layers <= tensors.count else {
+            throw GGUFError.invalidMetadata(
+                key: keys.key("block_count"),
+                reason: "is \(layers), but the file has only \(tensors.count) tensors (every block has several)")
+        }
         let hidden = try keys.positiveInt("embedding_length")
         let heads = try keys.uniformPerLayer("attention.head_count", layers: layers)
         let kvHeads = try keys.uniformPerLayer("attention.head_count_kv", layers: layers, default: heads)

@@ -11,6 +11,9 @@ public enum HuggingFaceConfig {
     static let defaultRMSNormEps: Double = 1e-6
     static let defaultRopeTheta: Double = 10_000
     static let defaultContextLength = 2048
+    /// The most blocks a config may declare (real models have at most a few hundred); checked
+    /// before anything is sized by `num_hidden_layers`.
+    public static let maxLayers = 1 << 16
 
     /// Parses `data` (the text of `config.json`; `path` only names it in errors). The result's
     /// `tieWordEmbeddings` is the config's flag (or the family's default); `HuggingFaceFolder`
@@ -20,7 +23,7 @@ public enum HuggingFaceConfig {
         do {
             object = try JSONSerialization.jsonObject(with: data, options: [])
         } catch {
-            throw HuggingFaceError.invalidConfigJSON(path: path, reason: error.localizedDescription)
+            throw HuggingFaceError.invalidConfigJSON(path: path, reason: ErrorText.words(error))
         }
         guard let json = object as? [String: Any] else {
             throw HuggingFaceError.invalidConfigJSON(path: path, reason: "the top level is not a JSON object")
@@ -41,6 +44,10 @@ public enum HuggingFaceConfig {
 
         let hidden = try keys.positiveInt("hidden_size")
         let layers = try keys.positiveInt("num_hidden_layers")
+        guard layers <= maxLayers else {
+            throw HuggingFaceError.invalidConfigValue(
+                path: path, key: "num_hidden_layers", reason: "(\(layers)) exceeds the limit of \(maxLayers) blocks")
+        }
         let heads = try keys.positiveInt("num_attention_heads")
         let kvHeads = try keys.optionalPositiveInt("num_key_value_heads") ?? heads
         guard heads % kvHeads == 0 else {
@@ -65,11 +72,22 @@ public enum HuggingFaceConfig {
         let eps = try keys.optionalPositiveDouble("rms_norm_eps") ?? defaultRMSNormEps
         let context = try keys.optionalPositiveInt("max_position_embeddings") ?? defaultContextLength
         let tied = try keys.optionalBool("tie_word_embeddings") ?? family.huggingFaceTiesByDefault
+        let theta = try HuggingFaceRope(keys: keys).theta ?? defaultRopeTheta
+        // Both are held as 32-bit floats: a value that overflows one (1e300) would become
+        // infinity, which no JSON answer can carry.
+        guard theta.isFinite, theta > 0, Float(theta).isFinite else {
+            throw HuggingFaceError.invalidConfigValue(
+                path: path, key: "rope_theta", reason: "(\(theta)) must be a positive number below \(Float.greatestFiniteMagnitude)")
+        }
+        guard Float(eps).isFinite else {
+            throw HuggingFaceError.invalidConfigValue(
+                path: path, key: "rms_norm_eps", reason: "(\(eps)) must be a positive number below \(Float.greatestFiniteMagnitude)")
+        }
 
         var config = LlamaConfig(
             architecture: family.name, vocabSize: vocab, hiddenSize: hidden, intermediateSizes: widths,
             numHeads: heads, numKVHeads: kvHeads, headDim: headDim, rmsNormEps: Float(eps),
-            ropeTheta: Float(try HuggingFaceRope(keys: keys).theta ?? defaultRopeTheta), contextLength: context, tieWordEmbeddings: tied, ropeLayout: .rotateHalf)
+            ropeTheta: Float(theta), contextLength: context, tieWordEmbeddings: tied, ropeLayout: .rotateHalf)
         if let activation = try keys.optionalString("hidden_act") ?? keys.optionalString("hidden_activation") {
             switch activation {
             case "silu": config.activation = .silu

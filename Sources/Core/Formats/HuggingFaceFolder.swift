@@ -19,10 +19,14 @@ public struct HuggingFaceFolder: Sendable {
     public init(path: String) throws {
         let configPath = (path as NSString).appendingPathComponent("config.json")
         let configData: Data
+        var info = stat()
+        if stat(configPath, &info) == 0, info.st_mode & S_IFMT != S_IFREG {
+            throw HuggingFaceError.cannotRead(path: configPath, reason: "config.json is not a regular file (a FIFO, device or folder)")
+        }
         do {
             configData = try Data(contentsOf: URL(fileURLWithPath: configPath))
         } catch {
-            throw HuggingFaceError.cannotRead(path: configPath, reason: "no readable config.json (\(error.localizedDescription))")
+            throw HuggingFaceError.cannotRead(path: configPath, reason: "no readable config.json (\(ErrorText.words(error)))")
         }
         var config = try HuggingFaceConfig.llamaConfig(fromJSON: configData, path: configPath)
 

@@ -14,7 +14,7 @@ public final class HuggingFaceShardedTensors: TensorSource {
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: indexPath))
         } catch {
-            throw HuggingFaceError.cannotRead(path: indexPath, reason: error.localizedDescription)
+            throw HuggingFaceError.cannotRead(path: indexPath, reason: ErrorText.words(error))
         }
         guard let json = try? JSONSerialization.jsonObject(with: data, options: []) as? [String: Any] else {
             throw HuggingFaceError.invalidShardIndex(path: indexPath, reason: "not a JSON object")

@@ -38,7 +38,7 @@ struct SafetensorsHeader: Sendable {
         do {
             object = try JSONSerialization.jsonObject(with: json, options: [])
         } catch {
-            throw SafetensorsError.invalidHeaderJSON(path: path, reason: "the header is not valid JSON (\(error.localizedDescription))")
+            throw SafetensorsError.invalidHeaderJSON(path: path, reason: "the header is not valid JSON (\(ErrorText.words(error)))")
         }
         guard let dictionary = object as? [String: Any] else {
             throw SafetensorsError.invalidHeaderJSON(path: path, reason: "the header is not a JSON object")

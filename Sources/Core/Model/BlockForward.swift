@@ -36,7 +36,7 @@ struct BlockForward {
     let config: LlamaConfig
     let layer: Int
     let block: LlamaBlockWeights
-    let rotary: RotaryTable
+    let rotary: RotaryCache
     let pool: ThreadPool
 
     init(model: LlamaModel, layer: Int, pool: ThreadPool) {
@@ -63,6 +63,7 @@ struct BlockForward {
             norm(a.keyProjection, kNorm, rows: t * c.numKVHeads, cols: c.headDim, into: a.normedKey)
         }
         let q = a.rotatedQuery(c), k = a.rotatedKey(c)
+        let rotary = self.rotary.table(covering: t)
         applyRotary(q, tokens: t, heads: c.numHeads, headDim: c.headDim, table: rotary, layout: c.ropeLayout)
         applyRotary(k, tokens: t, heads: c.numKVHeads, headDim: c.headDim, table: rotary, layout: c.ropeLayout)
         causalAttention(q: q, k: k, v: a.value, tokens: t, heads: c.numHeads, kvHeads: c.numKVHeads,

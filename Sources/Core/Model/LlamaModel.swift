@@ -12,9 +12,10 @@ public final class LlamaModel: Sendable {
     public let outputHead: PackedWeights
     /// Precision the linear layers are stored in.
     public let precision: WeightPrecision
-    /// Rotary cos/sin for every position of the context: the global table, then the local one
-    /// when sliding-window layers have their own base (Gemma 3).
-    let rotaryTables: [RotaryTable]
+    /// Rotary cos/sin, built lazily for the positions windows use (never for the whole declared
+    /// context): the global table, then the local one when sliding-window layers have their own
+    /// base (Gemma 3).
+    let rotaryTables: [RotaryCache]
 
     /// Builds a model from its parts, checking that every shape agrees with `config`.
     public init(
@@ -30,16 +31,19 @@ public final class LlamaModel: Sendable {
         self.finalNorm = finalNorm
         self.outputHead = outputHead
         self.precision = precision
-        var tables = [RotaryTable(headDim: config.headDim, positions: config.contextLength, theta: config.ropeTheta,
+        var tables = [RotaryCache(headDim: config.headDim, limit: config.contextLength, theta: config.ropeTheta,
                                   frequencyFactors: config.ropeFrequencyFactors)]
         if let local = config.localRopeTheta {
-            tables.append(RotaryTable(headDim: config.headDim, positions: config.contextLength, theta: local))
+            tables.append(RotaryCache(headDim: config.headDim, limit: config.contextLength, theta: local))
         }
         self.rotaryTables = tables
     }
 
     /// The rotary table block `layer` uses.
-    func rotary(layer: Int) -> RotaryTable { rotaryTables[config.usesLocalRotary(layer: layer) ? 1 : 0] }
+    func rotary(layer: Int) -> RotaryCache { rotaryTables[config.usesLocalRotary(layer: layer) ? 1 : 0] }
+
+    /// Positions the rotary tables cover so far (they grow with the longest window run).
+    public var rotaryPositionsBuilt: Int { rotaryTables.map(\.builtPositions).max() ?? 0 }
 
     /// All parameters, counting a tied output head once.
     public var parameterCount: Int {
@@ -71,6 +75,13 @@ public final class LlamaModel: Sendable {
         }
         if let factors = config.ropeFrequencyFactors, factors.count != config.headDim / 2 || factors.contains(where: { !($0.isFinite && $0 > 0) }) {
             throw ModelError.invalidConfig("rotary frequency factors must be \(config.headDim / 2) positive numbers (got \(factors.count))")
+        }
+        for (name, value) in [("rope theta", config.ropeTheta), ("local rope theta", config.localRopeTheta ?? 1)]
+        where !(value.isFinite && value > 0) {
+            throw ModelError.invalidConfig("the \(name) must be a positive number that fits in 32-bit float (got \(value))")
+        }
+        guard config.rmsNormEps.isFinite, config.rmsNormEps >= 0 else {
+            throw ModelError.invalidConfig("the RMSNorm epsilon must be a finite number >= 0 (got \(config.rmsNormEps))")
         }
         if let scale = config.attentionScale, !(scale.isFinite && scale > 0) {
             throw ModelError.invalidConfig("the attention scale must be a positive number (got \(scale))")

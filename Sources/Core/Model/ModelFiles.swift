@@ -26,12 +26,21 @@ public struct LoadedModel: Sendable {
 public enum ModelFileError: Error, Equatable, CustomStringConvertible {
     case notFound(String)
     case unrecognised(String)
+    /// The path names something other than a regular file or a folder (a FIFO, a device, a
+    /// socket): reading it could block forever or never end.
+    case notRegularFile(String)
+    /// The path contains a NUL character, which no file name can hold.
+    case invalidPath(String)
 
     public var description: String {
         switch self {
         case .notFound(let path): return "no file or folder at '\(path)'"
         case .unrecognised(let path):
             return "'\(path)' is neither a GGUF file nor a Hugging Face folder (config.json and model.safetensors)"
+        case .notRegularFile(let path):
+            return "'\(path)' is not a regular file or a folder (a FIFO, device or socket); give a model file or folder"
+        case .invalidPath(let path):
+            return "the path '\(ErrorText.excerpt(path))' contains a NUL character"
         }
     }
 }
@@ -39,13 +48,17 @@ public enum ModelFileError: Error, Equatable, CustomStringConvertible {
 /// Opens model files in any supported format.
 public enum ModelLoader {
     /// Which format `path` holds: a folder is a Hugging Face folder, a file starting with the
-    /// bytes `GGUF` is a GGUF file.
+    /// bytes `GGUF` is a GGUF file. Anything else (a FIFO, a device) is refused before it is
+    /// opened, since opening a FIFO blocks until a writer appears.
     public static func detectFormat(path: String) throws -> ModelFormat {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw ModelFileError.notFound(path)
+        guard !path.contains("\0") else { throw ModelFileError.invalidPath(path) }
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw ModelFileError.notFound(path) }
+        switch info.st_mode & S_IFMT {
+        case S_IFDIR: return .huggingFace
+        case S_IFREG: break
+        default: throw ModelFileError.notRegularFile(path)
         }
-        if isDirectory.boolValue { return .huggingFace }
         guard let handle = FileHandle(forReadingAtPath: path) else { throw ModelFileError.notFound(path) }
         defer { try? handle.close() }
         let magic = (try? handle.read(upToCount: 4)) ?? Data()

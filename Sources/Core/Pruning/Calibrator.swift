@@ -42,9 +42,10 @@ public struct Calibrator: Sendable {
     /// Windows of `size` tokens starting at `starts` in `tokens`, checking every bound.
     public static func windows(from tokens: [Int32], starts: [Int], size: Int) throws -> [[Int32]] {
         try starts.map { start in
-            guard start >= 0, size > 0, start + size <= tokens.count else {
+            // Compared without `start + size`, which overflows for starts near Int.max.
+            guard start >= 0, size > 0, size <= tokens.count, start <= tokens.count - size else {
                 throw ModelError.invalidConfig(
-                    "a calibration window [\(start), \(start + size)) does not fit in \(tokens.count) tokens")
+                    "a calibration window of \(size) tokens starting at \(start) does not fit in \(tokens.count) tokens")
             }
             return Array(tokens[start..<(start + size)])
         }

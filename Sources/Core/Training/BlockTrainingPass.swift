@@ -72,7 +72,7 @@ struct BlockTrainingPass {
                                 gradOut: ws.gradAttention, tokens: t, heads: c.numHeads, kvHeads: c.numKVHeads,
                                 headDim: c.headDim, scale: c.attentionScale, window: c.window(layer: forwardPass.layer),
                                 gradQ: ws.gradQuery, gradK: ws.gradKey, gradV: ws.gradValue, pool: pool)
-        let rotary = forwardPass.rotary
+        let rotary = forwardPass.rotary.table(covering: t)
         applyInverseRotary(ws.gradQuery, tokens: t, heads: c.numHeads, headDim: c.headDim, table: rotary, layout: c.ropeLayout)
         applyInverseRotary(ws.gradKey, tokens: t, heads: c.numKVHeads, headDim: c.headDim, table: rotary, layout: c.ropeLayout)
         if let qNorm = block.queryNorm, let kNorm = block.keyNorm {

@@ -71,6 +71,9 @@ public struct FineTuneOptions: Sendable, Codable, Equatable {
         try require(steps > 0, "steps must be positive (got \(steps))")
         try require(batchSize > 0, "batch size must be positive (got \(batchSize))")
         try require(gradientAccumulation > 0, "gradient accumulation must be positive (got \(gradientAccumulation))")
+        let (windowsPerStep, overflow) = batchSize.multipliedReportingOverflow(by: gradientAccumulation)
+        try require(!overflow && windowsPerStep <= Self.maxWindowsPerStep,
+                    "batch size times gradient accumulation must be at most \(Self.maxWindowsPerStep) windows per step (got \(batchSize) x \(gradientAccumulation))")
         try require(sequenceLength >= 2, "sequence length must be at least 2 tokens (got \(sequenceLength))")
         try require(learningRate.isFinite && learningRate > 0, "learning rate must be positive and finite (got \(learningRate))")
         try require(warmupSteps >= 0, "warm-up steps must not be negative (got \(warmupSteps))")
@@ -86,6 +89,9 @@ public struct FineTuneOptions: Sendable, Codable, Equatable {
         try require(gamma.isFinite && gamma >= 0, "gamma must be finite and >= 0 (got \(gamma))")
         if let budget = timeBudgetSeconds { try require(budget > 0, "the time budget must be positive (got \(budget) s)") }
     }
+
+    /// The most windows one optimizer step may train on (batch size x gradient accumulation).
+    public static let maxWindowsPerStep = 1 << 20
 }
 
 /// Why fine-tuning could not start or go on.

@@ -125,7 +125,9 @@ public struct RecoveryTrainer: Sendable {
             tokens += stepTokens
             let elapsed = Date().timeIntervalSince(start)
             if step == 0, let budget = options.timeBudgetSeconds {
-                schedule.totalSteps = max(1, min(options.steps, Int(budget / max(elapsed, 1e-9))))
+                // Compared in Double: a budget of 1e308 s affords more steps than Int can hold.
+                let affordable = budget / max(elapsed, 1e-9)
+                schedule.totalSteps = affordable >= Double(options.steps) ? options.steps : max(1, Int(affordable))
             }
             progress(FineTuneProgress(step: step + 1, totalSteps: schedule.totalSteps, loss: stepLoss,
                                       learningRate: rate, tokensPerSecond: Double(tokens) / max(elapsed, 1e-9),

@@ -85,6 +85,11 @@ public enum DaemonError: Error, CustomStringConvertible, ResponseErrorConvertibl
             return DaemonError.invalidForModel(error.description)
         case let error as PruningError:
             return DaemonError.invalidForModel(error.description)
+        case let error as FineTuneError:
+            switch error {
+            case .invalidData, .invalidOption: return DaemonError.badData(error.description)
+            case .allocationMismatch, .diverged: return DaemonError.invalidForModel(error.description)
+            }
         default:
             return error
         }

@@ -13,6 +13,8 @@ extension DaemonService {
         let size = params.windowSize ?? Self.defaultCalibrationWindowSize
         guard count >= 1 else { throw DaemonError.badData("'count' must be at least 1 (got \(count))") }
         guard size >= 1 else { throw DaemonError.badData("'windowSize' must be at least 1 (got \(size))") }
+        try Self.checkWindowMemory(count: params.starts?.count ?? count, size: size,
+                                   countMember: params.starts == nil ? "count" : "starts")
         let metric = params.blockMetric ?? .angular
         return try await registry.withJob(on: params.model, method: "calibrate") { entry in
             let reporter = context.progress(title: "calibrate")
@@ -27,7 +29,8 @@ extension DaemonService {
                         windows = try Calibrator.windows(from: tokens, starts: starts, size: size)
                     } else {
                         windows = try CalibrationWindows.windows(of: tokens, windowLength: size, count: count,
-                                                                 seed: params.seed ?? 0)
+                                                                 seed: params.seed ?? 0,
+                                                                 isCancelled: { context.isCancelled })
                     }
                 }
                 if let empty = windows.firstIndex(where: \.isEmpty) {
@@ -46,10 +49,31 @@ extension DaemonService {
                     isCancelled: { context.isCancelled })
                 return (statistics, Date().timeIntervalSince(start))
             }
+            if let block = metric.importance(statistics).firstIndex(where: { !$0.isFinite }) {
+                throw DaemonError.invalidForModel(
+                    "the importance of block \(block) is not a finite number: the model's activations overflow 32-bit floats (corrupt weights or configuration)")
+            }
             let stored = registry.add { handle in
                 CalibrationEntry(handle: handle, statistics: statistics, model: entry.handle, seconds: seconds)
             }
             return Self.info(stored, metric: metric)
+        }
+    }
+
+    /// The memory the windows of one calibration may take: a quarter of the machine's.
+    static var windowMemoryLimit: Int { Int(clamping: ProcessInfo.processInfo.physicalMemory / 4) }
+
+    /// Refuses `count` windows of `size` tokens whose copies (4 bytes a token plus an array's
+    /// bookkeeping) would not fit in `windowMemoryLimit`, before anything is drawn or allocated.
+    static func checkWindowMemory(count: Int, size: Int, countMember: String) throws(DaemonError) {
+        let (perWindow, o1) = size.multipliedReportingOverflow(by: MemoryLayout<Int32>.stride)
+        let (withHeader, o2) = perWindow.addingReportingOverflow(64)
+        let (total, o3) = withHeader.multipliedReportingOverflow(by: count)
+        let limit = windowMemoryLimit
+        if o1 || o2 || o3 || total > limit {
+            let countText = countMember == "starts" ? "\(count) 'starts'" : "'count' \(count)"
+            throw .badData(
+                "\(countText) windows of 'windowSize' \(size) tokens need more memory than the limit of \(limit) bytes (a quarter of this machine's); at this window size 'count' may be at most \(limit / max(withHeader, 1))")
         }
     }
 
@@ -81,7 +105,7 @@ extension DaemonService {
                 try data.write(to: URL(fileURLWithPath: path), options: .atomic)
                 return data.count
             } catch {
-                throw DaemonError.cannotWrite(path: path, reason: "\(error)")
+                throw DaemonError.cannotWrite(path: path, reason: ErrorText.words(error))
             }
         }
         return SaveCalibrationRequest.Response(calibration: entry.handle, path: path, bytes: bytes)
@@ -97,9 +121,10 @@ extension DaemonService {
                 let data = try Data(contentsOf: URL(fileURLWithPath: path))
                 return try JSONDecoder().decode(CalibrationStatistics.self, from: data)
             } catch let error as DecodingError {
-                throw DaemonError.cannotLoad(path: path, reason: "not a calibration file written by calibration/save (\(error))")
+                throw DaemonError.cannotLoad(
+                    path: path, reason: "not a calibration file written by calibration/save (\(ParamsDecoding.describe(error)))")
             } catch {
-                throw DaemonError.cannotLoad(path: path, reason: "\(error)")
+                throw DaemonError.cannotLoad(path: path, reason: ErrorText.words(error))
             }
         }
         if let model {

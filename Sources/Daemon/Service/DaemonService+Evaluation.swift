@@ -19,6 +19,7 @@ extension DaemonService {
                 guard case .stream(let tokens) = try TextInputResolver.tokens(params.input, for: entry) else {
                     throw ResponseError.invalidParams("'windows' is accepted by calibrate only")
                 }
+                try TextInputResolver.requireTokens(tokens)
                 let evaluator = PerplexityEvaluator(windowSize: windowSize, maxWindows: params.maxWindows)
                 return try evaluator.evaluate(
                     model: entry.model, tokens: tokens, pool: pool,
@@ -31,6 +32,10 @@ extension DaemonService {
                                      "perplexity": .double(p.runningPerplexity)])
                     },
                     isCancelled: { context.isCancelled })
+            }
+            guard result.perplexity.isFinite, result.meanNegativeLogLikelihood.isFinite else {
+                throw DaemonError.invalidForModel(
+                    "the perplexity is not a finite number (mean negative log-likelihood \(result.meanNegativeLogLikelihood)): the model's outputs overflow 32-bit floats (corrupt weights or configuration)")
             }
             return EvaluateRequest.Response(
                 model: entry.handle, perplexity: result.perplexity,
@@ -62,7 +67,7 @@ extension DaemonService {
                         return (result.hasTokenizer, result.notes)
                     }
                 } catch {
-                    throw DaemonError.cannotWrite(path: path, reason: "\(error)")
+                    throw DaemonError.cannotWrite(path: path, reason: ErrorText.words(error))
                 }
             }
             return ExportRequest.Response(

@@ -26,6 +26,7 @@ extension DaemonService {
                 guard case .stream(let tokens) = try TextInputResolver.tokens(params.input, for: entry) else {
                     throw ResponseError.invalidParams("'windows' is accepted by calibrate only")
                 }
+                try TextInputResolver.requireTokens(tokens)
                 return try RecoveryTrainer(options: options).train(
                     model: entry.model, windows: [tokens], importance: importance, keepRatios: keepRatios, pool: pool,
                     progress: { p in
@@ -38,6 +39,7 @@ extension DaemonService {
                     },
                     isCancelled: { context.isCancelled })
             }
+            if result.cancelled { reporter.end(message: result.summary, outcome: .cancelled) }
             let stored = registry.add { handle in
                 ModelEntry(handle: handle, model: result.model, tokenizer: entry.tokenizer, format: entry.format,
                            path: entry.path, sourceGGUFPath: entry.sourceGGUFPath,

@@ -42,31 +42,43 @@ public final class DaemonService: Sendable {
 
     /// Registers every model method on `server`.
     public func register(on server: Server) {
-        server.register(LoadModelRequest.self) { [self] params, context in try await loadModel(params, context) }
-        server.register(ListModelsRequest.self) { [self] _, _ in
+        route(LoadModelRequest.self, on: server) { [self] params, context in try await loadModel(params, context) }
+        route(ListModelsRequest.self, on: server) { [self] _, _ in
             ListModelsRequest.Response(models: registry.models.map(Self.info))
         }
-        server.register(DescribeModelRequest.self) { [self] params, _ in Self.info(try registry.model(params.model)) }
-        server.register(UnloadModelRequest.self) { [self] params, _ in
+        route(DescribeModelRequest.self, on: server) { [self] params, _ in Self.info(try registry.model(params.model)) }
+        route(UnloadModelRequest.self, on: server) { [self] params, _ in
             try registry.unload(params.model)
             return UnloadModelRequest.Response(model: params.model, unloaded: true)
         }
-        server.register(CalibrateRequest.self) { [self] params, context in try await calibrate(params, context) }
-        server.register(SaveCalibrationRequest.self) { [self] params, context in
+        route(CalibrateRequest.self, on: server) { [self] params, context in try await calibrate(params, context) }
+        route(SaveCalibrationRequest.self, on: server) { [self] params, context in
             try await saveCalibration(params, context)
         }
-        server.register(LoadCalibrationRequest.self) { [self] params, context in
+        route(LoadCalibrationRequest.self, on: server) { [self] params, context in
             try await loadCalibration(params, context)
         }
-        server.register(ReleaseCalibrationRequest.self) { [self] params, _ in
+        route(ReleaseCalibrationRequest.self, on: server) { [self] params, _ in
             try registry.releaseCalibration(params.calibration)
             return ReleaseCalibrationRequest.Response(calibration: params.calibration, released: true)
         }
-        server.register(ScoreRequest.self) { [self] params, context in try await score(params, context) }
-        server.register(PruneRequest.self) { [self] params, context in try await prune(params, context) }
-        server.register(EvaluateRequest.self) { [self] params, context in try await evaluate(params, context) }
-        server.register(ExportRequest.self) { [self] params, context in try await export(params, context) }
-        server.register(FinetuneRequest.self) { [self] params, context in try await finetune(params, context) }
+        route(ScoreRequest.self, on: server) { [self] params, context in try await score(params, context) }
+        route(PruneRequest.self, on: server) { [self] params, context in try await prune(params, context) }
+        route(EvaluateRequest.self, on: server) { [self] params, context in try await evaluate(params, context) }
+        route(ExportRequest.self, on: server) { [self] params, context in try await export(params, context) }
+        route(FinetuneRequest.self, on: server) { [self] params, context in try await finetune(params, context) }
+    }
+
+    /// Registers a typed handler whose params are decoded by `ParamsDecoding` (errors name the
+    /// member and its range) rather than by the server's generic decoding.
+    private func route<R: RequestType>(
+        _ type: R.Type, on server: Server,
+        _ handler: @escaping @Sendable (R.Params, RequestContext) async throws -> R.Response
+    ) {
+        server.register(method: R.method) { params, context in
+            let typed = try ParamsDecoding.decode(R.Params.self, from: params ?? .object([:]), method: R.method)
+            return try JSONValue(encoding: try await handler(typed, context))
+        }
     }
 
     // MARK: Models
@@ -88,10 +100,17 @@ public final class DaemonService: Sendable {
             do {
                 return try ModelLoader.load(path: path, precision: precision)
             } catch {
-                throw DaemonError.cannotLoad(path: path, reason: "\(error)")
+                throw DaemonError.cannotLoad(path: path, reason: ErrorText.words(error))
             }
         }
         try context.checkCancellation()
+        // Everything model/list will encode must encode now, or the entry would break every
+        // later model/list (the model's own checks already refuse non-finite floats).
+        do {
+            _ = try JSONEncoder().encode(ModelInfo.Config(loaded.model.config))
+        } catch {
+            throw DaemonError.cannotLoad(path: path, reason: "the configuration holds a value JSON cannot carry (\(ErrorText.words(error)))")
+        }
         let entry = registry.add { handle in
             ModelEntry(handle: handle, model: loaded.model, tokenizer: loaded.tokenizer, format: loaded.format,
                        path: loaded.path, sourceGGUFPath: loaded.format == .gguf ? loaded.path : nil,

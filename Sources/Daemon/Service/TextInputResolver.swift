@@ -51,6 +51,12 @@ enum TextInputResolver {
         return .stream(tokenizer.encodeDocument(corpus))
     }
 
+    /// Refuses an input that yields no tokens (empty text, an empty file, `tokens: []`) with
+    /// 1005, as for every method.
+    static func requireTokens(_ tokens: [Int32]) throws(DaemonError) {
+        if tokens.isEmpty { throw .badData("the input has no tokens (the text or file is empty); give some text") }
+    }
+
     private static func ids(_ values: [Int], vocabulary: Int) throws(DaemonError) -> [Int32] {
         if let bad = values.first(where: { $0 < 0 || $0 >= vocabulary }) {
             throw .invalidForModel("token id \(bad) is outside the vocabulary (0..<\(vocabulary))")
