@@ -52,8 +52,10 @@ let package = Package(
         ),
         // The few x86 instructions Swift cannot name (AVX512-BF16 dot products), as inline C.
         .target(name: "CVectorISA"),
+        // Linux file-system calls Swift's Glibc does not import (renameat2 RENAME_EXCHANGE, O_TMPFILE).
+        .target(name: "CFileSystem"),
         .target(name: "Kernels", dependencies: ["CVectorISA"], swiftSettings: strict + vectorSettings),
-        .target(name: "Core", dependencies: ["Kernels"], swiftSettings: strict + vectorSettings),
+        .target(name: "Core", dependencies: ["Kernels", "CFileSystem"], swiftSettings: strict + vectorSettings),
         .target(
             name: "RPC",
             dependencies: ["CLibUV", .product(name: "Logging", package: "swift-log")],

@@ -8,7 +8,8 @@ struct CFSP: AsyncParsableCommand {
         abstract: "Drive cfspd (CFSP structured pruning of LLaMA-family models) from the shell.",
         discussion: """
             Talks to a running daemon over its Unix socket (default $XDG_RUNTIME_DIR/cfsp.sock, \
-            else /tmp/cfsp-$UID.sock; start it with `cfsp daemon start`), or with --spawn to a \
+            else /tmp/cfsp-$UID.sock; start it with `cfsp daemon start`; a socket or daemon of another \
+            user is refused), or with --spawn to a \
             private cfspd over stdio that stops when the command ends (handles do not survive it).
 
             Progress goes to stderr: a bar on a terminal, else one JSON line per $/progress event. \

@@ -14,6 +14,9 @@ public enum HuggingFaceError: Error, CustomStringConvertible, Equatable, Sendabl
     case missingTensor(tensor: String)
     case shapeMismatch(tensor: String, expected: [Int], actual: [Int])
     case destinationExists(path: String)
+    /// Overwriting was asked for, but `path` is not a cfsp export folder: it holds `unexpected`
+    /// entries (folders end in `/`) or is not a folder at all; nothing was written.
+    case destinationNotAnExport(path: String, unexpected: [String], reason: String)
     case writeFailed(path: String, reason: String)
     case unsupportedRopeLayout(String)
 
@@ -43,6 +46,11 @@ public enum HuggingFaceError: Error, CustomStringConvertible, Equatable, Sendabl
             return "tensor '\(tensor)' has shape \(actual) but the config implies \(expected)"
         case let .destinationExists(path):
             return "\(path) already exists; choose another folder or allow overwriting"
+        case let .destinationNotAnExport(path, unexpected, reason):
+            let listed = unexpected.isEmpty ? "" : " (\(unexpected.joined(separator: ", ")))"
+            return "will not overwrite \(path): \(reason)\(listed); an overwrite replaces only a previous export "
+                + "(config.json, model.safetensors, its shards and index, tokenizer.json, tokenizer_config.json, "
+                + "generation_config.json): move the other files away or choose another folder"
         case let .writeFailed(path, reason):
             return "cannot write \(path): \(reason)"
         case let .unsupportedRopeLayout(detail):

@@ -1,10 +1,24 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CFileSystem
 import Foundation
 
 /// Writes a Hugging Face model folder (`config.json`, `model.safetensors`, and a copy of
 /// `tokenizer.json` when given) that `HuggingFaceFolder` and transformers can load.
 ///
-/// Everything is written into a hidden temporary folder next to the destination, which is
-/// renamed into place only when complete: a failure leaves no partial model behind.
+/// Everything is written into a hidden temporary folder next to the destination
+/// (`.<name>.cfsp-tmp-<pid>-<random>`), which is moved into place only when complete: a failure
+/// leaves no partial model behind, and temporaries of writers that were killed are removed by
+/// the next export into the same parent folder.
+///
+/// Overwriting replaces only a previous export: the existing folder may hold nothing but the
+/// files a cfsp export writes (`exportEntries`), else the write is refused before anything is
+/// written. The replacement swaps the two folders atomically (`renameat2(RENAME_EXCHANGE)`),
+/// so the destination holds the old or the new export at every instant; where the file system
+/// cannot exchange, the new files are renamed over the old ones one by one, `config.json` last.
 public enum HuggingFaceFolderWriter {
     /// Writes the folder at `path`.
     /// - Parameters:
@@ -13,7 +27,9 @@ public enum HuggingFaceFolderWriter {
     ///   - tensors: at least every tensor `HuggingFaceTensorLayout.expectedTensors(for: config)`
     ///     lists, with those shapes (checked before anything is written).
     ///   - tokenizerJSONPath: a `tokenizer.json` to copy into the folder, if any.
-    ///   - overwrite: replace an existing folder at `path` (else that is an error).
+    ///   - overwrite: replace an existing folder at `path` (else that is an error); only a
+    ///     folder holding nothing but export files (`isExportEntry`) is replaced, anything else
+    ///     is refused with `HuggingFaceError.destinationNotAnExport`.
     public static func write(
         config: LlamaConfig, tensors: [SafetensorsTensor], tokenizerJSONPath: String? = nil,
         metadata: [String: String] = ["format": "pt"], to path: String, overwrite: Bool = false
@@ -31,13 +47,17 @@ public enum HuggingFaceFolderWriter {
 
         let files = FileManager.default
         let destination = (path as NSString).standardizingPath
-        if files.fileExists(atPath: destination) && !overwrite {
-            throw HuggingFaceError.destinationExists(path: path)
+        var replacing = false
+        var status = stat()
+        if lstat(destination, &status) == 0 {
+            guard overwrite else { throw HuggingFaceError.destinationExists(path: path) }
+            try checkReplaceable(destination, status: status)
+            replacing = true
         }
-        let parent = (destination as NSString).deletingLastPathComponent
-        let name = (destination as NSString).lastPathComponent
-        let random = String(UInt64.random(in: 0...UInt64.max), radix: 16)
-        let staging = (parent as NSString).appendingPathComponent(".\(name).tmp-\(random)")
+        let parent = WriterTemporaries.folder(of: destination)
+        WriterTemporaries.removeStale(in: parent)
+        let staging = (parent as NSString).appendingPathComponent(
+            WriterTemporaries.name(for: (destination as NSString).lastPathComponent))
         do {
             try files.createDirectory(atPath: staging, withIntermediateDirectories: false)
         } catch {
@@ -55,31 +75,113 @@ public enum HuggingFaceFolderWriter {
                     throw HuggingFaceError.cannotRead(path: tokenizerJSONPath, reason: error.localizedDescription)
                 }
             }
-            try moveIntoPlace(staging: staging, destination: destination, random: random)
+            if replacing {
+                try replace(destination, with: staging)
+            } else {
+                guard rename(staging, destination) == 0 else {
+                    throw HuggingFaceError.writeFailed(path: destination, reason: String(cString: strerror(errno)))
+                }
+            }
         } catch {
             try? files.removeItem(atPath: staging)
             throw error
         }
     }
 
-    /// Renames the finished `staging` folder to `destination`, moving any existing folder aside
-    /// first and deleting it once the new one is in place.
-    private static func moveIntoPlace(staging: String, destination: String, random: String) throws {
+    /// The names a cfsp Hugging Face export may hold; only a folder of these is overwritten.
+    public static let exportEntries: Set<String> = [
+        "config.json", "model.safetensors", "model.safetensors.index.json", "tokenizer.json",
+        "tokenizer_config.json", "generation_config.json",
+    ]
+
+    /// Whether `entry` is a file a cfsp export writes: one of `exportEntries` or a weight shard
+    /// (`model-00001-of-00003.safetensors`).
+    public static func isExportEntry(_ entry: String) -> Bool {
+        if exportEntries.contains(entry) { return true }
+        let shard = /model-[0-9]{5}-of-[0-9]{5}\.safetensors/
+        return entry.wholeMatch(of: shard) != nil
+    }
+
+    /// Throws unless `destination` (whose `lstat` is `status`) is a real folder holding only
+    /// export files (temporaries of dead writers are removed, not counted).
+    package static func checkReplaceable(_ destination: String, status: stat) throws {
+        guard status.st_mode & S_IFMT == S_IFDIR else {
+            throw HuggingFaceError.destinationNotAnExport(
+                path: destination, unexpected: [], reason: "it is not a folder (a file or a symbolic link)")
+        }
+        let entries: [String]
+        do {
+            entries = try FileManager.default.contentsOfDirectory(atPath: destination)
+        } catch {
+            throw HuggingFaceError.cannotRead(path: destination, reason: error.localizedDescription)
+        }
+        WriterTemporaries.removeStale(in: destination)
+        var unexpected: [String] = []
+        for entry in entries.sorted() where !isExportEntry(entry) && !WriterTemporaries.isStale(entry) {
+            var entryStatus = stat()
+            let full = (destination as NSString).appendingPathComponent(entry)
+            let isFile = lstat(full, &entryStatus) == 0 && entryStatus.st_mode & S_IFMT == S_IFREG
+            unexpected.append(isFile ? entry : entry + "/")
+        }
+        guard unexpected.isEmpty else {
+            throw HuggingFaceError.destinationNotAnExport(
+                path: destination, unexpected: unexpected, reason: "it holds files a cfsp export does not write")
+        }
+    }
+
+    /// Puts the finished `staging` folder at `destination` (an existing export) so that
+    /// `destination` names a complete export at every instant, then removes the old one.
+    private static func replace(_ destination: String, with staging: String) throws {
+        if cfsp_rename_exchange(staging, destination) == 0 {
+            // `staging` now names the old export.
+            removeOldExport(staging, returningOthersTo: destination)
+            return
+        }
+        guard errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP else {
+            throw HuggingFaceError.writeFailed(path: destination, reason: String(cString: strerror(errno)))
+        }
+        try replaceFileByFile(destination, with: staging)
+    }
+
+    /// Deletes the export files in `old` and then the folder; anything else found there (put in
+    /// after the check) is moved back into `destination` rather than deleted.
+    private static func removeOldExport(_ old: String, returningOthersTo destination: String) {
         let files = FileManager.default
-        var displaced: String?
-        if files.fileExists(atPath: destination) {
-            let parent = (destination as NSString).deletingLastPathComponent
-            let aside = (parent as NSString).appendingPathComponent(".\((destination as NSString).lastPathComponent).old-\(random)")
-            guard rename(destination, aside) == 0 else {
-                throw HuggingFaceError.writeFailed(path: destination, reason: String(cString: strerror(errno)))
+        for entry in (try? files.contentsOfDirectory(atPath: old)) ?? [] {
+            let path = (old as NSString).appendingPathComponent(entry)
+            if isExportEntry(entry) || WriterTemporaries.isStale(entry) {
+                try? files.removeItem(atPath: path)
+            } else {
+                _ = rename(path, (destination as NSString).appendingPathComponent(entry))
             }
-            displaced = aside
         }
-        guard rename(staging, destination) == 0 else {
-            let reason = String(cString: strerror(errno))
-            if let displaced { _ = rename(displaced, destination) }
-            throw HuggingFaceError.writeFailed(path: destination, reason: reason)
+        rmdir(old)
+    }
+
+    /// The fallback of `replace` where folders cannot be exchanged: renames each new file over
+    /// its old counterpart (weights first, the shard index and `config.json` last, each rename
+    /// atomic), removes old export files the new export lacks (stale shards), then `staging`.
+    package static func replaceFileByFile(_ destination: String, with staging: String) throws {
+        let files = FileManager.default
+        let new: [String]
+        do {
+            new = try files.contentsOfDirectory(atPath: staging)
+        } catch {
+            throw HuggingFaceError.cannotRead(path: staging, reason: error.localizedDescription)
         }
-        if let displaced { try? files.removeItem(atPath: displaced) }
+        let last = ["model.safetensors.index.json", "config.json"]
+        let ordered = new.filter { !last.contains($0) }.sorted() + last.filter(new.contains)
+        for entry in ordered {
+            let from = (staging as NSString).appendingPathComponent(entry)
+            let to = (destination as NSString).appendingPathComponent(entry)
+            guard rename(from, to) == 0 else {
+                throw HuggingFaceError.writeFailed(path: to, reason: String(cString: strerror(errno)))
+            }
+        }
+        let old = (try? files.contentsOfDirectory(atPath: destination)) ?? []
+        for entry in old where isExportEntry(entry) && !new.contains(entry) {
+            try? files.removeItem(atPath: (destination as NSString).appendingPathComponent(entry))
+        }
+        try? files.removeItem(atPath: staging)
     }
 }

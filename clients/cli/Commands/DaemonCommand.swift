@@ -18,7 +18,7 @@ struct DaemonCommand: AsyncParsableCommand {
 
         func run() async throws {
             let socket = connection.socketPath
-            if let pid = DaemonProbe.peerProcess(socketPath: socket) {
+            if let pid = try DaemonProbe.ownPeerProcess(socketPath: socket) {
                 Console.out(connection.json
                     ? #"{"started":false,"running":true,"pid":\#(pid),"socket":"\#(socket)"}"#
                     : "cfspd is already running on \(socket) (pid \(pid))")
@@ -34,7 +34,7 @@ struct DaemonCommand: AsyncParsableCommand {
             }
             let deadline = Date().addingTimeInterval(timeout)
             while Date() < deadline {
-                if let pid = DaemonProbe.peerProcess(socketPath: socket) {
+                if let pid = try DaemonProbe.ownPeerProcess(socketPath: socket) {
                     Console.out(connection.json
                         ? #"{"started":true,"running":true,"pid":\#(pid),"socket":"\#(socket)","log":"\#(logPath)"}"#
                         : "cfspd started (pid \(pid)) on \(socket); log: \(logPath)")
@@ -77,7 +77,7 @@ struct DaemonCommand: AsyncParsableCommand {
 
         func run() async throws {
             let socket = connection.socketPath
-            guard let pid = DaemonProbe.peerProcess(socketPath: socket) else {
+            guard let pid = try DaemonProbe.ownPeerProcess(socketPath: socket) else {
                 Console.err("cfsp: no cfspd daemon is answering on \(socket); nothing to stop")
                 throw ExitCode(ExitStatus.unavailable)
             }
@@ -107,7 +107,7 @@ struct DaemonCommand: AsyncParsableCommand {
             var options = connection
             options.spawn = false
             let socket = options.socketPath
-            let pid = DaemonProbe.peerProcess(socketPath: socket)
+            let pid = try DaemonProbe.ownPeerProcess(socketPath: socket)
             let (info, models) = try await DaemonSession.with(options) { session throws(CLIError) in
                 (session.serverInfo, try await session.call("model/list", [:], progress: false))
             }
@@ -136,16 +136,28 @@ struct DaemonCommand: AsyncParsableCommand {
 /// Checks for a live daemon on a socket without speaking the protocol.
 enum DaemonProbe {
     /// The pid of the process accepting on `socketPath` (SO_PEERCRED), or nil when none answers.
-    static func peerProcess(socketPath: String) -> pid_t? {
-        guard let fd = try? UnixSocketAddress(path: socketPath).connect() else { return nil }
-        defer { close(fd) }
-        // struct ucred { pid_t pid; uid_t uid; gid_t gid; } (not imported without _GNU_SOURCE)
-        var credentials: [Int32] = [0, 0, 0]
-        var length = socklen_t(MemoryLayout<Int32>.size * 3)
-        guard getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &credentials, &length) == 0, credentials[0] > 0 else {
-            return nil
+    /// - Throws: the refusal, when the socket or the process accepting on it is another user's
+    ///   (so `daemon stop` never signals, and `daemon status` never reports, a foreign daemon).
+    static func peerProcess(socketPath: String) throws(CLIError) -> pid_t? {
+        let fd: Int32
+        do {
+            fd = try DaemonOwnership.connect(socketPath: socketPath)
+        } catch {
+            guard case .refused(let refusal) = error else { return nil }
+            throw CLIError(refusal, status: ExitStatus.unavailable)
         }
-        return credentials[0]
+        defer { close(fd) }
+        return DaemonOwnership.peer(of: fd)?.pid
+    }
+
+    /// `peerProcess(socketPath:)`, printing a refusal on stderr and exiting with its status.
+    static func ownPeerProcess(socketPath: String) throws -> pid_t? {
+        do {
+            return try peerProcess(socketPath: socketPath)
+        } catch {
+            Console.err("cfsp: \(error.message)")
+            throw ExitCode(error.status)
+        }
     }
 
     /// The last lines of a log file, for error messages.

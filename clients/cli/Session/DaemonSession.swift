@@ -73,13 +73,19 @@ final class DaemonSession: Sendable {
         } else {
             let path = options.socketPath
             do {
-                session = DaemonSession(client: try StreamClient.connect(socketPath: path), child: nil, options: options)
+                let fd = try DaemonOwnership.connect(socketPath: path)
+                session = DaemonSession(client: StreamClient(readFD: fd, writeFD: fd), child: nil, options: options)
             } catch {
-                throw CLIError("""
-                    no cfspd daemon is answering on \(path) (\(error)).
-                    Start one with `cfsp daemon start\(options.socket.map { " --socket \($0)" } ?? "")`, \
-                    or run this command with --spawn for a private daemon.
-                    """, status: ExitStatus.unavailable)
+                switch error {
+                case .refused(let refusal):
+                    throw CLIError(refusal, status: ExitStatus.unavailable)
+                case .unreachable(let reason):
+                    throw CLIError("""
+                        no cfspd daemon is answering on \(path) (\(reason)).
+                        Start one with `cfsp daemon start\(options.socket.map { " --socket \($0)" } ?? "")`, \
+                        or run this command with --spawn for a private daemon.
+                        """, status: ExitStatus.unavailable)
+                }
             }
         }
         session.client.connection.setNotificationObserver { [session] notification in

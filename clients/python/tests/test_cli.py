@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 import os
 import signal
+import shutil
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 from typing import List
@@ -73,6 +75,46 @@ def test_a_daemon_that_is_not_running(cli, tmp_path: Path) -> None:
         assert path in result.stderr
     listing = cli("model", "list", "--socket", path)
     assert "cfsp daemon start --socket" in listing.stderr and "--spawn" in listing.stderr
+
+
+FOREIGN_UID = 65534  # nobody
+
+
+def _foreign_listener(path: Path) -> subprocess.Popen:
+    """A process of another user (uid 65534) accepting on `path`, answering nothing; needs root."""
+    code = ("import socket,sys,time; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(8); "
+            "print('ready', flush=True); time.sleep(60)")
+    process = subprocess.Popen(["setpriv", f"--reuid={FOREIGN_UID}", f"--regid={FOREIGN_UID}", "--clear-groups",
+                                "/usr/bin/python3", "-c", code, str(path)], stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None and process.stdout.readline().strip() == "ready"
+    return process
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not (os.path.exists("/usr/bin/setpriv") and os.path.exists("/usr/bin/python3")),
+                    reason="needs root, setpriv and /usr/bin/python3 to run a listener as another user")
+def test_a_daemon_of_another_user_is_refused(cli) -> None:
+    # A folder that user can reach and write, like /tmp where the /tmp/cfsp-$UID.sock fallback lives.
+    folder = Path(tempfile.mkdtemp(prefix="cfsp-foreign-", dir="/tmp"))
+    folder.chmod(0o1777)
+    path = folder / "cfsp.sock"
+    listener = _foreign_listener(path)
+    try:
+        # The socket file and the process behind it are another user's.
+        for args in (["model", "list"], ["daemon", "status"], ["daemon", "stop"], ["daemon", "start"]):
+            result = cli(*args, "--socket", str(path), timeout=30)
+            assert result.returncode == UNAVAILABLE, result
+            assert "refusing to talk to the daemon" in result.stderr, result.stderr
+            assert f"belongs to uid {FOREIGN_UID}" in result.stderr, result.stderr
+        assert listener.poll() is None  # `daemon stop` did not signal it
+        # The file made to look like ours: the peer's uid (SO_PEERCRED) still gives it away.
+        os.chown(path, os.getuid(), os.getgid())
+        result = cli("model", "list", "--socket", str(path), timeout=30)
+        assert result.returncode == UNAVAILABLE, result
+        assert f"it is run by uid {FOREIGN_UID} (pid {listener.pid}" in result.stderr, result.stderr
+    finally:
+        listener.kill()
+        listener.wait()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_every_method_over_the_socket(cli, socket_daemon: str, tiny_model: str, text_file: str,
