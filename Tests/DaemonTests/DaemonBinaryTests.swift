@@ -98,6 +98,42 @@ struct DaemonBinaryTests {
         #expect(report.results >= 15)
     }
 
+    @Test("a Content-Length header block that never ends is answered -32700 and the daemon exits non-zero")
+    func framingErrorExits() throws {
+        var toChild: [Int32] = [0, 0]
+        var fromChild: [Int32] = [0, 0]
+        #expect(pipe(&toChild) == 0 && pipe(&fromChild) == 0)
+        for fd in [toChild[1], fromChild[0]] { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try executable())
+        process.arguments = ["--framing", "content-length", "--log-level", "critical", "--threads", "1"]
+        process.standardInput = FileHandle(fileDescriptor: toChild[0], closeOnDealloc: false)
+        process.standardOutput = FileHandle(fileDescriptor: fromChild[1], closeOnDealloc: false)
+        try process.run()
+        close(toChild[0])
+        close(fromChild[1])
+        defer { close(toChild[1]) }
+        // Never a blank line: more header bytes than the decoder accepts.
+        let junk = [UInt8](repeating: UInt8(ascii: "a"), count: 16 << 10)
+        _ = junk.withUnsafeBytes { write(toChild[1], $0.baseAddress, $0.count) }
+        var output: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(fromChild[0], $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { break }
+            output += buffer[0..<count]
+        }
+        close(fromChild[0])
+        #expect(String(decoding: output, as: UTF8.self).contains("-32700"))
+        let deadline = Date().addingTimeInterval(30)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        let exited = !process.isRunning
+        if !exited { process.terminate() }
+        #expect(exited, "the daemon exits by itself (stdin is still open)")
+        if exited { #expect(process.terminationStatus != 0) }
+    }
+
     @Test("end of input on stdin cancels the running job, ends its progress and exits 0")
     func endOfInput() async throws {
         let folder = try ScratchFolder()

@@ -194,6 +194,22 @@ struct ServerTests {
         #expect(replies[2]["result"]?["serverInfo"]?["name"] == "test-server")
     }
 
+    @Test("invalid request objects ({}, no method) get -32600 with their id or null; responses stay unanswered",
+          arguments: Framing.allCases)
+    func invalidRequestObjectsAreAnswered(framing: Framing) throws {
+        let connection = Connection(framing: framing)
+        connection.start(handler: makeTestServer())
+        let inputs = [
+            "{}", #"{"jsonrpc":"2.0","id":99}"#, #"{"jsonrpc":"2.0","id":"s"}"#, #"{"id":7}"#,
+            #"{"jsonrpc":"2.0","id":5,"result":1}"#, #"{"jsonrpc":"2.0","id":6,"error":{"code":1,"message":"m"}}"#,
+        ]
+        for input in inputs { #expect(connection.receive(framing.frame(Array(input.utf8)))) }
+        let replies = parseFramedOutput(connection.outgoing.dequeue(maxBytes: 1 << 20), framing: framing)
+        #expect(replies.count == 4)
+        #expect(replies.allSatisfy { $0["error"]?["code"] == -32600 && $0["jsonrpc"] == "2.0" })
+        #expect(replies.map { $0["id"] } == [.null, 99, "s", 7])
+    }
+
     @Test("an oversized message gets an error naming the limit; the next request is served")
     func oversizedMessage() throws {
         let connection = Connection(framing: .contentLength, maxMessageBytes: 100)

@@ -1,5 +1,6 @@
 import Foundation
 import RPC
+import Synchronization
 import Testing
 
 #if canImport(Glibc)
@@ -360,4 +361,205 @@ struct TransportTests {
         _ = runtime.waitUntilStopped()
         rmdir(directory)
     }
+
+    @Test("a header block that never ends on stdio is answered -32700, then the runtime stops by itself")
+    func stdioFramingErrorStops() async throws {
+        var toServer: [Int32] = [0, 0]
+        var fromServer: [Int32] = [0, 0]
+        #expect(pipe(&toServer) == 0)
+        #expect(pipe(&fromServer) == 0)
+        var options = ServerRuntimeOptions()
+        options.stdio = StdioDescriptors(input: toServer[0], output: fromServer[1])
+        options.handlesSignals = false
+        let runtime = ServerRuntime(server: makeTestServer(), options: options)
+        try runtime.start()
+        let stopped = runInBackground(runtime)
+        let junk = [UInt8](repeating: UInt8(ascii: "a"), count: ContentLengthFrameDecoder.maxHeaderBytes + 100)
+        #expect(junk.withUnsafeBytes { write(toServer[1], $0.baseAddress, $0.count) } == junk.count)
+        #expect(await stopped.value == .framingError)
+        var output: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(fromServer[0], $0.baseAddress, $0.count) }
+            if count <= 0 { break }
+            output += buffer[0..<count]
+        }
+        let replies = parseFramedOutput(output, framing: .contentLength)
+        #expect(replies.count == 1)
+        #expect(replies.first?["error"]?["code"] == -32700)
+        #expect(replies.first?["id"] == .null)
+        close(toServer[1])
+        close(fromServer[0])
+    }
+
+    @Test("short socket connections leave nothing behind: every Connection is freed after its client leaves")
+    func shortConnectionsAreFreed() async throws {
+        let directory = temporaryDirectory()
+        let path = directory + "/d.sock"
+        let seen = WeakConnections()
+        let server = makeTestServer()
+        server.register(method: "test/whoami") { _, context in
+            seen.append(context.request.connection)
+            return .int(context.request.connection.identifier)
+        }
+        let runtime = ServerRuntime(server: server, options: socketOptions(path, framing: .ndjson))
+        try runtime.start()
+        for round in 0..<200 {
+            let client = try StreamClient.connect(socketPath: path, framing: .ndjson)
+            if round % 2 == 0 { _ = try await initialize(client.connection) }
+            else { _ = try await client.connection.send(InitializeRequest.self, InitializeParams()) }
+            _ = try await client.connection.sendRequest(method: "test/whoami", params: nil)
+            if round % 4 == 1 {
+                _ = try await client.connection.send(ShutdownRequest.self, EmptyObject())
+                try client.connection.notify(ExitNotification.self, EmptyObject())
+                #expect(client.waitUntilServerCloses())
+            }
+            client.close()
+        }
+        #expect(seen.count == 200)
+        #expect(await eventually(seconds: 30) { runtime.connectionCount == 0 })
+        #expect(await eventually(seconds: 30) { seen.alive == 0 }, "\(seen.alive) of 200 connections still alive")
+        runtime.stop()
+        _ = runtime.waitUntilStopped()
+        rmdir(directory)
+    }
+
+    @Test("backpressure: a client that writes without reading holds bounded server memory, others are served, then it gets every answer")
+    func backpressureBoundsUnreadOutput() async throws {
+        let directory = temporaryDirectory()
+        let path = directory + "/d.sock"
+        let runtime = ServerRuntime(server: makeTestServer(), options: socketOptions(path, framing: .ndjson))
+        try runtime.start()
+        let fd = try UnixSocketAddress(path: path).connect()
+        // 20,000 answers of about 1 KiB: 20 MB if the server read everything regardless. The
+        // blocking writes and reads run on their own threads, not on the tasks' shared pool.
+        let total = 20_000
+        let writerDone = DispatchSemaphore(value: 0)
+        let wroteAll = Atomic<Bool>(false)
+        Thread {
+            var text = #"{"jsonrpc":"2.0","id":0,"method":"initialize"}"# + "\n"
+            var failed = false
+            for id in 1...total where !failed {
+                text += #"{"jsonrpc":"2.0","id":\#(id),"method":"test/echo","params":{"text":"0123456789","count":100}}"#
+                text += "\n"
+                guard text.utf8.count > 32 << 10 || id == total else { continue }
+                let bytes = Array(text.utf8)
+                text = ""
+                var offset = 0
+                while offset < bytes.count {
+                    let written = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                    if written < 0 && errno == EINTR { continue }
+                    if written <= 0 { failed = true; break }
+                    offset += written
+                }
+            }
+            wroteAll.store(!failed, ordering: .releasing)
+            writerDone.signal()
+        }.start()
+        #expect(await eventually(seconds: 60) { runtime.readPausedConnectionCount == 1 })
+        var largest = 0
+        for _ in 0..<40 {
+            largest = max(largest, runtime.queuedOutputBytes)
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        #expect(largest > 0)
+        #expect(largest < 4 << 20, "unread output held by the server: \(largest) bytes")
+        #expect(runtime.readPausedConnectionCount == 1)
+        let wroteEarly = wroteAll.load(ordering: .acquiring)
+        #expect(!wroteEarly, "the writer is held back by the paused server")
+
+        // Another client is served meanwhile.
+        let other = try StreamClient.connect(socketPath: path, framing: .ndjson)
+        _ = try await initialize(other.connection)
+        #expect(try await other.connection.send(EchoRequest.self, .init(text: "o", count: 2)).echoed == "oo")
+        other.close()
+
+        // Now read: every answer arrives, once.
+        let answered = Mutex(Set<Int>())
+        let readerDone = DispatchSemaphore(value: 0)
+        Thread {
+            var pending: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 1 << 16)
+            while answered.withLock({ $0.count }) < total + 1 {
+                let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                if count < 0 && errno == EINTR { continue }
+                if count <= 0 { break }
+                pending += buffer[0..<count]
+                guard let last = pending.lastIndex(of: 10) else { continue }
+                let ids = parseFramedOutput(Array(pending[...last]), framing: .ndjson).compactMap { message in
+                    message["result"] != nil ? message["id"]?.intValue : nil
+                }
+                answered.withLock { $0.formUnion(ids) }
+                pending.removeSubrange(...last)
+            }
+            readerDone.signal()
+        }.start()
+        #expect(await eventually(seconds: 120) { readerDone.wait(timeout: .now()) == .success })
+        #expect(answered.withLock { $0.count } == total + 1)
+        #expect(await eventually(seconds: 30) { writerDone.wait(timeout: .now()) == .success })
+        let wroteEverything = wroteAll.load(ordering: .acquiring)
+        #expect(wroteEverything)
+        close(fd)
+        #expect(await eventually(seconds: 30) { runtime.connectionCount == 0 && runtime.queuedOutputBytes == 0 })
+        runtime.stop()
+        _ = runtime.waitUntilStopped()
+        rmdir(directory)
+    }
+
+    @Test("a socket path of 107 bytes binds at exactly that path; 108 bytes is refused with a clear error")
+    func socketPathAtTheLimit() throws {
+        let directory = temporaryDirectory()
+        let prefix = directory + "/"
+        let longest = prefix + String(repeating: "s", count: 107 - prefix.utf8.count)
+        let tooLong = longest + "t"
+        #expect(longest.utf8.count == 107)
+        #expect(throws: TransportError.socketPathTooLong(path: tooLong, bytes: 108, limit: 107)) {
+            try ServerRuntime(server: makeTestServer(), options: socketOptions(tooLong)).start()
+        }
+        #expect(TransportError.socketPathTooLong(path: tooLong, bytes: 108, limit: 107).description
+            .contains("at most 107 bytes"))
+        let runtime = ServerRuntime(server: makeTestServer(), options: socketOptions(longest))
+        try runtime.start()
+        var info = stat()
+        #expect(lstat(longest, &info) == 0 && (info.st_mode & S_IFMT) == S_IFSOCK)
+        let client = try StreamClient.connect(socketPath: longest)
+        client.close()
+        runtime.stop()
+        _ = runtime.waitUntilStopped()
+        #expect(access(longest, F_OK) != 0)
+        rmdir(directory)
+    }
+
+    @Test("stopping a server whose socket file was replaced by another server's leaves the other's socket")
+    func replacedSocketIsNotUnlinked() async throws {
+        let directory = temporaryDirectory()
+        let path = directory + "/d.sock"
+        let first = ServerRuntime(server: makeTestServer(), options: socketOptions(path))
+        try first.start()
+        #expect(unlink(path) == 0)
+        let second = ServerRuntime(server: makeTestServer(), options: socketOptions(path))
+        try second.start()
+        first.stop()
+        _ = first.waitUntilStopped()
+        #expect(access(path, F_OK) == 0, "the second server's socket is still there")
+        let client = try StreamClient.connect(socketPath: path)
+        #expect(try await initialize(client.connection).serverInfo.name == "test-server")
+        client.close()
+        second.stop()
+        _ = second.waitUntilStopped()
+        #expect(access(path, F_OK) != 0, "the second server removes its own socket")
+        rmdir(directory)
+    }
+}
+
+/// Weak references to connections a test saw, to check that they are freed.
+final class WeakConnections: Sendable {
+    private final class Box: @unchecked Sendable {
+        weak var connection: Connection?
+        init(_ connection: Connection) { self.connection = connection }
+    }
+    private let boxes = Mutex<[Box]>([])
+    func append(_ connection: Connection) { boxes.withLock { $0.append(Box(connection)) } }
+    var count: Int { boxes.withLock { $0.count } }
+    var alive: Int { boxes.withLock { $0.filter { $0.connection != nil }.count } }
 }

@@ -12,7 +12,9 @@ struct ServeCommand: ParsableCommand {
         abstract: "Serve the JSON-RPC protocol (protocol.md) on stdio and/or a Unix socket.",
         discussion: """
             Messages go on stdout only; logs go to stderr. SIGTERM, SIGINT or the end of stdin
-            cancel running jobs, flush output, remove the socket and exit with status 0.
+            cancel running jobs, flush output, remove the socket and exit with status 0. Input on
+            stdin that cannot be framed any more (a header block that never ends) is answered
+            -32700, then the daemon stops the same way and exits with status 1.
             """)
 
     @Option(help: "Message framing: content-length (as LSP) or ndjson.")
@@ -37,6 +39,13 @@ struct ServeCommand: ParsableCommand {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         guard maxMessageBytes >= 1024 else { throw ValidationError("--max-message-bytes must be at least 1024") }
         if noStdio && socket == nil { throw ValidationError("--no-stdio needs --socket, or nothing would be served") }
+        if let socket {
+            do throws(TransportError) {
+                _ = try UnixSocketAddress(path: socket)
+            } catch {
+                throw ValidationError("--socket: \(error)")
+            }
+        }
     }
 
     func run() throws {
@@ -59,6 +68,11 @@ struct ServeCommand: ParsableCommand {
         logger.info("cfspd serving (\(framing.rawValue)\(socket.map { ", socket \($0)" } ?? ""), \(threads) threads)")
         let reason = try runtime.run()
         logger.info("cfspd stopped: \(reason)")
+        if reason == .framingError {
+            // The client's byte stream was broken beyond repair: say so through the exit status.
+            logger.error("cfspd: stdin could not be framed as \(framing.rawValue) any more; exiting with status 1")
+            throw ExitCode.failure
+        }
     }
 }
 

@@ -48,18 +48,18 @@ public final class Connection: Sendable, CustomStringConvertible {
 
     /// Called (from any thread) whenever bytes were added to `outgoing`.
     public func setOutputAvailableHandler(_ callback: @escaping @Sendable () -> Void) {
-        state.withLock { $0.outputAvailable = callback }
+        state.withLock { state in if !state.closed { state.outputAvailable = callback } }
     }
 
     /// Called when the handler asks for the connection to end (the `exit` notification): the
     /// transport should flush `outgoing` and then close.
     public func setCloseRequestedHandler(_ callback: @escaping @Sendable () -> Void) {
-        state.withLock { $0.closeRequested = callback }
+        state.withLock { state in if !state.closed { state.closeRequested = callback } }
     }
 
     /// Observes notifications from the peer (for clients: `$/progress`). Called on the input thread.
     public func setNotificationObserver(_ callback: @escaping @Sendable (NotificationMessage) -> Void) {
-        state.withLock { $0.notificationObserver = callback }
+        state.withLock { state in if !state.closed { state.notificationObserver = callback } }
     }
 
     // MARK: Input
@@ -241,15 +241,26 @@ public final class Connection: Sendable, CustomStringConvertible {
     }
 
     /// Marks the connection closed: cancels the peer's requests, fails our pending requests,
-    /// drops further output, and tells the handler. Idempotent.
+    /// drops further output (and what was still queued), forgets the transport's callbacks, and
+    /// tells the handler. Idempotent.
+    ///
+    /// The callbacks usually capture the transport, which holds this connection: dropping them
+    /// here breaks that cycle, so nothing of a connection outlives it.
     public func close() {
-        let (wasOpen, pending, handler) = state.withLock { state in
+        let (wasOpen, pending, handler, callbacks) = state.withLock { state in
             let wasOpen = !state.closed
             state.closed = true
             let pending = Array(state.outgoing.values)
             state.outgoing = [:]
-            return (wasOpen, pending, state.handler)
+            // Released outside the lock: a callback's captures may run deinits.
+            let callbacks = (state.outputAvailable, state.closeRequested, state.notificationObserver)
+            state.outputAvailable = nil
+            state.closeRequested = nil
+            state.notificationObserver = nil
+            return (wasOpen, pending, state.handler, callbacks)
         }
+        _ = callbacks
+        outgoing.removeAll()
         guard wasOpen else { return }
         cancelIncoming(reason: "the client disconnected")
         for continuation in pending { continuation.resume(throwing: ConnectionClosedError()) }

@@ -77,6 +77,11 @@ public final class OutgoingQueue: Sendable {
         }
     }
 
+    /// Drops everything queued (the peer is gone) and frees the storage.
+    public func removeAll() {
+        state.withLock { $0 = State(coalescedCount: $0.coalescedCount) }
+    }
+
     /// Bytes waiting to be written.
     public var pendingByteCount: Int { state.withLock { $0.byteCount } }
 

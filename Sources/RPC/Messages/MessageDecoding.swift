@@ -37,9 +37,13 @@ extension Message {
         }
         let rawID = members["id"]
         let id = rawID.flatMap(RequestID.init(json:))
+        // Only a message with "result" or "error" (and no "method") is a response, left unanswered;
+        // anything else that is not a valid request (`{}`, `{"jsonrpc":"2.0","id":1}`) is answered
+        // -32600 as JSON-RPC 2.0 asks, with its id when one can be read.
+        let isResponseShaped = members["method"] == nil && (members["result"] != nil || members["error"] != nil)
         guard members["jsonrpc"] == "2.0" else {
             return invalid("the member \"jsonrpc\" must be the string \"2.0\"", id: id,
-                           response: members["method"] == nil)
+                           response: isResponseShaped)
         }
         if let method = members["method"] {
             guard case .string(let name) = method else {
@@ -59,6 +63,10 @@ extension Message {
             _ = rawID
             return .success(.request(RequestMessage(id: id, method: name, params: params)))
         }
+        guard isResponseShaped else {
+            return invalid("the message has neither \"method\" nor \"result\"/\"error\"; a request needs "
+                           + "\"method\" (a string)", id: id)
+        }
         // No method: a response.
         if rawID != nil, rawID != .null, id == nil {
             return invalid("the response id must be an integer, a string or null", id: nil, response: true)
@@ -77,8 +85,7 @@ extension Message {
             }
             return .success(.response(ResponseMessage(id: id, result: .success(result))))
         }
-        return invalid("the message has neither \"method\" nor \"result\"/\"error\"", id: id,
-                       response: rawID != nil)
+        return invalid("a response needs \"result\" or \"error\"", id: id, response: true)
     }
 
     private static func invalid(_ message: String, id: RequestID?, response: Bool = false)

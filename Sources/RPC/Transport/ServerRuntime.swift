@@ -45,6 +45,9 @@ public enum StopReason: Sendable, Hashable, CustomStringConvertible {
     case inputClosed
     /// The stdio client sent `exit`.
     case exitNotification
+    /// The stdio input could not be framed any more (for example a header block that never
+    /// ends): the error reply was written and the runtime stopped. Processes should exit non-zero.
+    case framingError
     /// `stop()` was called.
     case requested
 
@@ -54,6 +57,7 @@ public enum StopReason: Sendable, Hashable, CustomStringConvertible {
         case .signal(let number): return "signal \(number)"
         case .inputClosed: return "end of input"
         case .exitNotification: return "exit notification"
+        case .framingError: return "unframeable input on stdio"
         case .requested: return "stop requested"
         }
     }
@@ -151,6 +155,27 @@ public final class ServerRuntime: Sendable {
     /// The number of connected clients (stdio included), for tests and status.
     public var connectionCount: Int { state.withLock { $0.drivers.count } }
 
+    /// Bytes of output that clients have not read yet, over every connection (queued or being
+    /// written), for tests and status. Each connection's share is bounded by backpressure.
+    public var queuedOutputBytes: Int {
+        state.withLock { Array($0.drivers.values) }.reduce(0) { $0 + $1.unwrittenByteCount }
+    }
+
+    /// How many connections are not being read because their client does not read its answers
+    /// (backpressure), for tests and status; asks the loop thread (0 once the runtime stopped).
+    public var readPausedConnectionCount: Int {
+        guard let eventLoop = state.withLock({ $0.eventLoop }) else { return 0 }
+        let count = Mutex(0)
+        let done = DispatchSemaphore(value: 0)
+        eventLoop.execute { [self] in
+            let paused = state.withLock { Array($0.drivers.values) }.filter(\.isReadingPaused).count
+            count.withLock { $0 = paused }
+            done.signal()
+        }
+        guard done.wait(timeout: .now() + 5) == .success else { return 0 }
+        return count.withLock { $0 }
+    }
+
     // MARK: Loop thread
 
     private func setUpTransports(on eventLoop: EventLoop) throws(TransportError) {
@@ -193,6 +218,9 @@ public final class ServerRuntime: Sendable {
                                                 connection: connection, eventLoop: eventLoop, logger: logger)
             connection.setCloseRequestedHandler { [self] in stop(.exitNotification) }
             driver.onInputEnded = { [self] _ in beginStop(.inputClosed) }
+            // Nothing more can be read from stdio: stop (the error reply is flushed first), so the
+            // process exits instead of waiting for a signal.
+            driver.onFramingFailed = { [self] _ in beginStop(.framingError) }
             state.withLock { $0.stdioDriver = driver }
             track(driver)
         }

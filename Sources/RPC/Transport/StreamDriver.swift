@@ -7,6 +7,12 @@ import Synchronization
 /// pipe or TTY) or, for regular files, a reader thread / blocking writes. One write is in flight at
 /// a time, so while the peer reads slowly the connection's queue holds the rest and progress
 /// reports coalesce there.
+///
+/// Backpressure: when the peer's unwritten output (queued plus the write in flight) reaches
+/// `outputHighWaterBytes`, or `maxRequestsInProgress` of its requests are unanswered, reading its
+/// input stops (`uv_read_stop`) until the output drains below `outputLowWaterBytes` and the
+/// requests below half the limit. A client that sends without reading thus holds a bounded amount
+/// of the server's memory, and only its own connection waits.
 final class StreamDriver: @unchecked Sendable {
     private enum Input {
         case stream(UnsafeMutableRawPointer)
@@ -20,6 +26,12 @@ final class StreamDriver: @unchecked Sendable {
 
     /// Bytes handed to libuv per write.
     static let writeChunkBytes = 256 << 10
+    /// Unwritten output at which reading the peer's input pauses.
+    static let outputHighWaterBytes = 1 << 20
+    /// Unwritten output below which paused reading resumes.
+    static let outputLowWaterBytes = 256 << 10
+    /// Unanswered requests at which reading the peer's input pauses (resumes below half).
+    static let maxRequestsInProgress = 1024
 
     let connection: Connection
     let eventLoop: EventLoop
@@ -29,6 +41,10 @@ final class StreamDriver: @unchecked Sendable {
     private var writeInFlight = false
     private var closing = false
     private var readingStopped = false
+    /// Reading is paused by backpressure (unlike `readingStopped`, temporary).
+    private var readingPaused = false
+    /// Bytes of the write in flight (any thread reads it, for statistics).
+    private let bytesInFlight = Atomic<Int>(0)
     private(set) var isClosed = false
     private var openHandles = 0
     private let flushScheduled = Atomic<Bool>(false)
@@ -37,6 +53,9 @@ final class StreamDriver: @unchecked Sendable {
 
     /// Called once when the peer's input ends (EOF or read error).
     var onInputEnded: ((StreamDriver) -> Void)?
+    /// Called once when the input cannot be framed any more (after reading stopped and the
+    /// error reply was queued; the driver then closes once that reply is written).
+    var onFramingFailed: ((StreamDriver) -> Void)?
     /// Called once when every handle is closed.
     var onClosed: ((StreamDriver) -> Void)?
 
@@ -135,6 +154,12 @@ final class StreamDriver: @unchecked Sendable {
     /// Starts reading and hooks the connection's output to this driver.
     func start() {
         connection.setOutputAvailableHandler { [self] in scheduleFlush() }
+        startReadingStream()
+        scheduleFlush()
+    }
+
+    /// Starts (or resumes) libuv reads of a stream input; a failure ends the input.
+    private func startReadingStream() {
         if case .stream(let handle)? = input {
             let status = uv_read_start(
                 handle.assumingMemoryBound(to: uv_stream_t.self),
@@ -155,7 +180,6 @@ final class StreamDriver: @unchecked Sendable {
                 })
             if status != 0 { inputEnded(status: status) }
         }
-        scheduleFlush()
     }
 
     private func startFileReader(fd: Int32) {
@@ -185,12 +209,41 @@ final class StreamDriver: @unchecked Sendable {
         if !connection.receive(bytes) {
             logger.error("\(connection): the input cannot be framed any more; closing")
             stopReading()
+            let failed = onFramingFailed
+            onFramingFailed = nil
+            failed?(self)
             closeAfterFlush()
+            return
+        }
+        updateBackpressure()
+    }
+
+    /// Bytes queued for the peer or being written to it.
+    var unwrittenByteCount: Int { connection.outgoing.pendingByteCount + bytesInFlight.load(ordering: .relaxed) }
+
+    /// True while reading is paused because the peer does not read its answers.
+    var isReadingPaused: Bool { readingPaused }
+
+    /// Pauses or resumes reading the peer's input by its unwritten output and unanswered requests.
+    private func updateBackpressure() {
+        guard !isClosed, !readingStopped, case .stream(let handle)? = input else { return }
+        let unwritten = unwrittenByteCount
+        let inProgress = connection.pendingIncomingCount
+        if !readingPaused {
+            guard unwritten >= Self.outputHighWaterBytes || inProgress >= Self.maxRequestsInProgress else { return }
+            readingPaused = true
+            uv_read_stop(handle.assumingMemoryBound(to: uv_stream_t.self))
+            logger.debug("\(connection): \(unwritten) bytes unread by the peer, \(inProgress) requests in progress; reading paused")
+        } else if unwritten < Self.outputLowWaterBytes && inProgress < Self.maxRequestsInProgress / 2 {
+            readingPaused = false
+            logger.debug("\(connection): the peer caught up; reading resumed")
+            startReadingStream()
         }
     }
 
     private func inputEnded(status: Int32) {
         guard !readingStopped else { return }
+        readingPaused = false
         if status != Int32(UV_EOF.rawValue) {
             logger.info("\(connection): read failed: \(String(cString: uv_strerror(status)))")
         }
@@ -202,6 +255,7 @@ final class StreamDriver: @unchecked Sendable {
     func stopReading() {
         guard !readingStopped else { return }
         readingStopped = true
+        readingPaused = false
         if !isClosed, case .stream(let handle)? = input {
             uv_read_stop(handle.assumingMemoryBound(to: uv_stream_t.self))
         }
@@ -225,7 +279,7 @@ final class StreamDriver: @unchecked Sendable {
         guard !isClosed, !writeInFlight, let output else { return }
         let bytes = connection.outgoing.dequeue(maxBytes: Self.writeChunkBytes)
         guard !bytes.isEmpty else {
-            if closing { close() }
+            if closing { close() } else { updateBackpressure() }
             return
         }
         switch output {
@@ -246,6 +300,8 @@ final class StreamDriver: @unchecked Sendable {
             request.pointee.data = memory
             var buffer = uv_buf_init(memory.assumingMemoryBound(to: CChar.self), UInt32(bytes.count))
             writeInFlight = true
+            bytesInFlight.store(bytes.count, ordering: .relaxed)
+            updateBackpressure()
             let status = uv_write(request, handle.assumingMemoryBound(to: uv_stream_t.self), &buffer, 1) { request, status in
                 guard let request else { return }
                 free(request.pointee.data)
@@ -265,6 +321,7 @@ final class StreamDriver: @unchecked Sendable {
 
     private func writeFinished(status: Int32) {
         writeInFlight = false
+        bytesInFlight.store(0, ordering: .relaxed)
         if status < 0 {
             if status != Int32(UV_ECANCELED.rawValue) {
                 logger.info("\(connection): write failed (\(String(cString: uv_strerror(status)))); closing")
@@ -332,6 +389,7 @@ final class StreamDriver: @unchecked Sendable {
         onClosed?(self)
         onClosed = nil
         onInputEnded = nil
+        onFramingFailed = nil
         let retained = retainedSelf
         retainedSelf = nil
         retained?.release()

@@ -50,6 +50,36 @@ public struct UnixSocketAddress: Sendable, Hashable {
         return fd
     }
 
+    /// Creates a stream socket bound to the path (close-on-exec); returns the descriptor, or a
+    /// negative errno.
+    func bindListeningSocket() -> Int32 {
+        #if canImport(Glibc)
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        #else
+        let fd = socket(AF_UNIX, SOCK_STREAM, 0)
+        #endif
+        guard fd >= 0 else { return -errno }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        precondition(bytes.count < Self.pathCapacity, "checked in init")
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (index, byte) in bytes.enumerated() { raw[index] = byte }
+            raw[bytes.count] = 0
+        }
+        let result = withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        guard result == 0 else {
+            let code = errno
+            close(fd)
+            return -code
+        }
+        return fd
+    }
+
     /// Prepares the path for binding: nothing there is fine; a socket nobody listens on (left by a
     /// crashed server) is removed; a live socket or any other file is refused.
     func removeStaleSocket() throws(TransportError) {

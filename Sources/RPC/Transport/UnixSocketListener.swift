@@ -4,7 +4,8 @@ import Logging
 
 /// Loop-confined listener on a Unix-domain socket: binds (removing a stale socket file first,
 /// refusing a live one), restricts the file to mode 0600, and hands each accepted client to
-/// `onAccept`. Closing removes the socket file.
+/// `onAccept`. Closing removes the socket file, but only while it is still the one this listener
+/// bound (same device and inode): a file another server bound at the path since is left alone.
 final class UnixSocketListener: @unchecked Sendable {
     let address: UnixSocketAddress
     private let eventLoop: EventLoop
@@ -12,6 +13,8 @@ final class UnixSocketListener: @unchecked Sendable {
     private let handle: UnsafeMutablePointer<uv_pipe_t>
     private var retainedSelf: Unmanaged<UnixSocketListener>?
     private var closed = false
+    /// Device and inode of the socket file this listener bound.
+    private var boundFile: (device: UInt64, inode: UInt64)?
     /// Receives each accepted client as an initialised `uv_pipe_t` (memory owned by the receiver).
     var onAccept: ((UnsafeMutableRawPointer) -> Void)?
 
@@ -29,7 +32,19 @@ final class UnixSocketListener: @unchecked Sendable {
         }
         retainedSelf = Unmanaged.passRetained(self)
         uv_handle_set_data(uvHandle(handle), Unmanaged.passUnretained(self).toOpaque())
-        status = uv_pipe_bind(handle, address.path)
+        // Bound here rather than with uv_pipe_bind: libuv 1.44 would truncate a long path silently
+        // and unlink whatever file is at the path when the handle closes, even another server's.
+        let fd = address.bindListeningSocket()
+        status = fd < 0 ? fd : uv_pipe_open(handle, fd)
+        if fd >= 0 && status != 0 { Glibc.close(fd) }
+        if status == 0 {
+            var info = stat()
+            if lstat(address.path, &info) == 0 {
+                boundFile = (UInt64(info.st_dev), UInt64(info.st_ino))
+            } else {
+                status = -errno
+            }
+        }
         if status == 0, chmod(address.path, 0o600) != 0 {
             status = -errno
         }
@@ -64,11 +79,23 @@ final class UnixSocketListener: @unchecked Sendable {
         onAccept?(client)
     }
 
-    /// Stops listening and removes the socket file.
+    /// Unlinks the socket path only if it is still the file this listener bound.
+    private func removeSocketFileIfOurs() {
+        guard let boundFile else { return }
+        var info = stat()
+        guard lstat(address.path, &info) == 0 else { return }
+        guard UInt64(info.st_dev) == boundFile.device, UInt64(info.st_ino) == boundFile.inode else {
+            logger.info("'\(address.path)' is no longer the socket this server bound (replaced by another); left in place")
+            return
+        }
+        unlink(address.path)
+    }
+
+    /// Stops listening and removes the socket file (if it is still ours).
     func close() {
         guard !closed else { return }
         closed = true
-        unlink(address.path)
+        removeSocketFileIfOurs()
         uv_close(uvHandle(handle)) { handle in
             guard let handle, let data = uv_handle_get_data(handle) else { return }
             let listener = Unmanaged<UnixSocketListener>.fromOpaque(data)
