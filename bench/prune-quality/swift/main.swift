@@ -2,7 +2,8 @@ import Core
 import Foundation
 import Kernels
 
-// Pruning quality of every method on SmolLM2-135M (issue "pruning engine", item 5):
+// Pruning quality of every method on a model (SmolLM2-135M by default, Gemma 3 270M with
+// `run --model gemma3`):
 // calibration on WikiText-2 validation (N windows of S tokens, seed 0), perplexity on the first
 // E windows of 1024 tokens of WikiText-2 test, every method at FFN sparsity 0.2, 0.3 and 0.5.
 // Usage: PruneQualityBench MODEL DATA_DIR [--windows N] [--eval-windows E] [--precision f32|bf16]
@@ -114,9 +115,9 @@ for sparsity in args.sparsities {
 }
 
 var table = """
-    Model: SmolLM2-135M-Instruct (Q4_1 GGUF dequantized, \(args.precision.rawValue) weights in memory), \(args.threads) threads, \(VectorISA.summary).
-    Calibration: WikiText-2 validation (" "-joined, \(calibrationTokens.count) tokens), N = \(args.windows) windows of S = \(args.windowSize), seed 0: \(String(format: "%.1f", calibrationSeconds)) s, \(String(format: "%.0f", calibrationRate)) tokens/s (PyTorch reference on this machine: about 550 tokens/s; ratio \(String(format: "%.2f", calibrationRate / 550))x).
-    Perplexity: WikiText-2 test ("\\n\\n"-joined), first \(evaluator.windowCount(tokens: evalTokens.count)) windows of 1024 tokens. Dense: \(String(format: "%.3f", densePPL)) (reference 25.05).
+    Model: \((args.model as NSString).lastPathComponent) (\(dense.config.architecture), GGUF dequantized, \(args.precision.rawValue) weights in memory), \(args.threads) threads, \(VectorISA.summary).
+    Calibration: WikiText-2 validation (" "-joined, \(calibrationTokens.count) tokens\(tokenizer.addsBOSToken ? " with a BOS first" : "")), N = \(args.windows) windows of S = \(args.windowSize), seed 0: \(String(format: "%.1f", calibrationSeconds)) s, \(String(format: "%.0f", calibrationRate)) tokens/s.
+    Perplexity: WikiText-2 test ("\\n\\n"-joined\(tokenizer.addsBOSToken ? ", a BOS first" : "")), first \(evaluator.windowCount(tokens: evalTokens.count)) windows of 1024 tokens. Dense: \(String(format: "%.3f", densePPL)).
 
 
     | FFN sparsity | method | PPL | parameters removed | pruning time (s) |
