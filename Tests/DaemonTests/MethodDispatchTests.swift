@@ -291,7 +291,9 @@ struct MethodDispatchTests {
         let client = daemon.client
         let long = Task {
             try await client.sendRequest(method: "calibrate", params: [
-                "model": "m1", "text": .string(text), "count": 300_000, "windowSize": 32, "workDoneToken": "long"])
+                // Long enough (96M tokens) that it is still running when cancelled even when the
+                // whole suite loads both cores; 300,000 windows once finished first under load.
+                "model": "m1", "text": .string(text), "count": 3_000_000, "windowSize": 32, "workDoneToken": "long"])
         }
         #expect(await waitUntil { daemon.progress("long").contains { $0["kind"] == "report" } })
         let side = try await client.send(
