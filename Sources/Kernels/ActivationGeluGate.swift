@@ -9,40 +9,13 @@
 /// range, subnormal results included (see `GeluTanh`). Costs about twice `siluGate`.
 public func geluTanhGate(gate: UnsafePointer<Float>, up: UnsafePointer<Float>, count: Int,
                          into out: UnsafeMutablePointer<Float>) {
-    var i = 0
-    while i + 16 <= count {
-        let g = OpsSIMD.load(gate + i)
-        OpsSIMD.store(GeluTanh.value(g) * OpsSIMD.load(up + i), out + i)
-        i += 16
-    }
-    if i < count {
-        let tail = count - i
-        var g = SIMD16<Float>()
-        var u = SIMD16<Float>()
-        for lane in 0..<tail {
-            g[lane] = gate[i + lane]
-            u[lane] = up[i + lane]
-        }
-        let result = GeluTanh.value(g) * u
-        for lane in 0..<tail { out[i + lane] = result[lane] }
-    }
+    gatedLanes(gate: gate, up: up, count: count, into: out) { GeluTanh.value($0) }
 }
 
 /// Elementwise tanh-approximated GELU: out[i] = gelu(x[i]) as in `geluTanhGate`; `out` may
 /// alias `x`.
 public func geluTanh(_ x: UnsafePointer<Float>, count: Int, into out: UnsafeMutablePointer<Float>) {
-    var i = 0
-    while i + 16 <= count {
-        OpsSIMD.store(GeluTanh.value(OpsSIMD.load(x + i)), out + i)
-        i += 16
-    }
-    if i < count {
-        let tail = count - i
-        var g = SIMD16<Float>()
-        for lane in 0..<tail { g[lane] = x[i + lane] }
-        let result = GeluTanh.value(g)
-        for lane in 0..<tail { out[i + lane] = result[lane] }
-    }
+    elementwiseLanes(x, count: count, into: out) { GeluTanh.value($0) }
 }
 
 /// Backward pass of `geluTanhGate` for fine-tuning: given the upstream gradient `gradOut`,
@@ -55,34 +28,8 @@ public func geluTanhGateBackward(gate: UnsafePointer<Float>, up: UnsafePointer<F
                                  gradOut: UnsafePointer<Float>, count: Int,
                                  gradGate: UnsafeMutablePointer<Float>,
                                  gradUp: UnsafeMutablePointer<Float>) {
-    var i = 0
-    while i < count {
-        let lanes = Swift.min(16, count - i)
-        var g = SIMD16<Float>(), u = SIMD16<Float>(), d = SIMD16<Float>()
-        if lanes == 16 {
-            g = OpsSIMD.load(gate + i)
-            u = OpsSIMD.load(up + i)
-            d = OpsSIMD.load(gradOut + i)
-        } else {
-            for lane in 0..<lanes {
-                g[lane] = gate[i + lane]
-                u[lane] = up[i + lane]
-                d[lane] = gradOut[i + lane]
-            }
-        }
-        let (value, derivative) = GeluTanh.valueAndDerivative(g)
-        let gateGradient = d * u * derivative
-        let upGradient = d * value
-        if lanes == 16 {
-            OpsSIMD.store(gateGradient, gradGate + i)
-            OpsSIMD.store(upGradient, gradUp + i)
-        } else {
-            for lane in 0..<lanes {
-                gradGate[i + lane] = gateGradient[lane]
-                gradUp[i + lane] = upGradient[lane]
-            }
-        }
-        i += lanes
+    gatedBackwardLanes(gate: gate, up: up, gradOut: gradOut, count: count, gradGate: gradGate, gradUp: gradUp) {
+        GeluTanh.valueAndDerivative($0)
     }
 }
 
