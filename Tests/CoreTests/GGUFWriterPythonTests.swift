@@ -5,10 +5,6 @@ import Testing
 /// Runs `Scripts/gguf_inspect.py`, which reads a GGUF file with gguf-py's `GGUFReader` and
 /// prints a JSON summary: the independent check that written files follow the format.
 enum GGUFWriterPython {
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
-    }
-
     /// One metadata field as gguf-py decodes it.
     struct Field: Decodable {
         var types: [String]

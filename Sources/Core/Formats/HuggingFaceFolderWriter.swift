@@ -24,7 +24,7 @@ public enum HuggingFaceFolderWriter {
     /// - Parameters:
     ///   - config: the model's shape; its `ropeLayout` must be `.rotateHalf` (Hugging Face's Q/K
     ///     row order), since the weights are stored as given.
-    ///   - tensors: at least every tensor `HuggingFaceTensorLayout.expectedTensors(for: config)`
+    ///   - tensors: at least every tensor `ModelTensorLayout.expected(config, naming: family.huggingFaceNaming)`
     ///     lists, with those shapes (checked before anything is written).
     ///   - tokenizerJSONPath: a `tokenizer.json` to copy into the folder, if any.
     ///   - overwrite: replace an existing folder at `path` (else that is an error); only a

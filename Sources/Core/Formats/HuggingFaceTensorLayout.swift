@@ -1,12 +1,7 @@
-/// The tensor names and shapes a Hugging Face checkpoint of a given config has (PyTorch
-/// `[out, in]` order), and the check that a set of tensors matches them: `ModelTensorLayout`
-/// under the family's Hugging Face names.
+/// The check that a Hugging Face checkpoint holds the tensors a config implies (PyTorch
+/// `[out, in]` order): `ModelTensorLayout` under the family's Hugging Face names, with the
+/// errors in Hugging Face terms.
 public enum HuggingFaceTensorLayout {
-    /// Every tensor the model needs with its expected shape, in checkpoint order.
-    public static func expectedTensors(for config: LlamaConfig) throws -> [(name: String, shape: [Int])] {
-        ModelTensorLayout.expected(config, naming: try config.family.huggingFaceNaming).map { ($0.name, $0.shape) }
-    }
-
     /// Throws `HuggingFaceError.missingTensor` or `.shapeMismatch` (naming the tensor, the
     /// expected and the actual shape) for the first tensor of `config` that `shapeOf` lacks or
     /// gets wrong.
