@@ -1,6 +1,6 @@
 /// How a weight matrix is stored for the GEMM kernels: full f32, or bf16 (half the memory and
 /// bandwidth, AVX512-BF16 dot products where available; activations are rounded to bf16 too).
-public enum WeightPrecision: String, Sendable, Codable {
+public enum WeightPrecision: String, Sendable, Codable, CaseIterable {
     case f32, bf16
 }
 

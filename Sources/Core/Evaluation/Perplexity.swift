@@ -12,24 +12,57 @@ public struct PerplexityProgress: Sendable {
 
 /// The outcome of a perplexity evaluation.
 public struct PerplexityResult: Sendable, Codable, Equatable {
+    /// exp of the mean negative log-likelihood.
     public var perplexity: Double
+    /// Mean next-token negative log-likelihood over the scored tokens (nats).
     public var meanNegativeLogLikelihood: Double
+    /// Windows scored.
     public var windows: Int
+    /// Tokens per window.
     public var windowSize: Int
     /// Tokens predicted (windowSize - 1 per window).
     public var scoredTokens: Int
+    /// Wall-clock seconds of the evaluation.
     public var seconds: Double
+
+    /// A result as an evaluation (or a client reading one back) records it.
+    public init(perplexity: Double, meanNegativeLogLikelihood: Double, windows: Int, windowSize: Int,
+                scoredTokens: Int, seconds: Double) {
+        self.perplexity = perplexity
+        self.meanNegativeLogLikelihood = meanNegativeLogLikelihood
+        self.windows = windows
+        self.windowSize = windowSize
+        self.scoredTokens = scoredTokens
+        self.seconds = seconds
+    }
+
+    /// Tokens run through the model per second (every token of every window).
+    public var tokensPerSecond: Double { Double(windows * windowSize) / max(seconds, 1e-9) }
 }
 
 /// Perplexity as the pruning literature measures it: the token stream cut into non-overlapping
 /// windows of `windowSize` tokens (the last partial window dropped), each window scored on its
 /// own, perplexity = exp(mean next-token negative log-likelihood over all windows).
 public struct PerplexityEvaluator: Sendable {
+    /// Tokens per window.
     public var windowSize: Int
     /// Evaluate only the first windows (nil: all).
     public var maxWindows: Int?
 
-    public init(windowSize: Int = 1024, maxWindows: Int? = nil) {
+    /// The window of the literature's perplexity protocol (the daemon's default, cut to the
+    /// model's context when that is shorter).
+    public static let defaultWindowSize = 1024
+
+    /// The values each setting accepts.
+    public enum Limits {
+        /// A window predicts its tokens after the first, so it needs two.
+        public static let windowSize = OptionRange.atLeast(2)
+        /// At least one window.
+        public static let maxWindows = OptionRange.atLeast(1)
+    }
+
+    /// An evaluator over windows of `windowSize` tokens, all of them or the first `maxWindows`.
+    public init(windowSize: Int = defaultWindowSize, maxWindows: Int? = nil) {
         self.windowSize = windowSize
         self.maxWindows = maxWindows
     }
@@ -46,7 +79,9 @@ public struct PerplexityEvaluator: Sendable {
         model: LlamaModel, tokens: [Int32], pool: ThreadPool,
         progress: (PerplexityProgress) -> Void = { _ in }, isCancelled: () -> Bool = { false }
     ) throws -> PerplexityResult {
-        guard windowSize >= 2 else { throw ModelError.invalidConfig("a perplexity window needs at least 2 tokens") }
+        if let violation = Limits.windowSize.violation("a perplexity window (tokens)", windowSize) {
+            throw ModelError.invalidConfig(violation)
+        }
         guard windowSize <= model.config.contextLength else {
             throw ModelError.windowTooLong(tokens: windowSize, contextLength: model.config.contextLength)
         }

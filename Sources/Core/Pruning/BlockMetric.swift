@@ -9,6 +9,9 @@ public enum BlockMetric: String, Sendable, Codable, CaseIterable {
     /// mean_h |x - y|, summed over tokens.
     case mae
 
+    /// The metric used when none is named: angular, as the paper.
+    public static let standard = BlockMetric.angular
+
     /// B_l for every block: the metric summed over all calibration tokens.
     public func importance(_ statistics: CalibrationStatistics) -> [Double] {
         statistics.blocks.map { b in

@@ -6,17 +6,27 @@ public struct BudgetAllocation: Sendable {
     /// Target FFN sparsity p in [0, 1).
     public var sparsity: Double
     /// Temperature a of the sigmoid.
-    public var temperature: Double = 1
+    public var temperature: Double
     /// Scale s0 dividing the importance deviations.
-    public var scale: Double = 1e4
+    public var scale: Double
     /// Kept widths are multiples of this (1: no rounding; the reference's cuda_friendly is 128).
-    public var align: Int = 1
+    public var align: Int
 
-    public init(sparsity: Double, temperature: Double = 1, scale: Double = 1e4, align: Int = 1) {
-        self.sparsity = sparsity
-        self.temperature = temperature
-        self.scale = scale
-        self.align = align
+    /// The budget step of `options` (their sparsity, temperature, scale and alignment).
+    public init(_ options: PruningOptions) {
+        sparsity = options.sparsity
+        temperature = options.temperature
+        scale = options.scale
+        align = options.align
+    }
+
+    /// A budget for `sparsity`; omitted parameters take `PruningOptions`' defaults.
+    public init(sparsity: Double, temperature: Double? = nil, scale: Double? = nil, align: Int? = nil) {
+        var options = PruningOptions(sparsity: sparsity)
+        if let temperature { options.temperature = temperature }
+        if let scale { options.scale = scale }
+        if let align { options.align = align }
+        self.init(options)
     }
 
     /// keep_l for every block: (1 - p) * u_l / mean(u), squeezed by the cap rule when a block
@@ -82,12 +92,14 @@ public struct BudgetAllocation: Sendable {
     /// Checks the arguments for `blocks` blocks before any work.
     func validate(blocks: Int) throws {
         guard blocks > 0 else { throw PruningError.invalidArgument("no blocks to allocate a budget to") }
-        guard sparsity >= 0, sparsity < 1 else {
-            throw PruningError.invalidArgument("sparsity must be in [0, 1), got \(sparsity)")
+        if let violation = PruningOptions.Limits.sparsity.violation("sparsity", sparsity) {
+            throw PruningError.invalidArgument(violation)
         }
-        guard temperature.isFinite, scale.isFinite, scale > 0 else {
+        guard temperature.isFinite, scale.isFinite, PruningOptions.Limits.scale.contains(scale) else {
             throw PruningError.invalidArgument("temperature must be finite and scale positive (a=\(temperature), s0=\(scale))")
         }
-        guard align >= 1 else { throw PruningError.invalidArgument("align must be at least 1, got \(align)") }
+        if let violation = PruningOptions.Limits.align.violation("align", align) {
+            throw PruningError.invalidArgument(violation)
+        }
     }
 }

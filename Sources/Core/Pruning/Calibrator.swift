@@ -39,13 +39,14 @@ public struct Calibrator: Sendable {
         return accumulator.statistics
     }
 
-    /// Windows of `size` tokens starting at `starts` in `tokens`, checking every bound.
-    public static func windows(from tokens: [Int32], starts: [Int], size: Int) throws -> [[Int32]] {
-        try starts.map { start in
+    /// Windows of `size` tokens starting at `starts` in `tokens`, checking every bound: a window
+    /// that does not fit is a data problem (`DataError.invalidWindowParameters`), not the model's.
+    public static func windows(from tokens: [Int32], starts: [Int], size: Int) throws(DataError) -> [[Int32]] {
+        try starts.map { start throws(DataError) in
             // Compared without `start + size`, which overflows for starts near Int.max.
             guard start >= 0, size > 0, size <= tokens.count, start <= tokens.count - size else {
-                throw ModelError.invalidConfig(
-                    "a calibration window of \(size) tokens starting at \(start) does not fit in \(tokens.count) tokens")
+                throw .invalidWindowParameters(
+                    reason: "a window of \(size) tokens starting at \(start) does not fit in \(tokens.count) tokens")
             }
             return Array(tokens[start..<(start + size)])
         }

@@ -14,8 +14,7 @@ public struct Pruner: Sendable {
                 "they were gathered on FFN widths \(statistics.blocks.map(\.width)), the model has \(widths)")
         }
         guard statistics.tokens > 0 else { throw PruningError.statisticsMismatch("they contain no tokens") }
-        let budget = BudgetAllocation(
-            sparsity: options.sparsity, temperature: options.temperature, scale: options.scale, align: options.align)
+        let budget = BudgetAllocation(options)
         let importance = options.blockMetric.importance(statistics)
         let scores = model.blocks.indices.map { l in
             NeuronScores.scores(

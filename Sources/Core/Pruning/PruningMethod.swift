@@ -25,17 +25,22 @@ public enum PruningMethod: String, Sendable, Codable, CaseIterable {
     enum Allocation { case coarseBudget, globalThreshold, uniform, uniformWidths }
 }
 
-/// Everything a pruning run can be told. Defaults are CFSP.md's.
+/// Everything a pruning run can be told. Defaults are CFSP.md's; they are written here only,
+/// and the ranges in `Limits` only: the daemon's params, the protocol schema and the CLI read both.
 public struct PruningOptions: Sendable, Codable, Equatable {
-    /// FFN sparsity p: removed neurons / all FFN neurons.
+    /// FFN sparsity p: removed neurons / all FFN neurons, in [0, 1).
     public var sparsity: Double
+    /// How neurons are scored and budgets spread.
     public var method: PruningMethod = .cfsp
-    public var blockMetric: BlockMetric = .angular
-    /// Sigmoid temperature a and scale s0 of the coarse budget.
+    /// The block-importance metric of the coarse budget.
+    public var blockMetric: BlockMetric = .standard
+    /// Temperature a of the coarse budget's sigmoid (CFSP.md section 2).
     public var temperature: Double = 1
+    /// Scale s0 dividing the importance deviations before the sigmoid.
     public var scale: Double = 1e4
-    /// Exponents b (on A in the down term) and c (on A overall) of the cfsp scores.
+    /// Exponent b of the activation in the down-projection term of the fine score.
     public var downExponent: Double = 1
+    /// Exponent c of the activation term of the fine score.
     public var activationExponent: Double = 1
     /// Kept widths rounded to multiples of this (coarse-budget and uniform methods).
     public var align: Int = 1
@@ -44,8 +49,19 @@ public struct PruningOptions: Sendable, Codable, Equatable {
     /// runtime takes one FFN width for all layers (llama.cpp's qwen3 and gemma3).
     public var uniformWidths: Bool = false
 
+    /// Options for `sparsity` with `method`, everything else at its default.
     public init(sparsity: Double, method: PruningMethod = .cfsp) {
         self.sparsity = sparsity
         self.method = method
+    }
+
+    /// The values each numeric option accepts (the others take any finite number).
+    public enum Limits {
+        /// p: a share of neurons to remove; removing all of them leaves no FFN.
+        public static let sparsity = OptionRange.halfOpen(0, 1)
+        /// s0 divides, so it must be positive.
+        public static let scale = OptionRange.greaterThan(0)
+        /// A width multiple.
+        public static let align = OptionRange.atLeast(1)
     }
 }

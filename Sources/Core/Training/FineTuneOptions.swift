@@ -56,38 +56,80 @@ public struct FineTuneOptions: Sendable, Codable, Equatable {
     /// shortened after the first step to the steps the budget allows, so the cosine ends in time.
     public var timeBudgetSeconds: Double? = nil
 
-    /// Options with defaults for everything but the step count, the rank budget and the allocation.
-    public init(steps: Int, rank: Int = 8, allocation: RankAllocation = .importance) {
+    /// Options for `steps` steps; the rank budget and the allocation keep their defaults unless given.
+    public init(steps: Int, rank: Int? = nil, allocation: RankAllocation? = nil) {
         self.steps = steps
-        self.rank = rank
-        self.allocation = allocation
+        if let rank { self.rank = rank }
+        if let allocation { self.allocation = allocation }
+    }
+
+    /// The values each numeric option accepts (the ranks also need r_min <= r <= r_max).
+    public enum Limits {
+        /// At least one optimizer step.
+        public static let steps = OptionRange.atLeast(1)
+        /// At least one window per micro-batch.
+        public static let batchSize = OptionRange.atLeast(1)
+        /// At least one micro-batch per step.
+        public static let gradientAccumulation = OptionRange.atLeast(1)
+        /// A window predicts its tokens after the first, so it needs two.
+        public static let sequenceLength = OptionRange.atLeast(2)
+        /// A positive learning rate.
+        public static let learningRate = OptionRange.greaterThan(0)
+        /// No negative warm-up.
+        public static let warmupSteps = OptionRange.atLeast(0)
+        /// A fraction of the peak rate.
+        public static let minLearningRateRatio = OptionRange.closed(0, 1)
+        /// No negative decay.
+        public static let weightDecay = OptionRange.atLeast(0)
+        /// Moment decays below 1.
+        public static let beta = OptionRange.halfOpen(0, 1)
+        /// A positive denominator guard.
+        public static let adamEpsilon = OptionRange.greaterThan(0)
+        /// A positive clip norm.
+        public static let clipNorm = OptionRange.greaterThan(0)
+        /// Ranks (budget, smallest, largest) of at least 1.
+        public static let rank = OptionRange.atLeast(1)
+        /// No negative sharpening.
+        public static let gamma = OptionRange.atLeast(0)
+        /// A positive time budget.
+        public static let timeBudgetSeconds = OptionRange.greaterThan(0)
     }
 
     /// Checks every field, saying which one is wrong and what it must be.
     public func validate() throws(FineTuneError) {
+        func require(_ violation: String?) throws(FineTuneError) {
+            if let violation { throw FineTuneError.invalidOption(violation) }
+        }
         func require(_ ok: Bool, _ message: String) throws(FineTuneError) {
             if !ok { throw FineTuneError.invalidOption(message) }
         }
-        try require(steps > 0, "steps must be positive (got \(steps))")
-        try require(batchSize > 0, "batch size must be positive (got \(batchSize))")
-        try require(gradientAccumulation > 0, "gradient accumulation must be positive (got \(gradientAccumulation))")
+        try require(Limits.steps.violation("steps", steps))
+        try require(Limits.batchSize.violation("batch size", batchSize))
+        try require(Limits.gradientAccumulation.violation("gradient accumulation", gradientAccumulation))
         let (windowsPerStep, overflow) = batchSize.multipliedReportingOverflow(by: gradientAccumulation)
         try require(!overflow && windowsPerStep <= Self.maxWindowsPerStep,
                     "batch size times gradient accumulation must be at most \(Self.maxWindowsPerStep) windows per step (got \(batchSize) x \(gradientAccumulation))")
-        try require(sequenceLength >= 2, "sequence length must be at least 2 tokens (got \(sequenceLength))")
-        try require(learningRate.isFinite && learningRate > 0, "learning rate must be positive and finite (got \(learningRate))")
-        try require(warmupSteps >= 0, "warm-up steps must not be negative (got \(warmupSteps))")
-        try require(minLearningRateRatio >= 0 && minLearningRateRatio <= 1,
-                    "the minimum learning-rate ratio must lie in [0, 1] (got \(minLearningRateRatio))")
-        try require(weightDecay >= 0 && weightDecay.isFinite, "weight decay must be >= 0 (got \(weightDecay))")
-        try require(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1, "AdamW betas must lie in [0, 1) (got \(beta1), \(beta2))")
-        try require(adamEpsilon > 0, "the AdamW epsilon must be positive (got \(adamEpsilon))")
-        if let clipNorm { try require(clipNorm > 0 && clipNorm.isFinite, "the clip norm must be positive (got \(clipNorm))") }
-        try require(rank > 0, "the rank budget must be positive (got \(rank))")
-        try require(minRank >= 1 && minRank <= maxRank && minRank <= rank && rank <= maxRank,
+        try require(Limits.sequenceLength.violation("sequence length", sequenceLength))
+        try require(learningRate.isFinite, "learning rate must be finite (got \(learningRate))")
+        try require(Limits.learningRate.violation("learning rate", Double(learningRate)))
+        try require(Limits.warmupSteps.violation("warm-up steps", warmupSteps))
+        try require(Limits.minLearningRateRatio.violation("the minimum learning-rate ratio", Double(minLearningRateRatio)))
+        try require(weightDecay.isFinite, "weight decay must be finite (got \(weightDecay))")
+        try require(Limits.weightDecay.violation("weight decay", Double(weightDecay)))
+        try require(Limits.beta.violation("AdamW beta1", Double(beta1)))
+        try require(Limits.beta.violation("AdamW beta2", Double(beta2)))
+        try require(Limits.adamEpsilon.violation("the AdamW epsilon", Double(adamEpsilon)))
+        if let clipNorm {
+            try require(clipNorm.isFinite, "the clip norm must be finite (got \(clipNorm))")
+            try require(Limits.clipNorm.violation("the clip norm", Double(clipNorm)))
+        }
+        try require(Limits.rank.violation("the rank budget", rank))
+        try require(Limits.rank.violation("r_min", minRank))
+        try require(minRank <= maxRank && minRank <= rank && rank <= maxRank,
                     "ranks need 1 <= r_min <= r <= r_max (got r_min \(minRank), r \(rank), r_max \(maxRank))")
-        try require(gamma.isFinite && gamma >= 0, "gamma must be finite and >= 0 (got \(gamma))")
-        if let budget = timeBudgetSeconds { try require(budget > 0, "the time budget must be positive (got \(budget) s)") }
+        try require(gamma.isFinite, "gamma must be finite (got \(gamma))")
+        try require(Limits.gamma.violation("gamma", gamma))
+        if let budget = timeBudgetSeconds { try require(Limits.timeBudgetSeconds.violation("the time budget (seconds)", budget)) }
     }
 
     /// The most windows one optimizer step may train on (batch size x gradient accumulation).

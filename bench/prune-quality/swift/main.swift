@@ -12,8 +12,8 @@ import Kernels
 struct Arguments {
     var model = ""
     var data = ""
-    var windows = 128
-    var windowSize = 1024
+    /// N and S of the calibration, the paper's by default.
+    var sampling = CalibrationSampling()
     var evalWindows = 64
     var precision = WeightPrecision.f32
     var sparsities = [0.2, 0.3, 0.5]
@@ -39,8 +39,8 @@ struct Arguments {
         while !rest.isEmpty {
             let arg = rest.removeFirst()
             switch arg {
-            case "--windows": windows = parsed(Int(value(arg)), "--windows takes an integer")
-            case "--window-size": windowSize = parsed(Int(value(arg)), "--window-size takes an integer")
+            case "--windows": sampling.count = parsed(Int(value(arg)), "--windows takes an integer")
+            case "--window-size": sampling.windowSize = parsed(Int(value(arg)), "--window-size takes an integer")
             case "--eval-windows": evalWindows = parsed(Int(value(arg)), "--eval-windows takes an integer")
             case "--threads": threads = parsed(Int(value(arg)), "--threads takes an integer")
             case "--precision": precision = parsed(WeightPrecision(rawValue: value(arg)), "--precision is f32 or bf16")
@@ -72,11 +72,10 @@ let dense = loaded.model
 
 let calibrationText = try TextCorpus.loadJSONL(path: args.data + "/validation.jsonl", separator: " ")
 let calibrationTokens = tokenizer.encodeDocument(calibrationText)
-let windows = try CalibrationWindows.windows(
-    of: calibrationTokens, windowLength: args.windowSize, count: args.windows, seed: 0)
+let windows = try CalibrationWindows.windows(of: calibrationTokens, sampling: args.sampling)
 let evalTokens = tokenizer.encodeDocument(try TextCorpus.loadJSONL(path: args.data + "/test.jsonl", separator: "\n\n"))
-let evaluator = PerplexityEvaluator(windowSize: 1024, maxWindows: args.evalWindows)
-log("calibration: \(calibrationTokens.count) tokens, \(args.windows) windows of \(args.windowSize); evaluation: \(evaluator.windowCount(tokens: evalTokens.count)) windows of 1024")
+let evaluator = PerplexityEvaluator(maxWindows: args.evalWindows)
+log("calibration: \(calibrationTokens.count) tokens, \(args.sampling.count) windows of \(args.sampling.windowSize); evaluation: \(evaluator.windowCount(tokens: evalTokens.count)) windows of \(evaluator.windowSize)")
 
 func perplexity(_ model: LlamaModel) throws -> Double {
     try evaluator.evaluate(model: model, tokens: evalTokens, pool: pool).perplexity
@@ -89,7 +88,7 @@ let statistics = try Calibrator().calibrate(model: dense, windows: windows, pool
     }
 })
 let calibrationSeconds = seconds(since: calibrationStart)
-let calibrationRate = Double(args.windows * args.windowSize) / calibrationSeconds
+let calibrationRate = Double(args.sampling.count * args.sampling.windowSize) / calibrationSeconds
 let densePPL = try perplexity(dense)
 log(String(format: "dense perplexity %.4f", densePPL))
 
@@ -116,7 +115,7 @@ for sparsity in args.sparsities {
 
 var table = """
     Model: \((args.model as NSString).lastPathComponent) (\(dense.config.architecture), GGUF dequantized, \(args.precision.rawValue) weights in memory), \(args.threads) threads, \(VectorISA.summary).
-    Calibration: WikiText-2 validation (" "-joined, \(calibrationTokens.count) tokens\(tokenizer.addsBOSToken ? " with a BOS first" : "")), N = \(args.windows) windows of S = \(args.windowSize), seed 0: \(String(format: "%.1f", calibrationSeconds)) s, \(String(format: "%.0f", calibrationRate)) tokens/s.
+    Calibration: WikiText-2 validation (" "-joined, \(calibrationTokens.count) tokens\(tokenizer.addsBOSToken ? " with a BOS first" : "")), N = \(args.sampling.count) windows of S = \(args.sampling.windowSize), seed 0: \(String(format: "%.1f", calibrationSeconds)) s, \(String(format: "%.0f", calibrationRate)) tokens/s.
     Perplexity: WikiText-2 test ("\\n\\n"-joined\(tokenizer.addsBOSToken ? ", a BOS first" : "")), first \(evaluator.windowCount(tokens: evalTokens.count)) windows of 1024 tokens. Dense: \(String(format: "%.3f", densePPL)).
 
 

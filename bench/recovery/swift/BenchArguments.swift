@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import Kernels
 
@@ -10,8 +11,8 @@ struct BenchArguments {
     var budgetMinutes = 30.0
     /// Step cap: with a large budget, a fixed step count gives both allocations equal compute.
     var steps = 100_000
-    var calibrationWindows = 128
-    var calibrationLength = 1024
+    /// N and S of the calibration, the paper's by default.
+    var sampling = CalibrationSampling()
     var statisticsCache: String? = nil
     var sequenceLength = 512
     var batch = 4
@@ -29,7 +30,7 @@ struct BenchArguments {
 
     static let usage = """
         usage: RecoveryBench [--model PATH] [--data DIR] [--sparsity 0.3] [--budget-minutes 30] [--steps N]
-          [--calibration-windows 128] [--calibration-length 1024] [--statistics-cache FILE]
+          [--calibration-windows \(CalibrationSampling().count)] [--calibration-length \(CalibrationSampling().windowSize)] [--statistics-cache FILE]
           [--seq 512] [--batch 4] [--accumulation 1] [--lr 4e-4] [--warmup 8] [--rank 8] [--gamma 1]
           [--threads 2] [--eval-windows 16] [--allocations importance,uniform] [--frozen bf16|f32]
           [--seed 0] [--results bench/RESULTS.md | --results none]
@@ -58,8 +59,8 @@ struct BenchArguments {
             case "--sparsity": sparsity = try number(name)
             case "--budget-minutes": budgetMinutes = try number(name)
             case "--steps": steps = try number(name)
-            case "--calibration-windows": calibrationWindows = try number(name)
-            case "--calibration-length": calibrationLength = try number(name)
+            case "--calibration-windows": sampling.count = try number(name)
+            case "--calibration-length": sampling.windowSize = try number(name)
             case "--statistics-cache": statisticsCache = try value()
             case "--seq": sequenceLength = try number(name)
             case "--batch": batch = try number(name)

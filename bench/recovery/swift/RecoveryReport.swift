@@ -27,8 +27,8 @@ struct RecoveryReport {
             "Command: `\(command)` (\(a.threads) threads; whole run \(String(format: "%.1f", totalMinutes)) min).",
             "",
             "SmolLM2-135M-Instruct (Q4_1 GGUF, f32 compute), CFSP at FFN sparsity \(a.sparsity) "
-                + "(achieved \(String(format: "%.3f", plan.achievedSparsity)); calibration \(a.calibrationWindows) x "
-                + "\(a.calibrationLength) tokens of WikiText-2 validation, seed 0). LoRA on q, k, v, o, gate, up, down of "
+                + "(achieved \(String(format: "%.3f", plan.achievedSparsity)); calibration \(a.sampling.count) x "
+                + "\(a.sampling.windowSize) tokens of WikiText-2 validation, seed 0). LoRA on q, k, v, o, gate, up, down of "
                 + "every block, alpha = 2 r_l, AdamW lr \(a.learningRate), warm-up \(a.warmup) steps + cosine, clip 1, "
                 + "\(a.batch) x \(a.sequenceLength) tokens per step (x\(a.accumulation) accumulation), frozen weights "
                 + "\(a.frozen.rawValue), training data WikiText-2 validation. Wall-clock budget per run: "

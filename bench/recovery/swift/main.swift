@@ -26,12 +26,11 @@ func run() throws {
     if let cache = args.statisticsCache, let data = FileManager.default.contents(atPath: cache),
        let cached = try? JSONDecoder().decode(CalibrationStatistics.self, from: data),
        cached.blocks.map(\.width) == dense.config.intermediateSizes,
-       cached.windows == args.calibrationWindows, cached.windowSize == args.calibrationLength {
+       cached.windows == args.sampling.count, cached.windowSize == args.sampling.windowSize {
         statistics = cached
         log("calibration statistics from \(cache)")
     } else {
-        let windows = try CalibrationWindows.windows(of: validation, windowLength: args.calibrationLength,
-                                                     count: args.calibrationWindows, seed: 0)
+        let windows = try CalibrationWindows.windows(of: validation, sampling: args.sampling)
         statistics = try Calibrator().calibrate(model: dense, windows: windows, pool: pool) { p in
             if p.windowsDone % 16 == 0 { log("calibration \(p.windowsDone)/\(p.windowsTotal), \(Int(p.tokensPerSecond)) tok/s") }
         }
@@ -41,7 +40,7 @@ func run() throws {
     let importance = BlockMetric.angular.importance(statistics)
     let keepRatios = plan.blocks.map(\.keepRatio)
 
-    let evaluator = PerplexityEvaluator(windowSize: 1024, maxWindows: args.evalWindows)
+    let evaluator = PerplexityEvaluator(maxWindows: args.evalWindows)
     let densePPL = try evaluator.evaluate(model: dense, tokens: test, pool: pool).perplexity
     let prunedPPL = try evaluator.evaluate(model: pruned, tokens: test, pool: pool).perplexity
     log(String(format: "dense PPL %.2f, pruned PPL %.2f", densePPL, prunedPPL))
