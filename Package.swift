@@ -39,6 +39,7 @@ let package = Package(
         .executable(name: "cfsp", targets: ["CLI"]),
         .library(name: "Core", targets: ["Core"]),
         .library(name: "RPC", targets: ["RPC"]),
+        .library(name: "CFSPProtocol", targets: ["CFSPProtocol"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -61,10 +62,14 @@ let package = Package(
             dependencies: ["CLibUV", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
+        // cfsp's wire contract: every method's name, params, result and progress types, the error
+        // codes and the capabilities, embedding Core's option types. (`Protocol` would collide with
+        // the Objective-C class Foundation exports on Darwin and with the `.Protocol` metatype.)
+        .target(name: "CFSPProtocol", dependencies: ["Core", "RPC"], swiftSettings: strict),
         .executableTarget(
             name: "Daemon",
             dependencies: [
-                "Core", "RPC",
+                "Core", "RPC", "CFSPProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -109,6 +114,6 @@ let package = Package(
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"], swiftSettings: strict + vectorSettings),
         .testTarget(name: "CoreTests", dependencies: ["Core"], exclude: ["Scripts"], swiftSettings: strict),
         .testTarget(name: "RPCTests", dependencies: ["RPC"], swiftSettings: strict),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Core", "Kernels", "RPC"], swiftSettings: strict),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "CFSPProtocol", "Core", "Kernels", "RPC"], swiftSettings: strict),
     ]
 )

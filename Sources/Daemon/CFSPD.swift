@@ -1,4 +1,5 @@
 import ArgumentParser
+import CFSPProtocol
 
 /// `cfspd`: the cfsp daemon, and one-shot commands that run the same engine without it.
 @main
@@ -11,6 +12,7 @@ struct CFSPD: ParsableCommand {
             One-shot commands load a model (GGUF file or Hugging Face folder), run, and exit.
             Progress goes to stderr, results to stdout.
             """,
+        version: CFSPVersion.current,
         subcommands: [ServeCommand.self, InfoCommand.self, PerplexityCommand.self, MakeTestModelCommand.self],
         defaultSubcommand: ServeCommand.self)
 }

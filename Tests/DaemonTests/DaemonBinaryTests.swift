@@ -1,3 +1,4 @@
+import CFSPProtocol
 import Core
 import Daemon
 import Foundation
@@ -55,7 +56,7 @@ struct DaemonBinaryTests {
         #expect(calibration?["calibration"] == "c1")
         #expect(daemon.progress("cal").first?["kind"] == "begin")
         #expect(daemon.progress("cal").last?["outcome"] == "completed")
-        #expect(await code(daemon.request("score", ["model": "m1", "calibration": "c1", "sparsity": 1.5])) == 1006)
+        #expect(await code(daemon.request("score", ["model": "m1", "calibration": "c1", "sparsity": 1.5], valid: false)) == -32602)
         #expect(await result(daemon.request("score", ["model": "m1", "calibration": "c1", "sparsity": 0.25, "blockMetric": "cosine"]))?["blocks"] != nil)
         let prune = await result(daemon.request("prune", ["model": "m1", "calibration": "c1", "sparsity": 0.25, "method": "wanda-sp"]))
         #expect(prune?["pruned"] == "m2")
@@ -242,7 +243,7 @@ struct DaemonContentLengthTests {
         let initialized = try await client.connection.send(InitializeRequest.self, InitializeParams())
         #expect(initialized.capabilities["framing"] == "content-length")
         let loaded = try await client.connection.send(LoadModelRequest.self, .init(path: model))
-        #expect(loaded.format == "hf")
+        #expect(loaded.format == .huggingFace)
         #expect(loaded.hasTokenizer)
         var random = DaemonTestRandom(seed: 12)
         let result = try await client.connection.send(

@@ -1,3 +1,4 @@
+import CFSPProtocol
 import Core
 import Daemon
 import Foundation
@@ -24,10 +25,10 @@ struct FinetuneMethodTests {
             PruneRequest.self, PruningParams(model: "m1", calibration: "c1", sparsity: 0.3))
 
         var params = FinetuneRequest.Params(model: pruned.pruned, input: TextInput(text: text), steps: 3)
-        params.sequenceLength = 16
-        params.rank = 2
+        params.options.sequenceLength = 16
+        params.options.rank = 2
         params.calibration = "c1"
-        params.seed = 9
+        params.options.seed = 9
         let result = try await daemon.client.send(FinetuneRequest.self, params)
         #expect(result.model == pruned.pruned)
         #expect(result.stepsCompleted == 3 && result.lossCurve.count == 3 && !result.cancelled)
@@ -52,7 +53,7 @@ struct FinetuneMethodTests {
         #expect(direct.ranks == result.ranks)
     }
 
-    @Test("importance ranks without a calibration, and bad options, are refused with specific codes")
+    @Test("importance ranks without a calibration, options out of range, and allocations without what they need are refused with specific codes")
     func badRequests() async throws {
         let folder = try ScratchFolder()
         defer { folder.remove() }
@@ -63,10 +64,19 @@ struct FinetuneMethodTests {
         let noCalibration = FinetuneRequest.Params(model: "m1", input: TextInput(text: "the quick brown fox"), steps: 2)
         #expect(await errorCode { _ = try await daemon.client.send(FinetuneRequest.self, noCalibration) } == 1005)
         var noSteps = FinetuneRequest.Params(model: "m1", input: TextInput(text: "the quick brown fox"), steps: 0)
-        noSteps.allocation = .uniform
-        #expect(await errorCode { _ = try await daemon.client.send(FinetuneRequest.self, noSteps) } == 1005)
+        noSteps.options.allocation = .uniform
+        let stepsError = await responseError { _ = try await daemon.client.send(FinetuneRequest.self, noSteps) }
+        #expect(stepsError?.code == -32602, "a member out of its range is invalid params")
+        #expect(stepsError?.message.contains("'steps' must be an integer at least 1, not 0") == true, "\(stepsError?.message ?? "")")
+        #expect(stepsError?.data?["member"] == "steps")
+        #expect(stepsError?.data?["minimum"] == 1)
+        var ranks = FinetuneRequest.Params(model: "m1", input: TextInput(text: "the quick brown fox"), steps: 2)
+        ranks.options.allocation = .uniform
+        ranks.options.minRank = 16
+        #expect(await errorCode { _ = try await daemon.client.send(FinetuneRequest.self, ranks) } == 1005,
+                "options that do not fit together are bad data")
         var notPruned = FinetuneRequest.Params(model: "m1", input: TextInput(text: "the quick brown fox"), steps: 2)
-        notPruned.allocation = .pruned
+        notPruned.options.allocation = .pruned
         #expect(await errorCode { _ = try await daemon.client.send(FinetuneRequest.self, notPruned) } == 1005)
         #expect(await errorCode {
             _ = try await daemon.client.send(FinetuneRequest.self, .init(model: "m9", input: TextInput(text: "a"), steps: 1))

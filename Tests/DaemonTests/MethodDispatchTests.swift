@@ -1,3 +1,4 @@
+import CFSPProtocol
 import Core
 import Daemon
 import Foundation
@@ -37,7 +38,7 @@ struct MethodDispatchTests {
         let first = try await daemon.client.send(LoadModelRequest.self, .init(path: gguf))
         let reference = try ModelLoader.load(path: gguf)
         #expect(first.model == "m1")
-        #expect(first.format == "gguf")
+        #expect(first.format == .gguf)
         #expect(first.architecture == "llama")
         #expect(first.parameters == reference.model.parameterCount)
         #expect(first.ffnParameters == reference.model.ffnParameterCount)
@@ -48,8 +49,8 @@ struct MethodDispatchTests {
 
         let second = try await daemon.client.send(LoadModelRequest.self, .init(path: hf, precision: .bf16))
         #expect(second.model == "m2")
-        #expect(second.format == "hf")
-        #expect(second.precision == "bf16")
+        #expect(second.format == .huggingFace)
+        #expect(second.precision == .bf16)
         #expect(second.hasTokenizer)
 
         let list = try await daemon.client.send(ListModelsRequest.self, EmptyObject())
@@ -146,8 +147,8 @@ struct MethodDispatchTests {
             CalibrateRequest.self, .init(model: "m1", input: TextInput(text: text), count: 6, windowSize: 16, seed: 1))
 
         var params = PruningParams(model: "m1", calibration: "c1", sparsity: 0.3, method: .cfsp)
-        params.temperature = 0.5
-        params.align = 4
+        params.options.temperature = 0.5
+        params.options.align = 4
         let score = try await daemon.client.send(ScoreRequest.self, params)
 
         let loaded = try ModelLoader.load(path: path)

@@ -1,3 +1,4 @@
+import CFSPProtocol
 import Core
 import Daemon
 import Foundation
@@ -54,7 +55,7 @@ struct ReliabilityTests {
         let error = await responseError {
             _ = try await daemon.client.send(CalibrateRequest.self, .init(model: "m1", input: text, windowSize: 8, starts: [Int.max]))
         }
-        #expect(error?.code == 1006)
+        #expect(error?.code == 1005, "a start that does not fit the text is a bad window parameter, as protocol.md says")
         let ok = try await daemon.client.send(CalibrateRequest.self, .init(model: "m1", input: text, count: 2, windowSize: 8))
         #expect(ok.windows == 2)
     }
@@ -68,9 +69,9 @@ struct ReliabilityTests {
         _ = try await daemon.client.send(LoadModelRequest.self, .init(path: try writeTinyModel(in: folder)))
         for budget in [1e308, Double(Int.max)] {
             var params = FinetuneRequest.Params(model: "m1", input: .init(text: DaemonTestRandom(seed: 2).textValue(words: 80)), steps: 2)
-            params.allocation = .uniform
-            params.sequenceLength = 16
-            params.timeBudgetSeconds = budget
+            params.options.allocation = .uniform
+            params.options.sequenceLength = 16
+            params.options.timeBudgetSeconds = budget
             let result = try await daemon.client.send(FinetuneRequest.self, params)
             #expect(result.stepsCompleted == 2)
         }
@@ -172,7 +173,7 @@ struct ReliabilityTests {
         defer { daemon.close() }
         _ = try await daemon.client.send(LoadModelRequest.self, .init(path: try writeTinyModel(in: folder)))
         var finetune = FinetuneRequest.Params(model: "m1", input: .init(text: ""), steps: 1)
-        finetune.allocation = .uniform
+        finetune.options.allocation = .uniform
         #expect(await errorCode { _ = try await daemon.client.send(FinetuneRequest.self, finetune) } == 1005)
         #expect(await errorCode {
             _ = try await daemon.client.send(EvaluateRequest.self, .init(model: "m1", input: .init(text: "")))

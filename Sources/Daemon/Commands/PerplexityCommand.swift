@@ -2,13 +2,13 @@ import ArgumentParser
 import Core
 import Foundation
 
-/// `cfspd perplexity MODEL --text FILE`: the pruning literature's perplexity protocol.
+/// `cfspd perplexity MODEL --path FILE`: the pruning literature's perplexity protocol.
 struct PerplexityCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "perplexity",
         abstract: "Print a model's architecture and its perplexity on a text.",
         discussion: """
-            The text is cut into non-overlapping windows of --window tokens (the last partial
+            The text is cut into non-overlapping windows of --window-size tokens (the last partial
             window dropped), each scored on its own. A .jsonl file is read as one {"text": ...}
             record a line, joined with --separator (default: two newlines, as WikiText-2's test
             split is used in the literature); any other file is read as plain UTF-8 text.
@@ -17,17 +17,17 @@ struct PerplexityCommand: ParsableCommand {
     @Argument(help: "A GGUF file or a Hugging Face folder.")
     var model: String
 
-    @Option(help: "The text to score (.jsonl or plain text).")
-    var text: String
+    @Option(help: ArgumentHelp("The text file to score (.jsonl or plain text).", valueName: "file"))
+    var path: String
 
     @Option(help: "Separator joining JSONL records.")
     var separator: String = "\n\n"
 
     @Option(help: "Tokens per window.")
-    var window: Int = 1024
+    var windowSize: Int = PerplexityEvaluator.defaultWindowSize
 
     @Option(help: "Score only the first N windows (default: all).")
-    var windows: Int?
+    var maxWindows: Int?
 
     @Flag(help: "Print the result as one JSON object.")
     var json = false
@@ -35,8 +35,12 @@ struct PerplexityCommand: ParsableCommand {
     @OptionGroup var engine: EngineOptions
 
     func validate() throws {
-        guard window >= 2 else { throw ValidationError("--window must be at least 2") }
-        if let windows, windows < 1 { throw ValidationError("--windows must be at least 1") }
+        if let violation = PerplexityEvaluator.Limits.windowSize.violation("--window-size", windowSize) {
+            throw ValidationError(violation)
+        }
+        if let maxWindows, let violation = PerplexityEvaluator.Limits.maxWindows.violation("--max-windows", maxWindows) {
+            throw ValidationError(violation)
+        }
     }
 
     func run() throws {
@@ -50,19 +54,19 @@ struct PerplexityCommand: ParsableCommand {
         }
         let corpus: String
         do {
-            corpus = text.hasSuffix(".jsonl")
-                ? try TextCorpus.loadJSONL(path: text, separator: separator)
-                : try TextCorpus.loadPlainText(path: text)
+            corpus = path.hasSuffix(".jsonl")
+                ? try TextCorpus.loadJSONL(path: path, separator: separator)
+                : try TextCorpus.loadPlainText(path: path)
         } catch {
             throw ValidationError("cannot read the text: \(error)")
         }
         let tokenizeStart = Date()
         let tokens = tokenizer.encodeDocument(corpus)
         let tokenizeSeconds = Date().timeIntervalSince(tokenizeStart)
-        let evaluator = PerplexityEvaluator(windowSize: window, maxWindows: windows)
+        let evaluator = PerplexityEvaluator(windowSize: windowSize, maxWindows: maxWindows)
         let total = evaluator.windowCount(tokens: tokens.count)
         if !json {
-            print("text:         \(text): \(tokens.count) tokens (tokenized in \(String(format: "%.2f", tokenizeSeconds)) s), scoring \(total) window(s) of \(window)")
+            print("text:         \(path): \(tokens.count) tokens (tokenized in \(String(format: "%.2f", tokenizeSeconds)) s), scoring \(total) window(s) of \(windowSize)")
             print("loaded in:    \(String(format: "%.2f", loadSeconds)) s")
         }
         let bar = ProgressBar(label: "perplexity")

@@ -1,23 +1,15 @@
+import CFSPProtocol
 import Core
 import Foundation
 import RPC
 
 extension DaemonService {
-    /// Default N and S of `calibrate`.
-    static let defaultCalibrationWindows = 128
-    static let defaultCalibrationWindowSize = 1024
-
-    func calibrate(_ params: CalibrateRequest.Params, _ context: RequestContext) async throws -> CalibrationInfo {
-        try TextInputResolver.validate(params.input, allowsWindows: true)
-        let count = params.count ?? Self.defaultCalibrationWindows
-        let size = params.windowSize ?? Self.defaultCalibrationWindowSize
-        guard count >= 1 else { throw DaemonError.badData("'count' must be at least 1 (got \(count))") }
-        guard size >= 1 else { throw DaemonError.badData("'windowSize' must be at least 1 (got \(size))") }
-        try Self.checkWindowMemory(count: params.starts?.count ?? count, size: size,
+    func calibrate(_ params: CalibrateParams, _ context: RequestContext) async throws -> CalibrationInfo {
+        let sampling = params.sampling
+        try Self.checkWindowMemory(count: params.starts?.count ?? sampling.count, size: sampling.windowSize,
                                    countMember: params.starts == nil ? "count" : "starts")
-        let metric = params.blockMetric ?? .angular
-        return try await registry.withJob(on: params.model, method: "calibrate") { entry in
-            let reporter = context.progress(title: "calibrate")
+        return try await registry.withJob(on: params.model, method: CalibrateRequest.method) { entry in
+            let reporter = context.progress(title: CalibrateRequest.method)
             let pool = self.pool
             let (statistics, seconds) = try await compute { () throws -> (CalibrationStatistics, Double) in
                 let windows: [[Int32]]
@@ -26,10 +18,9 @@ extension DaemonService {
                     windows = explicit
                 case .stream(let tokens):
                     if let starts = params.starts {
-                        windows = try Calibrator.windows(from: tokens, starts: starts, size: size)
+                        windows = try Calibrator.windows(from: tokens, starts: starts, size: sampling.windowSize)
                     } else {
-                        windows = try CalibrationWindows.windows(of: tokens, windowLength: size, count: count,
-                                                                 seed: params.seed ?? 0,
+                        windows = try CalibrationWindows.windows(of: tokens, sampling: sampling,
                                                                  isCancelled: { context.isCancelled })
                     }
                 }
@@ -40,23 +31,20 @@ extension DaemonService {
                 let statistics = try Calibrator().calibrate(
                     model: entry.model, windows: windows, pool: pool,
                     progress: { p in
-                        reporter.report(
-                            message: "window \(p.windowsDone)/\(p.windowsTotal)",
-                            percentage: 100 * Double(p.windowsDone) / Double(max(p.windowsTotal, 1)),
-                            fields: ["window": .int(p.windowsDone), "windows": .int(p.windowsTotal),
-                                     "tokensPerSecond": .double(p.tokensPerSecond)])
+                        reporter.report(CalibrateProgress(p), message: "window \(p.windowsDone)/\(p.windowsTotal)",
+                                        percentage: 100 * Double(p.windowsDone) / Double(max(p.windowsTotal, 1)))
                     },
                     isCancelled: { context.isCancelled })
                 return (statistics, Date().timeIntervalSince(start))
             }
-            if let block = metric.importance(statistics).firstIndex(where: { !$0.isFinite }) {
+            if let block = params.blockMetric.importance(statistics).firstIndex(where: { !$0.isFinite }) {
                 throw DaemonError.invalidForModel(
                     "the importance of block \(block) is not a finite number: the model's activations overflow 32-bit floats (corrupt weights or configuration)")
             }
             let stored = registry.add { handle in
                 CalibrationEntry(handle: handle, statistics: statistics, model: entry.handle, seconds: seconds)
             }
-            return Self.info(stored, metric: metric)
+            return Self.info(stored, metric: params.blockMetric)
         }
     }
 
@@ -78,22 +66,16 @@ extension DaemonService {
     }
 
     static func info(_ entry: CalibrationEntry, metric: BlockMetric) -> CalibrationInfo {
-        let s = entry.statistics
-        let importance = metric.importance(s)
-        let tokens = Double(max(s.tokens, 1))
-        return CalibrationInfo(
-            calibration: entry.handle, model: entry.model, windows: s.windows, windowSize: s.windowSize,
-            tokens: s.tokens, seconds: entry.seconds,
-            tokensPerSecond: entry.seconds > 0 ? Double(s.tokens) / entry.seconds : 0,
-            blockMetric: metric, importance: importance, meanImportance: importance.map { $0 / tokens })
+        CalibrationInfo(handle: entry.handle, model: entry.model, statistics: entry.statistics, seconds: entry.seconds,
+                        metric: metric)
     }
 
-    func saveCalibration(_ params: SaveCalibrationRequest.Params, _ context: RequestContext) async throws
-        -> SaveCalibrationRequest.Response
+    func saveCalibration(_ params: SaveCalibrationParams, _ context: RequestContext) async throws
+        -> SavedCalibration
     {
         let entry = try registry.calibration(params.calibration)
         let path = params.path
-        let overwrite = params.overwrite ?? false
+        let overwrite = params.overwrite
         let bytes = try await compute { () throws -> Int in
             if !overwrite && FileManager.default.fileExists(atPath: path) {
                 throw DaemonError.cannotWrite(path: path, reason: "the file exists; pass \"overwrite\": true to replace it")
@@ -108,10 +90,10 @@ extension DaemonService {
                 throw DaemonError.cannotWrite(path: path, reason: ErrorText.words(error))
             }
         }
-        return SaveCalibrationRequest.Response(calibration: entry.handle, path: path, bytes: bytes)
+        return SavedCalibration(calibration: entry.handle, path: path, bytes: bytes)
     }
 
-    func loadCalibration(_ params: LoadCalibrationRequest.Params, _ context: RequestContext) async throws
+    func loadCalibration(_ params: LoadCalibrationParams, _ context: RequestContext) async throws
         -> CalibrationInfo
     {
         let model = try params.model.map { handle throws(DaemonError) in try registry.model(handle) }
@@ -122,7 +104,7 @@ extension DaemonService {
                 return try JSONDecoder().decode(CalibrationStatistics.self, from: data)
             } catch let error as DecodingError {
                 throw DaemonError.cannotLoad(
-                    path: path, reason: "not a calibration file written by calibration/save (\(ParamsDecoding.describe(error)))")
+                    path: path, reason: "not a calibration file written by calibration/save (\(Self.describe(error)))")
             } catch {
                 throw DaemonError.cannotLoad(path: path, reason: ErrorText.words(error))
             }
@@ -137,6 +119,21 @@ extension DaemonService {
         let stored = registry.add { handle in
             CalibrationEntry(handle: handle, statistics: statistics, model: model?.handle, seconds: 0)
         }
-        return Self.info(stored, metric: .angular)
+        return Self.info(stored, metric: .standard)
+    }
+
+    /// A one-line account of why a calibration file did not decode: which member, what was wrong.
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ codingPath: [any CodingKey]) -> String {
+            let joined = codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+            return joined.isEmpty ? "the file" : joined
+        }
+        switch error {
+        case .keyNotFound(let key, let context): return "missing member '\(path(context.codingPath + [key]))'"
+        case .typeMismatch(let type, let context): return "'\(path(context.codingPath))' must be of type \(type)"
+        case .valueNotFound(let type, let context): return "'\(path(context.codingPath))' must be a \(type), not null"
+        case .dataCorrupted(let context): return "'\(path(context.codingPath))': \(context.debugDescription)"
+        @unknown default: return "\(error)"
+        }
     }
 }

@@ -1,35 +1,23 @@
+import CFSPProtocol
 import Core
 import Foundation
 import RPC
 
 extension DaemonService {
-    /// Default window of `evaluate`, as the literature's perplexity protocol.
-    static let defaultEvaluationWindowSize = 1024
-
-    func evaluate(_ params: EvaluateRequest.Params, _ context: RequestContext) async throws -> EvaluateRequest.Response {
-        try TextInputResolver.validate(params.input, allowsWindows: false)
-        if let maxWindows = params.maxWindows, maxWindows < 1 {
-            throw DaemonError.badData("'maxWindows' must be at least 1 (got \(maxWindows))")
-        }
-        return try await registry.withJob(on: params.model, method: "evaluate") { entry in
-            let reporter = context.progress(title: "evaluate")
+    func evaluate(_ params: EvaluateParams, _ context: RequestContext) async throws -> EvaluateResult {
+        try await registry.withJob(on: params.model, method: EvaluateRequest.method) { entry in
+            let reporter = context.progress(title: EvaluateRequest.method)
             let pool = self.pool
-            let windowSize = params.windowSize ?? min(Self.defaultEvaluationWindowSize, entry.model.config.contextLength)
+            let windowSize = params.windowSize
+                ?? min(PerplexityEvaluator.defaultWindowSize, entry.model.config.contextLength)
             let result = try await compute { () throws -> PerplexityResult in
-                guard case .stream(let tokens) = try TextInputResolver.tokens(params.input, for: entry) else {
-                    throw ResponseError.invalidParams("'windows' is accepted by calibrate only")
-                }
-                try TextInputResolver.requireTokens(tokens)
+                let tokens = try TextInputResolver.stream(params.input, for: entry)
                 let evaluator = PerplexityEvaluator(windowSize: windowSize, maxWindows: params.maxWindows)
                 return try evaluator.evaluate(
                     model: entry.model, tokens: tokens, pool: pool,
                     progress: { p in
-                        reporter.report(
-                            message: "window \(p.windowsDone)/\(p.windowsTotal)",
-                            percentage: 100 * Double(p.windowsDone) / Double(max(p.windowsTotal, 1)),
-                            fields: ["window": .int(p.windowsDone), "windows": .int(p.windowsTotal),
-                                     "tokensPerSecond": .double(p.tokensPerSecond),
-                                     "perplexity": .double(p.runningPerplexity)])
+                        reporter.report(EvaluateProgress(p), message: "window \(p.windowsDone)/\(p.windowsTotal)",
+                                        percentage: 100 * Double(p.windowsDone) / Double(max(p.windowsTotal, 1)))
                     },
                     isCancelled: { context.isCancelled })
             }
@@ -37,20 +25,16 @@ extension DaemonService {
                 throw DaemonError.invalidForModel(
                     "the perplexity is not a finite number (mean negative log-likelihood \(result.meanNegativeLogLikelihood)): the model's outputs overflow 32-bit floats (corrupt weights or configuration)")
             }
-            return EvaluateRequest.Response(
-                model: entry.handle, perplexity: result.perplexity,
-                meanNegativeLogLikelihood: result.meanNegativeLogLikelihood, windows: result.windows,
-                windowSize: result.windowSize, scoredTokens: result.scoredTokens, seconds: result.seconds,
-                tokensPerSecond: Double(result.windows * result.windowSize) / max(result.seconds, 1e-9))
+            return EvaluateResult(model: entry.handle, evaluation: result)
         }
     }
 
-    func export(_ params: ExportRequest.Params, _ context: RequestContext) async throws -> ExportRequest.Response {
-        try await registry.withJob(on: params.model, method: "export") { entry in
-            _ = context.progress(title: "export")
-            let precision = params.precision ?? .f32
+    func export(_ params: ExportParams, _ context: RequestContext) async throws -> ExportResult {
+        try await registry.withJob(on: params.model, method: ExportRequest.method) { entry in
+            _ = context.progress(title: ExportRequest.method)
+            let precision = params.precision
             let path = params.path
-            let overwrite = params.overwrite ?? false
+            let overwrite = params.overwrite
             let (hasTokenizer, notes) = try await compute { () throws -> (Bool, [String]) in
                 do {
                     switch params.format {
@@ -70,7 +54,7 @@ extension DaemonService {
                     throw DaemonError.cannotWrite(path: path, reason: ErrorText.words(error))
                 }
             }
-            return ExportRequest.Response(
+            return ExportResult(
                 model: entry.handle, format: params.format, path: path, precision: precision,
                 bytes: Self.byteCount(atPath: path), hasTokenizer: hasTokenizer, notes: notes)
         }

@@ -1,14 +1,14 @@
+import CFSPProtocol
 import Core
 import Foundation
 import RPC
 
 extension DaemonService {
-    func finetune(_ params: FinetuneRequest.Params, _ context: RequestContext) async throws -> FinetuneRequest.Response {
-        try TextInputResolver.validate(params.input, allowsWindows: false)
-        let options = params.settings.options()
+    func finetune(_ params: FinetuneParams, _ context: RequestContext) async throws -> FinetuneResult {
+        let options = params.options
         do { try options.validate() } catch { throw DaemonError.badData("\(error)") }
-        return try await registry.withJob(on: params.model, method: "finetune") { entry in
-            let reporter = context.progress(title: "finetune")
+        return try await registry.withJob(on: params.model, method: FinetuneRequest.method) { entry in
+            let reporter = context.progress(title: FinetuneRequest.method)
             let pool = self.pool
             let importance = try params.calibration.map { handle -> [Double] in
                 let calibration = try registry.calibration(handle)
@@ -16,26 +16,20 @@ extension DaemonService {
                     throw DaemonError.invalidForModel(
                         "calibration \(handle) has \(calibration.statistics.blocks.count) blocks, the model \(entry.model.blocks.count)")
                 }
-                return (params.blockMetric ?? .angular).importance(calibration.statistics)
+                return params.blockMetric.importance(calibration.statistics)
             }
             if options.allocation == .importance && importance == nil {
                 throw DaemonError.badData("allocation 'importance' needs 'calibration' (a calibration handle of this model or its parent)")
             }
             let keepRatios = try options.allocation == .pruned ? prunedKeepRatios(of: entry) : nil
             let result = try await compute { () throws -> FineTuneResult in
-                guard case .stream(let tokens) = try TextInputResolver.tokens(params.input, for: entry) else {
-                    throw ResponseError.invalidParams("'windows' is accepted by calibrate only")
-                }
-                try TextInputResolver.requireTokens(tokens)
+                let tokens = try TextInputResolver.stream(params.input, for: entry)
                 return try RecoveryTrainer(options: options).train(
                     model: entry.model, windows: [tokens], importance: importance, keepRatios: keepRatios, pool: pool,
                     progress: { p in
-                        reporter.report(
-                            message: String(format: "step %d/%d, loss %.4f", p.step, p.totalSteps, p.loss),
-                            percentage: 100 * Double(p.step) / Double(max(p.totalSteps, 1)),
-                            fields: ["step": .int(p.step), "steps": .int(p.totalSteps), "loss": .double(p.loss),
-                                     "learningRate": .double(Double(p.learningRate)),
-                                     "tokensPerSecond": .double(p.tokensPerSecond)])
+                        reporter.report(FinetuneProgress(p),
+                                        message: String(format: "step %d/%d, loss %.4f", p.step, p.totalSteps, p.loss),
+                                        percentage: 100 * Double(p.step) / Double(max(p.totalSteps, 1)))
                     },
                     isCancelled: { context.isCancelled })
             }
@@ -45,12 +39,7 @@ extension DaemonService {
                            path: entry.path, sourceGGUFPath: entry.sourceGGUFPath,
                            tokenizerJSONPath: entry.tokenizerJSONPath, parent: entry.handle)
             }
-            return FinetuneRequest.Response(
-                model: entry.handle, finetuned: stored.handle, ranks: result.ranks,
-                trainableParameters: result.trainableParameters, lossCurve: result.lossCurve,
-                stepsCompleted: result.stepsCompleted, stepsPlanned: result.stepsPlanned, cancelled: result.cancelled,
-                stoppedByTimeBudget: result.stoppedByTimeBudget, tokensTrained: result.tokensTrained,
-                seconds: result.seconds, summary: result.summary)
+            return FinetuneResult(model: entry.handle, finetuned: stored.handle, result: result)
         }
     }
 

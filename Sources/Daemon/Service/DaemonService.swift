@@ -1,3 +1,4 @@
+import CFSPProtocol
 import Core
 import Foundation
 import Kernels
@@ -5,25 +6,14 @@ import RPC
 
 /// The daemon's model methods on a JSON-RPC `Server`: models and calibrations live in a shared
 /// registry (handles usable by every client), compute runs on dedicated threads over one shared
-/// `ThreadPool`, and long jobs report progress and stop when cancelled.
+/// `ThreadPool`, and long jobs report progress and stop when cancelled. The methods' names,
+/// params and results are CFSPProtocol's.
 public final class DaemonService: Sendable {
     /// The server's name and version in `initialize`.
-    public static let serverInfo = ServerInfo(name: "cfspd", version: "0.1.0")
+    public static let serverInfo = ServerInfo(name: "cfspd", version: CFSPVersion.current)
 
     /// The daemon's own `capabilities` members in `initialize`.
-    public static var capabilities: [String: JSONValue] {
-        func list(_ values: [String]) -> JSONValue { .array(values.map(JSONValue.string)) }
-        return [
-            "modelFormats": list(ModelFormat.allCases.map(\.rawValue)),
-            "loadPrecisions": list(["f32", "bf16"]),
-            "exportFormats": list(ExportFormat.allCases.map(\.rawValue)),
-            "exportPrecisions": list(ExportPrecision.allCases.map(\.rawValue)),
-            "pruningMethods": list(PruningMethod.allCases.map(\.rawValue)),
-            "blockMetrics": list(BlockMetric.allCases.map(\.rawValue)),
-            "rankAllocations": list(RankAllocation.allCases.map(\.rawValue)),
-            "framings": list(Framing.allCases.map(\.rawValue)),
-        ]
-    }
+    public static var capabilities: [String: JSONValue] { DaemonCapabilities().wireMembers }
 
     let registry = ModelRegistry()
     let pool: ThreadPool
@@ -40,16 +30,14 @@ public final class DaemonService: Sendable {
         return server
     }
 
-    /// Registers every model method on `server`.
+    /// Registers every model method of `ProtocolMethods.all` on `server`.
     public func register(on server: Server) {
         route(LoadModelRequest.self, on: server) { [self] params, context in try await loadModel(params, context) }
-        route(ListModelsRequest.self, on: server) { [self] _, _ in
-            ListModelsRequest.Response(models: registry.models.map(Self.info))
-        }
+        route(ListModelsRequest.self, on: server) { [self] _, _ in ModelList(models: registry.models.map(Self.info)) }
         route(DescribeModelRequest.self, on: server) { [self] params, _ in Self.info(try registry.model(params.model)) }
         route(UnloadModelRequest.self, on: server) { [self] params, _ in
             try registry.unload(params.model)
-            return UnloadModelRequest.Response(model: params.model, unloaded: true)
+            return UnloadedModel(model: params.model)
         }
         route(CalibrateRequest.self, on: server) { [self] params, context in try await calibrate(params, context) }
         route(SaveCalibrationRequest.self, on: server) { [self] params, context in
@@ -60,7 +48,7 @@ public final class DaemonService: Sendable {
         }
         route(ReleaseCalibrationRequest.self, on: server) { [self] params, _ in
             try registry.releaseCalibration(params.calibration)
-            return ReleaseCalibrationRequest.Response(calibration: params.calibration, released: true)
+            return ReleasedCalibration(calibration: params.calibration)
         }
         route(ScoreRequest.self, on: server) { [self] params, context in try await score(params, context) }
         route(PruneRequest.self, on: server) { [self] params, context in try await prune(params, context) }
@@ -69,33 +57,34 @@ public final class DaemonService: Sendable {
         route(FinetuneRequest.self, on: server) { [self] params, context in try await finetune(params, context) }
     }
 
-    /// Registers a typed handler whose params are decoded by `ParamsDecoding` (errors name the
-    /// member and its range) rather than by the server's generic decoding.
-    private func route<R: RequestType>(
+    /// Registers a typed handler whose params are decoded by their members (errors -32602 name
+    /// the member, its range or its accepted values) rather than by the server's generic decoding.
+    private func route<R: ProtocolMethod>(
         _ type: R.Type, on server: Server,
         _ handler: @escaping @Sendable (R.Params, RequestContext) async throws -> R.Response
     ) {
         server.register(method: R.method) { params, context in
-            let typed = try ParamsDecoding.decode(R.Params.self, from: params ?? .object([:]), method: R.method)
-            return try JSONValue(encoding: try await handler(typed, context))
+            let typed: R.Params
+            do throws(WireError) {
+                typed = try R.Params.decode(wire: params ?? .object([:]))
+            } catch {
+                throw error.responseError(method: R.method)
+            }
+            return try await handler(typed, context).wireJSON
         }
     }
 
     // MARK: Models
 
     static func info(_ entry: ModelEntry) -> ModelInfo {
-        let model = entry.model
-        return ModelInfo(
-            model: entry.handle, path: entry.path, format: entry.format.rawValue,
-            architecture: model.config.architecture, precision: model.precision.rawValue,
-            config: ModelInfo.Config(model.config), parameters: model.parameterCount,
-            ffnParameters: model.ffnParameterCount, hasTokenizer: entry.tokenizer != nil, parent: entry.parent)
+        ModelInfo(handle: entry.handle, path: entry.path, format: entry.format, model: entry.model,
+                  hasTokenizer: entry.tokenizer != nil, parent: entry.parent)
     }
 
-    private func loadModel(_ params: LoadModelRequest.Params, _ context: RequestContext) async throws -> ModelInfo {
-        _ = context.progress(title: "model/load")
+    private func loadModel(_ params: LoadModelParams, _ context: RequestContext) async throws -> ModelInfo {
+        _ = context.progress(title: LoadModelRequest.method)
         let path = params.path
-        let precision = params.precision ?? .f32
+        let precision = params.precision
         let loaded = try await BlockingWork.run { () throws -> LoadedModel in
             do {
                 return try ModelLoader.load(path: path, precision: precision)
@@ -107,7 +96,7 @@ public final class DaemonService: Sendable {
         // Everything model/list will encode must encode now, or the entry would break every
         // later model/list (the model's own checks already refuse non-finite floats).
         do {
-            _ = try JSONEncoder().encode(ModelInfo.Config(loaded.model.config))
+            _ = try JSONEncoder().encode(ModelConfigInfo(loaded.model.config))
         } catch {
             throw DaemonError.cannotLoad(path: path, reason: "the configuration holds a value JSON cannot carry (\(ErrorText.words(error)))")
         }

@@ -1,3 +1,4 @@
+import CFSPProtocol
 import Core
 import Synchronization
 

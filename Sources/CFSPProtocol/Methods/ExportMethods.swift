@@ -1,0 +1,113 @@
+import Core
+import RPC
+
+/// The formats `export` writes.
+public enum ExportFormat: String, Codable, Sendable, CaseIterable, WireEnum {
+    /// A llama.cpp GGUF file.
+    case gguf
+    /// A Hugging Face folder (config.json, safetensors, tokenizer files).
+    case hf
+}
+
+/// Params of `export`.
+public struct ExportParams: WireObject, Equatable {
+    /// The model handle (`m1`, ...).
+    public var model: String
+    /// The file format.
+    public var format: ExportFormat
+    /// A `.gguf` file, or a folder for `hf`.
+    public var path: String
+    /// The precision of the written weights.
+    public var precision = ExportPrecision.f32
+    /// Replace an existing file or previous export folder.
+    public var overwrite = false
+    /// `general.name` to record in a GGUF export.
+    public var name: String?
+
+    /// Params writing `model` as `format` to `path`; omitted settings keep their defaults.
+    public init(model: String, format: ExportFormat, path: String, precision: ExportPrecision? = nil,
+                overwrite: Bool? = nil, name: String? = nil) {
+        self.model = model
+        self.format = format
+        self.path = path
+        if let precision { self.precision = precision }
+        if let overwrite { self.overwrite = overwrite }
+        self.name = name
+    }
+
+    /// The schema name.
+    public static let wireName = "exportParams"
+    /// What the object is.
+    public static let wireDoc = "what export writes, and where"
+    /// Placeholders, default settings.
+    public static let blank = ExportParams(model: "", format: .gguf, path: "")
+    /// Every member.
+    public static let members: [WireMember<ExportParams>] = [
+        .required("model", \.model, "the model handle"),
+        .required("format", \.format, "the file format"),
+        .required("path", \.path, "a .gguf file, or a folder for hf", string: .path),
+        .defaulted("precision", \.precision, "the precision of the written weights"),
+        .defaulted("overwrite", \.overwrite, "replace an existing file, or a previous hf export"),
+        .optional("name", \.name, "general.name recorded in a GGUF export"),
+    ]
+}
+
+/// Result of `export`.
+public struct ExportResult: WireObject, Equatable {
+    /// The model handle.
+    public var model: String
+    /// The file format.
+    public var format: ExportFormat
+    /// The file or folder written.
+    public var path: String
+    /// The precision of the written weights.
+    public var precision: ExportPrecision
+    /// Bytes written.
+    public var bytes: Int
+    /// Whether the export carries a tokenizer.
+    public var hasTokenizer: Bool
+    /// Caveats of the export in plain words.
+    public var notes: [String]
+
+    /// The result of writing `model`.
+    public init(model: String, format: ExportFormat, path: String, precision: ExportPrecision, bytes: Int,
+                hasTokenizer: Bool, notes: [String]) {
+        self.model = model
+        self.format = format
+        self.path = path
+        self.precision = precision
+        self.bytes = bytes
+        self.hasTokenizer = hasTokenizer
+        self.notes = notes
+    }
+
+    /// The schema name.
+    public static let wireName = "exportResult"
+    /// What the object is.
+    public static let wireDoc = "a model written to disk"
+    /// Placeholders.
+    public static let blank = ExportResult(model: "", format: .gguf, path: "", precision: .f32, bytes: 0,
+                                           hasTokenizer: false, notes: [])
+    /// Every member.
+    public static let members: [WireMember<ExportResult>] = [
+        .required("model", \.model, "the model handle", string: Handle.model),
+        .required("format", \.format, "the file format"),
+        .required("path", \.path, "the file or folder written"),
+        .required("precision", \.precision, "the precision of the written weights"),
+        .required("bytes", \.bytes, "bytes written"),
+        .required("hasTokenizer", \.hasTokenizer, "whether the export carries a tokenizer"),
+        .required("notes", \.notes, "caveats of the export in plain words"),
+    ]
+}
+
+/// `export`: writes a model as GGUF or a Hugging Face folder.
+public enum ExportRequest: ProtocolMethod {
+    /// The params type.
+    public typealias Params = ExportParams
+    /// The result type.
+    public typealias Response = ExportResult
+    /// The JSON-RPC method name.
+    public static let method = "export"
+    /// What the method does.
+    public static let summary = "Writes a model as a GGUF file or a Hugging Face folder."
+}
