@@ -37,6 +37,7 @@ let package = Package(
     products: [
         .executable(name: "cfspd", targets: ["Daemon"]),
         .executable(name: "cfsp", targets: ["CLI"]),
+        .executable(name: "protocol-schema", targets: ["ProtocolSchemaTool"]),
         .library(name: "Core", targets: ["Core"]),
         .library(name: "RPC", targets: ["RPC"]),
         .library(name: "CFSPProtocol", targets: ["CFSPProtocol"]),
@@ -66,6 +67,11 @@ let package = Package(
         // codes and the capabilities, embedding Core's option types. (`Protocol` would collide with
         // the Objective-C class Foundation exports on Darwin and with the `.Protocol` metatype.)
         .target(name: "CFSPProtocol", dependencies: ["Core", "RPC"], swiftSettings: strict),
+        // protocol.schema.json and protocol.md's tables, derived from CFSPProtocol's types.
+        .target(name: "ProtocolSchema", dependencies: ["CFSPProtocol"], swiftSettings: strict),
+        .executableTarget(
+            name: "ProtocolSchemaTool", dependencies: ["ProtocolSchema"], path: "scripts/protocol-schema",
+            swiftSettings: strict),
         .executableTarget(
             name: "Daemon",
             dependencies: [
@@ -114,6 +120,8 @@ let package = Package(
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"], swiftSettings: strict + vectorSettings),
         .testTarget(name: "CoreTests", dependencies: ["Core"], exclude: ["Scripts"], swiftSettings: strict),
         .testTarget(name: "RPCTests", dependencies: ["RPC"], swiftSettings: strict),
+        .testTarget(name: "ProtocolTests", dependencies: ["CFSPProtocol", "ProtocolSchema", "Core", "RPC"],
+                    swiftSettings: strict),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "CFSPProtocol", "Core", "Kernels", "RPC"], swiftSettings: strict),
     ]
 )

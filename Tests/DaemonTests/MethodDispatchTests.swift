@@ -21,6 +21,10 @@ struct MethodDispatchTests {
                        "calibration/load", "calibration/release", "score", "prune", "evaluate", "export", "finetune"] {
             #expect(methods?.arrayContains(.string(method)) == true, "missing \(method)")
         }
+        let lifecycle = ["$/cancelRequest", "exit", "initialize", "initialized", "shutdown"]
+        #expect(methods == .array((lifecycle + ProtocolMethods.descriptions.map(\.method)).sorted().map(JSONValue.string)),
+                "the daemon routes exactly the methods of CFSPProtocol")
+        #expect(result.capabilities["serverInfo"] == nil && result.serverInfo.version == CFSPVersion.current)
         #expect(result.capabilities["pruningMethods"] == .array(PruningMethod.allCases.map { .string($0.rawValue) }))
         #expect(result.capabilities["blockMetrics"] == ["angular", "cosine", "mse", "mae"])
         #expect(result.capabilities["modelFormats"] == ["gguf", "hf"])

@@ -31,9 +31,9 @@ public struct EvaluateParams: WireObject, Equatable {
         [.required("model", \.model, "the model handle")]
         + TextInput.membersWithoutWindows.lifted(\.input)
         + [
-            .optional("windowSize", \.windowSize, "tokens per window (at most the model's context)",
+            .optional("windowSize", \.windowSize, "tokens per window, at most the model's context length",
                       range: PerplexityEvaluator.Limits.windowSize, default: PerplexityEvaluator.defaultWindowSize,
-                      note: "or the model's context length if smaller"),
+                      note: "or the context length if smaller"),
             .optional("maxWindows", \.maxWindows, "evaluate only the first this many windows",
                       range: PerplexityEvaluator.Limits.maxWindows, note: "all windows"),
         ]

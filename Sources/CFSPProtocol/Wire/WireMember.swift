@@ -22,6 +22,9 @@ public struct WireMember<Root>: Sendable {
     /// The wire name.
     public var name: String { info.name }
 
+    /// The member's JSON in `root` (nil when it is left out).
+    public func value(in root: Root) -> JSONValue? { get(root) }
+
     /// This member of a nested value stored at `keyPath` of `Outer`, flattened into the outer
     /// object (the CFSP options travel as members of the params themselves).
     public func lifted<Outer>(_ keyPath: WritableKeyPath<Outer, Root> & Sendable) -> WireMember<Outer> {

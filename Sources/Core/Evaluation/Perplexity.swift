@@ -3,11 +3,22 @@ import Kernels
 
 /// Where a perplexity evaluation stands, for progress bars.
 public struct PerplexityProgress: Sendable {
+    /// Windows scored so far.
     public var windowsDone: Int
+    /// Windows in all.
     public var windowsTotal: Int
+    /// Tokens per second so far.
     public var tokensPerSecond: Double
     /// Perplexity over the windows done so far.
     public var runningPerplexity: Double
+
+    /// A progress report.
+    public init(windowsDone: Int, windowsTotal: Int, tokensPerSecond: Double, runningPerplexity: Double) {
+        self.windowsDone = windowsDone
+        self.windowsTotal = windowsTotal
+        self.tokensPerSecond = tokensPerSecond
+        self.runningPerplexity = runningPerplexity
+    }
 }
 
 /// The outcome of a perplexity evaluation.

@@ -3,9 +3,19 @@ import Kernels
 
 /// Where a calibration stands, for progress reports.
 public struct CalibrationProgress: Sendable {
+    /// Windows calibrated so far.
     public var windowsDone: Int
+    /// Windows in all.
     public var windowsTotal: Int
+    /// Tokens per second so far.
     public var tokensPerSecond: Double
+
+    /// A progress report.
+    public init(windowsDone: Int, windowsTotal: Int, tokensPerSecond: Double) {
+        self.windowsDone = windowsDone
+        self.windowsTotal = windowsTotal
+        self.tokensPerSecond = tokensPerSecond
+    }
 }
 
 /// Runs the dense model once over calibration windows and returns every statistic CFSP needs

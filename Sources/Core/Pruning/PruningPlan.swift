@@ -13,12 +13,33 @@ public struct BlockDecision: Sendable, Codable, Equatable {
     public var threshold: Double
     /// Kept neuron indices, ascending.
     public var kept: [Int]
+
+    /// A decision as the planner (or a client reading one back) records it.
+    public init(block: Int, importance: Double, meanImportance: Double, keepRatio: Double, width: Int, keptCount: Int,
+                threshold: Double, kept: [Int]) {
+        self.block = block
+        self.importance = importance
+        self.meanImportance = meanImportance
+        self.keepRatio = keepRatio
+        self.width = width
+        self.keptCount = keptCount
+        self.threshold = threshold
+        self.kept = kept
+    }
 }
 
 /// The outcome of the decision step, before any weight is touched.
 public struct PruningPlan: Sendable, Codable, Equatable {
+    /// The options the plan follows.
     public var options: PruningOptions
+    /// One decision per block.
     public var blocks: [BlockDecision]
+
+    /// The plan of `blocks` under `options`.
+    public init(options: PruningOptions, blocks: [BlockDecision]) {
+        self.options = options
+        self.blocks = blocks
+    }
 
     /// Neurons kept over all blocks.
     public var keptNeurons: Int { blocks.reduce(0) { $0 + $1.keptCount } }

@@ -5,7 +5,7 @@ public enum ProgressNotification {
 }
 
 /// How a job ended, sent in the `end` progress value.
-public enum ProgressOutcome: String, Codable, Sendable, Hashable {
+public enum ProgressOutcome: String, Codable, Sendable, Hashable, CaseIterable {
     case completed
     case failed
     case cancelled
