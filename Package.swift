@@ -83,7 +83,9 @@ let package = Package(
         ),
         .executableTarget(
             name: "CLI",
-            dependencies: ["RPC", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            // The typed requests embed Core's option types, so the CLI links Core and Kernels too.
+            dependencies: ["CFSPProtocol", "Core", "Kernels", "RPC",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "clients/cli",
             swiftSettings: strict
         ),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CFSPProtocol
 
 /// `cfsp`: the shell client of the cfspd daemon.
 @main
@@ -18,6 +19,7 @@ struct CFSP: AsyncParsableCommand {
             Exit codes: 0 success, 64 usage error, 69 daemon unavailable, 70 the daemon answered \
             an error, 130 cancelled (Ctrl-C sends $/cancelRequest and waits for the answer).
             """,
+        version: CFSPVersion.current,
         subcommands: [
             RunCommand.self, DaemonCommand.self, ModelCommand.self, CalibrateCommand.self,
             CalibrationCommand.self, ScoreCommand.self, PruneCommand.self, FinetuneCommand.self, EvaluateCommand.self,

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CFSPProtocol
 import Foundation
 import RPC
 
@@ -11,9 +12,9 @@ struct DaemonCommand: AsyncParsableCommand {
     struct Start: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Start cfspd in the background on the socket and wait until it answers.",
-            discussion: "Its log (stderr) goes to --log, by default the socket path with .log appended.")
+            discussion: "Its log (stderr) goes to --log-path, by default the socket path with .log appended.")
         @OptionGroup var connection: ConnectionOptions
-        @Option(name: .long, help: ArgumentHelp("Where the daemon's log goes.", valueName: "path")) var log: String?
+        @Option(name: .long, help: ArgumentHelp("Where the daemon's log goes.", valueName: "file")) var logPath: String?
         @Option(name: .long, help: "Seconds to wait for the daemon to answer.") var timeout: Double = 30
 
         func run() async throws {
@@ -24,7 +25,7 @@ struct DaemonCommand: AsyncParsableCommand {
                     : "cfspd is already running on \(socket) (pid \(pid))")
                 return
             }
-            let logPath = log ?? socket + ".log"
+            let logPath = self.logPath ?? socket + ".log"
             let child: ChildProcess
             do {
                 child = try startDetached(socket: socket, logPath: logPath)
@@ -108,25 +109,23 @@ struct DaemonCommand: AsyncParsableCommand {
             options.spawn = false
             let socket = options.socketPath
             let pid = try DaemonProbe.ownPeerProcess(socketPath: socket)
-            let (info, models) = try await DaemonSession.with(options) { session throws(CLIError) in
-                (session.serverInfo, try await session.call("model/list", [:], progress: false))
+            let (info, list) = try await DaemonSession.with(options) { session throws(CLIError) in
+                (session.serverInfo, try await session.send(ListModelsRequest.self, EmptyObject(), progress: false))
             }
-            var status: [String: JSONValue] = ["running": true, "socket": .string(socket), "server": info]
-            if let pid { status["pid"] = .int(Int(pid)) }
-            if let list = models["models"] { status["models"] = list }
             if connection.json {
+                var status: [String: JSONValue] = ["running": true, "socket": .string(socket), "server": info.wireJSON,
+                                                   "models": list.wireMembers["models"] ?? []]
+                if let pid { status["pid"] = .int(Int(pid)) }
                 ResultPrinter.print(.object(status), json: true)
             } else {
-                let name = info["name"]?.stringValue ?? "cfspd"
-                let version = info["version"]?.stringValue ?? "?"
-                Console.out("\(name) \(version) is running on \(socket)" + (pid.map { " (pid \($0))" } ?? ""))
-                if case .array(let list) = models["models"] ?? .null, !list.isEmpty {
-                    Console.out(ResultPrinter.table(list.map { model in
-                        .object(["model": model["model"] ?? .null, "path": model["path"] ?? .null,
-                                 "parameters": model["parameters"] ?? .null, "parent": model["parent"] ?? .null])
-                    }, indent: "  "))
-                } else {
+                Console.out("\(info.name) \(info.version) is running on \(socket)" + (pid.map { " (pid \($0))" } ?? ""))
+                if list.models.isEmpty {
                     Console.out("  no models loaded")
+                } else {
+                    Console.out(ResultPrinter.table(list.models.map { model in
+                        .object(["model": .string(model.model), "path": .string(model.path),
+                                 "parameters": .int(model.parameters), "parent": model.parent.map(JSONValue.string) ?? .null])
+                    }, indent: "  "))
                 }
             }
         }

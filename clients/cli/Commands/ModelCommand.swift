@@ -1,4 +1,6 @@
 import ArgumentParser
+import CFSPProtocol
+import Kernels
 import RPC
 
 /// `cfsp model load|list|describe|unload`.
@@ -11,13 +13,11 @@ struct ModelCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Load a GGUF file or Hugging Face folder (model/load); prints its handle and shape.")
         @Argument(help: "The .gguf file or Hugging Face folder.") var path: String
-        @Option(name: .long, help: "Weight precision in memory: f32 (default) or bf16.") var precision: String?
+        @Option(name: .long, help: MemberFlags.help(LoadModelParams.self, "precision")) var precision: WeightPrecision?
         @OptionGroup var connection: ConnectionOptions
 
         func run() async throws {
-            var params: [String: JSONValue] = ["path": .string(absolutePath(path))]
-            if let precision { params["precision"] = .string(precision) }
-            try await connection.perform("model/load", .object(params))
+            try await connection.perform(LoadModelRequest.self, LoadModelParams(path: absolutePath(path), precision: precision))
         }
     }
 
@@ -25,7 +25,7 @@ struct ModelCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the models the daemon holds (model/list).")
         @OptionGroup var connection: ConnectionOptions
 
-        func run() async throws { try await connection.perform("model/list", [:], progress: false) }
+        func run() async throws { try await connection.perform(ListModelsRequest.self, EmptyObject(), progress: false) }
     }
 
     struct Describe: AsyncParsableCommand {
@@ -34,7 +34,7 @@ struct ModelCommand: AsyncParsableCommand {
         @OptionGroup var connection: ConnectionOptions
 
         func run() async throws {
-            try await connection.perform("model/describe", ["model": .string(model)], progress: false)
+            try await connection.perform(DescribeModelRequest.self, ModelHandleParams(model: model), progress: false)
         }
     }
 
@@ -44,7 +44,7 @@ struct ModelCommand: AsyncParsableCommand {
         @OptionGroup var connection: ConnectionOptions
 
         func run() async throws {
-            try await connection.perform("model/unload", ["model": .string(model)], progress: false)
+            try await connection.perform(UnloadModelRequest.self, ModelHandleParams(model: model), progress: false)
         }
     }
 }

@@ -1,21 +1,22 @@
 import ArgumentParser
+import CFSPProtocol
+import Core
 import RPC
 
-/// What `score` and `prune` both take: the model, its calibration, the sparsity and the options.
+/// What `score` and `prune` both take: the model, its calibration and the pruning options.
 struct PruningRequestOptions: ParsableArguments {
-    @Option(name: .long, help: "The model handle, like m1.") var model: String
-    @Option(name: .long, help: "The calibration handle, like c1.") var calibration: String
-    @Option(name: .long, help: "Share of FFN neurons to remove, in [0, 1).") var sparsity: Double
-    @OptionGroup var pruning: PruningOptions
+    @OptionGroup var model: ModelOption
+    @Option(name: .long, help: ArgumentHelp("The calibration handle, like c1.", valueName: "handle")) var calibration: String
+    @OptionGroup var pruning: PruningFlags
 
-    func validate() throws { try validateSparsity(sparsity) }
+    func validate() throws {
+        guard pruning.sparsity != nil else { throw ValidationError("Missing expected argument '--sparsity <sparsity>'") }
+        try MemberFlags.validate(params)
+    }
 
     /// The request's params.
-    var params: JSONValue {
-        var members = pruning.members(sparsity: sparsity)
-        members["model"] = .string(model)
-        members["calibration"] = .string(calibration)
-        return .object(members)
+    var params: PruningParams {
+        PruningParams(model: model.model, calibration: calibration, options: pruning.options(sparsity: pruning.sparsity ?? 0))
     }
 }
 
@@ -26,7 +27,7 @@ struct ScoreCommand: AsyncParsableCommand {
     @OptionGroup var request: PruningRequestOptions
     @OptionGroup var connection: ConnectionOptions
 
-    func run() async throws { try await connection.perform("score", request.params) }
+    func run() async throws { try await connection.perform(ScoreRequest.self, request.params) }
 }
 
 /// `cfsp prune`: builds a pruned model and prints its handle and per-block table.
@@ -36,53 +37,44 @@ struct PruneCommand: AsyncParsableCommand {
     @OptionGroup var request: PruningRequestOptions
     @OptionGroup var connection: ConnectionOptions
 
-    func run() async throws { try await connection.perform("prune", request.params) }
+    func run() async throws { try await connection.perform(PruneRequest.self, request.params) }
 }
 
 /// `cfsp evaluate`: perplexity of a model on a text.
 struct EvaluateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate", abstract: "Perplexity over non-overlapping windows of a text (evaluate).")
-    @Option(name: .long, help: "The model handle, like m1.") var model: String
+    @OptionGroup var model: ModelOption
     @OptionGroup var input: TextInputOptions
-    @Option(name: .customLong("window-size"), help: "Tokens per window (default 1024).") var windowSize: Int?
-    @Option(name: .customLong("max-windows"), help: "Evaluate only the first N windows.") var maxWindows: Int?
+    @Option(name: .long, parsing: .unconditional, help: MemberFlags.help(EvaluateParams.self, "windowSize"))
+    var windowSize: Int?
+    @OptionGroup var evaluation: EvaluationOptions
     @OptionGroup var connection: ConnectionOptions
 
-    func validate() throws {
-        if let windowSize, windowSize < 2 { throw ValidationError("--window-size must be at least 2, got \(windowSize)") }
-        if let maxWindows, maxWindows < 1 { throw ValidationError("--max-windows must be at least 1, got \(maxWindows)") }
+    /// The request's params.
+    var params: EvaluateParams {
+        EvaluateParams(model: model.model, input: input.input, windowSize: windowSize, maxWindows: evaluation.maxWindows)
     }
 
-    func run() async throws {
-        var params = input.members
-        params["model"] = .string(model)
-        if let windowSize { params["windowSize"] = .int(windowSize) }
-        if let maxWindows { params["maxWindows"] = .int(maxWindows) }
-        try await connection.perform("evaluate", .object(params))
-    }
+    func validate() throws { try MemberFlags.validate(params) }
+
+    func run() async throws { try await connection.perform(EvaluateRequest.self, params) }
 }
 
 /// `cfsp export`: writes a model to disk.
 struct ExportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export", abstract: "Write a model as GGUF (a file) or Hugging Face (a folder) (export).")
-    @Option(name: .long, help: "The model handle, like m2.") var model: String
+    @OptionGroup var model: ModelOption
     @Argument(help: "The .gguf file, or the folder for --format hf.") var path: String
-    @Option(name: .long, help: "gguf (default) or hf.") var format: String = "gguf"
-    @Option(name: .long, help: "f32 (default), f16 or bf16.") var precision: String?
-    @Option(name: .long, help: "general.name written into a GGUF file.") var name: String?
-    @Flag(name: .long, help: "Replace an existing file or folder.") var overwrite = false
+    @Option(name: .long, help: "The file format (default: gguf).") var format: ExportFormat = .gguf
+    @OptionGroup var export: ExportOptions
     @OptionGroup var connection: ConnectionOptions
 
+    func validate() throws { try export.overwrite.refuseExisting(absolutePath(path)) }
+
     func run() async throws {
-        var params: [String: JSONValue] = [
-            "model": .string(model), "path": .string(absolutePath(path)), "format": .string(format),
-            "overwrite": .bool(overwrite),
-        ]
-        if let precision { params["precision"] = .string(precision) }
-        if let name { params["name"] = .string(name) }
-        try await connection.perform("export", .object(params))
+        try await connection.perform(ExportRequest.self, export.params(model: model.model, format: format, path: absolutePath(path)))
     }
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CFSPProtocol
 import Dispatch
 import Foundation
 import RPC
@@ -15,10 +16,10 @@ final class DaemonSession: Sendable {
     private let running = Mutex<Task<JSONValue, any Error>?>(nil)
     /// Set once the user pressed Ctrl-C; later pipeline stages do not start.
     let interrupted = Atomic<Bool>(false)
-    private let server = Mutex<JSONValue>(.null)
+    private let server = Mutex(ServerInfo(name: "cfspd", version: "?"))
 
     /// `serverInfo` from the `initialize` result (name, version).
-    var serverInfo: JSONValue { server.withLock { $0 } }
+    var serverInfo: ServerInfo { server.withLock { $0 } }
 
     private init(client: StreamClient, child: ChildProcess?, options: ConnectionOptions) {
         self.client = client
@@ -95,11 +96,26 @@ final class DaemonSession: Sendable {
             else { return }
             renderer.render(notification.params ?? .null)
         }
-        let params: JSONValue = ["clientInfo": ["name": "cfsp", "version": "0.1.0"], "processId": .int(Int(getpid()))]
-        let result = try await session.call("initialize", params, progress: false)
-        session.server.withLock { $0 = result["serverInfo"] ?? .null }
+        let params = InitializeParams(clientInfo: .init(name: "cfsp", version: CFSPVersion.current),
+                                      processId: Int(getpid()))
+        let result = try await session.call(InitializeRequest.method, params.wireJSON, progress: false)
+        if let info = result["serverInfo"].flatMap({ try? ServerInfo.decode(wire: $0) }) {
+            session.server.withLock { $0 = info }
+        }
         try? session.client.connection.notify(InitializedNotification.self, EmptyObject())
         return session
+    }
+
+    /// Sends a typed request and decodes its typed result (progress and Ctrl-C as `call`).
+    func send<R: ProtocolMethod>(_ type: R.Type, _ params: R.Params, progress: Bool = true)
+        async throws(CLIError) -> R.Response
+    {
+        let result = try await call(R.method, params.wireJSON, progress: progress)
+        do throws(WireError) {
+            return try R.Response.decode(wire: result)
+        } catch {
+            throw CLIError("\(R.method) answered a result cfsp cannot read: \(error.message)", status: ExitStatus.daemonError)
+        }
     }
 
     /// Sends `method` and waits for its result; shows progress unless `progress` is false or

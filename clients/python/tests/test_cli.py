@@ -54,9 +54,22 @@ def test_help_everywhere(cli, words: List[str]) -> None:
     (["evaluate", "--model", "m1"], "exactly one text input"),
     (["calibrate", "--model", "m1", "--text", "a", "--path", "b"], "exactly one text input"),
     (["calibrate", "--model", "m1", "--tokens", "1,x"], "--tokens must be"),
-    (["calibrate", "--model", "m1", "--text", "a", "--count", "0"], "--count must be at least 1"),
+    (["calibrate", "--model", "m1", "--text", "a", "--count", "0"], "--count must be an integer at least 1, not 0"),
     (["score", "--model", "m1"], "Missing expected argument"),
-    (["finetune", "--model", "m2", "--text", "a", "--steps", "0"], "--steps must be at least 1"),
+    (["finetune", "--model", "m2", "--text", "a", "--steps", "0"], "--steps must be an integer at least 1, not 0"),
+    # Negative numbers are values, out of range like any other (not a missing value).
+    (["prune", "--model", "m1", "--calibration", "c1", "--sparsity", "-0.1"], "--sparsity must be in [0, 1), not -0.1"),
+    (["score", "--model", "m1", "--calibration", "c1", "--sparsity", "0.3", "--temperature", "-2", "--align", "-1"],
+     "--align must be an integer at least 1, not -1"),
+    (["finetune", "--model", "m2", "--text", "a", "--steps", "1", "--learning-rate", "-1e-4"],
+     "--learning-rate must be greater than 0, not -0.0001"),
+    (["evaluate", "--model", "m1", "--text", "a", "--window-size", "1"], "--window-size must be an integer at least 2, not 1"),
+    # Enum values are checked before anything is sent, listing the accepted ones.
+    (["prune", "--model", "m1", "--calibration", "c1", "--sparsity", "0.3", "--method", "wanda"], "- wanda-sp"),
+    (["export", "--model", "m1", "out.gguf", "--precision", "q8_0"], "Please provide one of 'f32', 'f16' or 'bf16'"),
+    (["model", "load", "model.gguf", "--precision", "q8_0"], "Please provide one of 'f32' and 'bf16'"),
+    (["finetune", "--model", "m2", "--text", "a", "--steps", "1", "--allocation", "random"],
+     "Please provide one of 'importance', 'pruned' or 'uniform'"),
     (["call", "model/list", "[1]"], "params must be a JSON object"),
     (["call", "model/list", "{oops"], "not valid JSON"),
     (["frobnicate"], "Unexpected argument"),
@@ -65,6 +78,47 @@ def test_bad_arguments_are_usage_errors(cli, args: List[str], expected: str) -> 
     result = cli(*args)
     assert result.returncode == USAGE
     assert expected in result.stderr
+
+
+def test_version(cli, cfspd: str) -> None:
+    version = cli("--version")
+    assert version.returncode == 0 and version.stdout.strip() == "0.1.0"
+    daemon = subprocess.run([cfspd, "--version"], capture_output=True, text=True, timeout=30)
+    assert daemon.returncode == 0 and daemon.stdout.strip() == version.stdout.strip()
+
+
+def test_text_is_inline_and_path_is_a_file(cli, text_file: str) -> None:
+    # `--text FILE` used to score the file's name as text; a file is --path everywhere.
+    for words in (["evaluate", "--model", "m1"], ["calibrate", "--model", "m1"], ["run", "model.gguf"],
+                  ["finetune", "--model", "m1", "--steps", "1"]):
+        result = cli(*words, "--text", text_file)
+        assert result.returncode == USAGE, result
+        assert f"pass --path {text_file}" in result.stderr
+    for words in (["evaluate", "--model", "m1"], ["calibrate", "--model", "m1"], ["run", "model.gguf"]):
+        assert "--path <file>" in cli(*words, "--help").stdout
+    assert "--eval-path <file>" in cli("run", "--help").stdout
+
+
+def test_shared_options_read_the_same_everywhere(cli) -> None:
+    # One option group per shared option: the same help in every subcommand that takes it.
+    def option_help(words: List[str], option: str) -> str:
+        lines = cli(*words, "--help").stdout.splitlines()
+        start = next(i for i, line in enumerate(lines) if line.strip().startswith(option + " "))
+        block = [lines[start]]
+        for line in lines[start + 1:]:
+            if not line.startswith(" " * 18) or line.strip().startswith("-"):
+                break
+            block.append(line)
+        return " ".join(" ".join(l.split()) for l in block)
+    for option, commands in (("--sparsity", [["score"], ["prune"], ["run"]]),
+                             ("--method", [["score"], ["prune"], ["run"]]),
+                             ("--count", [["calibrate"], ["run"]]),
+                             ("--max-windows", [["evaluate"], ["run"]]),
+                             ("--overwrite", [["export"], ["calibration", "save"], ["run"]]),
+                             ("--path", [["calibrate"], ["evaluate"], ["finetune"], ["run"]])):
+        helps = {option_help(words, option) for words in commands}
+        assert len(helps) == 1, (option, helps)
+    assert "default: 128" in option_help(["calibrate"], "--count")
 
 
 def test_a_daemon_that_is_not_running(cli, tmp_path: Path) -> None:
@@ -165,7 +219,10 @@ def test_every_method_over_the_socket(cli, socket_daemon: str, tiny_model: str, 
     exported = js("export", "--model", "m2", str(target), "--precision", "bf16")
     assert exported["path"] == str(target) and target.stat().st_size == exported["bytes"]
     refused = cli("export", "--model", "m2", str(target), *s)
-    assert refused.returncode == DAEMON_ERROR and "1007" in refused.stderr
+    assert refused.returncode == USAGE and "pass --overwrite" in refused.stderr
+    assert js("export", "--model", "m2", str(target), "--overwrite")["bytes"] > 0
+    saved_again = cli("calibration", "save", "c1", str(tmp_path / "c.json"), *s)
+    assert saved_again.returncode == USAGE and "pass --overwrite" in saved_again.stderr
     assert js("call", "model/describe", '{"model":"m2"}')["parent"] == "m1"
 
     tuned = js("finetune", "--model", "m2", "--path", text_file, "--steps", "2", "--calibration", "c1",
@@ -236,8 +293,8 @@ def test_daemon_start_status_stop(cli, tmp_path: Path) -> None:
 
 def test_run_pipeline_with_a_private_daemon(cli, tiny_model: str, text_file: str, tmp_path: Path) -> None:
     output = tmp_path / "pruned.gguf"
-    args = ["run", "--spawn", tiny_model, "--text", text_file, "--count", "4", "--window-size", "16",
-            "--eval-window-size", "16", "--max-windows", "4", "--output", str(output)]
+    args = ["run", "--spawn", tiny_model, "--path", text_file, "--count", "4", "--window-size", "16",
+            "--eval-path", text_file, "--eval-window-size", "16", "--max-windows", "4", "--export-path", str(output)]
     result = cli(*args)
     assert result.returncode == 0, result.stderr
     for row in ("dense perplexity", "pruned perplexity", "parameters removed", "time: calibrate",
@@ -253,8 +310,13 @@ def test_run_pipeline_with_a_private_daemon(cli, tiny_model: str, text_file: str
     assert summary["exported"] == str(output)
     assert summary["parametersAfter"] < summary["parametersBefore"]
     assert summary["densePerplexity"] > 1 and summary["prunedPerplexity"] > 1
-    refused = cli(*args)  # the output exists now, without --overwrite
-    assert refused.returncode == DAEMON_ERROR and "1007" in refused.stderr
+    # The output exists now: without --overwrite the run is refused before any stage starts
+    # (no daemon is even spawned, so there is no progress).
+    refused = cli(*args)
+    assert refused.returncode == USAGE and "pass --overwrite" in refused.stderr and str(output) in refused.stderr
+    assert progress_lines(refused.stderr) == []
+    short = cli(*args[:-2], "-o", str(output), "--sparsity", "-0.5")
+    assert short.returncode == USAGE and "--sparsity must be in [0, 1), not -0.5" in short.stderr
 
 
 def test_spawn_with_a_missing_daemon(cfsp_cli: str, tmp_path: Path) -> None:
