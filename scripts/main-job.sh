@@ -25,6 +25,6 @@ socket="$(mktemp -u "${TMPDIR:-/tmp}/cfsp-main-XXXXXX")"
 socket="$socket.sock"
 "$cfsp" daemon start --socket "$socket" >&2
 trap '"$cfsp" daemon stop --socket "$socket" >/dev/null 2>&1 || true' EXIT
-"$cfsp" run --socket "$socket" "$model" --text "$calibration" --eval-text "$evaluation" \
+"$cfsp" run --socket "$socket" "$model" --path "$calibration" --eval-path "$evaluation" \
   --sparsity 0.3 --count "${CFSP_CALIBRATION_WINDOWS:-32}" --window-size 1024 \
-  --max-windows "${CFSP_EVAL_WINDOWS:-16}" --output "$output" --overwrite
+  --max-windows "${CFSP_EVAL_WINDOWS:-16}" --export-path "$output" --overwrite

@@ -34,8 +34,8 @@ def wikitext(split="test"):
 
 def cfsp_perplexity(model, text_path, windows, window):
     out = subprocess.run(
-        [os.path.join(ROOT, ".build", "release", "cfspd"), "perplexity", model, "--text", text_path,
-         "--windows", str(windows), "--window", str(window), "--json"],
+        [os.path.join(ROOT, ".build", "release", "cfspd"), "perplexity", model, "--path", text_path,
+         "--max-windows", str(windows), "--window-size", str(window), "--json"],
         check=True, capture_output=True, text=True).stdout
     return json.loads(out)
 

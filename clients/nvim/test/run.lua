@@ -67,8 +67,16 @@ for _, value in ipairs(cfsp.state.progress) do kinds[value.kind] = (kinds[value.
 check((kinds.begin or 0) >= 1 and (kinds['end'] or 0) >= 1, '$/progress begin and end were received')
 check((kinds.report or 0) >= 1, '$/progress reports were received for calibrate')
 
+vim.cmd('CfspPrune often')
+check(cfsp.state.last_error:find('sparsity must be a number'), 'a sparsity that is no number is refused')
+
+-- The range is the daemon's (one definition): -32602 naming it.
+cfsp.state.last_error = nil
 vim.cmd('CfspPrune 1.5')
-check(cfsp.state.last_error:find('sparsity must be'), 'a sparsity out of range is refused')
+wait_for('a sparsity out of range is answered', 20000, function() return cfsp.state.last_error ~= nil end)
+check(cfsp.state.last_error and cfsp.state.last_error:find("'sparsity' must be in %[0, 1%), not 1.5", 1, false)
+  and cfsp.state.last_error:find('-32602', 1, true),
+  'a sparsity out of range is refused by the daemon, naming the range: ' .. tostring(cfsp.state.last_error))
 
 vim.cmd('CfspPrune 0.25')
 wait_for('prune answers', 30000, function() return cfsp.state.model == 'm2' end)

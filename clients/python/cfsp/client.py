@@ -40,6 +40,15 @@ def _calibration_handle(calibration: CalibrationRef) -> str:
     return calibration
 
 
+#: The keyword options of ``score`` and ``prune`` and their wire names (members of the params of
+#: ``score``; tests/test_schema.py checks them against protocol.schema.json).
+PRUNING_OPTIONS: Dict[str, str] = {
+    "method": "method", "block_metric": "blockMetric", "temperature": "temperature", "scale": "scale",
+    "down_exponent": "downExponent", "activation_exponent": "activationExponent", "align": "align",
+    "uniform_widths": "uniformWidths",
+}
+
+
 def _compact(params: Dict[str, Any]) -> Dict[str, Any]:
     return {k: v for k, v in params.items() if v is not None}
 
@@ -353,10 +362,7 @@ class Client:
     @staticmethod
     def _pruning_params(model: ModelRef, calibration: CalibrationRef, sparsity: float,
                         options: Dict[str, Any]) -> Dict[str, Any]:
-        names = {"method": "method", "block_metric": "blockMetric", "temperature": "temperature",
-                 "scale": "scale", "down_exponent": "downExponent",
-                 "activation_exponent": "activationExponent", "align": "align",
-                 "uniform_widths": "uniformWidths"}
+        names = PRUNING_OPTIONS
         unknown = set(options) - set(names)
         if unknown:
             raise TypeError(f"unknown pruning option(s): {', '.join(sorted(unknown))}; "
@@ -396,11 +402,15 @@ class Client:
                  batch_size: Optional[int] = None, gradient_accumulation: Optional[int] = None,
                  learning_rate: Optional[float] = None, warmup_steps: Optional[int] = None,
                  seed: Optional[int] = None, time_budget_seconds: Optional[float] = None,
-                 frozen_precision: Optional[str] = None, format: Optional[str] = None,
+                 frozen_precision: Optional[str] = None, weight_decay: Optional[float] = None,
+                 clip_norm: Optional[float] = None, min_rank: Optional[int] = None,
+                 max_rank: Optional[int] = None, gamma: Optional[float] = None,
+                 block_metric: Optional[str] = None, format: Optional[str] = None,
                  field: Optional[str] = None, separator: Optional[str] = None,
                  progress: ProgressOption = None) -> FinetuneResult:
         """``finetune``: recovery fine-tuning with LoRA adapters merged into a new model.
-        Interrupting keeps the adapters of the completed steps (the result says ``cancelled``)."""
+        Interrupting keeps the adapters of the completed steps (the result says ``cancelled``).
+        Options left at None take the daemon's defaults (protocol.md lists them)."""
         handle = calibration if calibration is None or isinstance(calibration, str) else calibration.calibration
         params = {"model": _model_handle(model), "steps": steps,
                   **self._text_input(text, path, tokens, None, format, field, separator),
@@ -409,7 +419,9 @@ class Client:
                               "gradientAccumulation": gradient_accumulation,
                               "learningRate": learning_rate, "warmupSteps": warmup_steps, "seed": seed,
                               "timeBudgetSeconds": time_budget_seconds,
-                              "frozenPrecision": frozen_precision})}
+                              "frozenPrecision": frozen_precision, "weightDecay": weight_decay,
+                              "clipNorm": clip_norm, "minRank": min_rank, "maxRank": max_rank,
+                              "gamma": gamma, "blockMetric": block_metric})}
         return from_json(FinetuneResult, self.request("finetune", params, progress))
 
     def export(self, model: ModelRef, path: str, format: str = "gguf",

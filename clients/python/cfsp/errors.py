@@ -61,7 +61,9 @@ class MethodNotFound(RpcError):
 
 
 class InvalidParams(RpcError):
-    """-32602: a parameter is missing or has the wrong type."""
+    """-32602: a parameter is missing, has the wrong type, lies outside its range or is not one of
+    the accepted values; ``data['member']`` names it (with ``minimum``, ``exclusiveMaximum``, ...
+    or ``accepted``)."""
 
 
 class InternalError(RpcError):
@@ -93,11 +95,12 @@ class CannotLoad(RpcError):
 
 
 class BadData(RpcError):
-    """1005: a corpus that cannot be read, too few tokens, bad window parameters."""
+    """1005: a corpus that cannot be read, too few tokens, windows or starts that do not fit the
+    text, options that do not fit together."""
 
 
 class InvalidForModel(RpcError):
-    """1006: options out of range or statistics/tokens that do not fit the model."""
+    """1006: statistics, token ids or windows that do not fit the model."""
 
 
 class CannotWrite(RpcError):

@@ -201,6 +201,13 @@ def test_errors_are_typed_with_code_message_and_data(client: Client, tiny_model:
     model = client.load_model(tiny_model)
     with pytest.raises(cfsp.BadData):
         client.calibrate(model, text="too short", count=4, window_size=64)
+    with pytest.raises(cfsp.InvalidParams) as out_of_range:
+        client.score(model, "c9", 1.5)
+    assert out_of_range.value.data == {"member": "sparsity", "minimum": 0, "exclusiveMaximum": 1}
+    assert "'sparsity' must be in [0, 1), not 1.5" in out_of_range.value.message
+    with pytest.raises(cfsp.InvalidParams) as unknown:
+        client.prune(model, "c9", 0.3, method="wanda")
+    assert unknown.value.data["member"] == "method" and "wanda-sp" in unknown.value.data["accepted"]
     with pytest.raises(TypeError, match="unknown pruning option"):
         client.score(model, "c1", 0.3, temprature=2)
     assert isinstance(missing.value, cfsp.RpcError) and isinstance(missing.value, cfsp.CfspError)

@@ -176,7 +176,7 @@ function M.load(path)
   end, true)
 end
 
---- :CfspCalibrate {text path} [windows] [window size]
+--- :CfspCalibrate {path} [windows] [window size]: calibrates on a text file
 function M.calibrate(path, count, window_size)
   if not need_model() then return end
   local params = { model = M.state.model, path = vim.fn.fnamemodify(vim.fn.expand(path), ':p') }
@@ -190,17 +190,17 @@ function M.calibrate(path, count, window_size)
 end
 
 --- :CfspPrune {sparsity}: prunes the current model with the last calibration; the pruned model
---- becomes current.
+--- becomes current. The daemon checks the sparsity's range (protocol.schema.json) and says it.
 function M.prune(sparsity)
   if not need_model() then return end
   local share = tonumber(sparsity)
-  if share == nil or share < 0 or share >= 1 then
-    M.state.last_error = 'sparsity must be a number in [0, 1), like 0.3'
+  if share == nil then
+    M.state.last_error = 'sparsity must be a number, like 0.3'
     echo(M.state.last_error, 'ErrorMsg')
     return
   end
   if M.state.calibration == nil then
-    M.state.last_error = 'no calibration: run :CfspCalibrate {text path} first'
+    M.state.last_error = 'no calibration: run :CfspCalibrate {path} first'
     echo(M.state.last_error, 'ErrorMsg')
     return
   end
@@ -211,7 +211,7 @@ function M.prune(sparsity)
   end, true)
 end
 
---- :CfspEvaluate {text path} [window size] [max windows]
+--- :CfspEvaluate {path} [window size] [max windows]: perplexity on a text file
 function M.evaluate(path, window_size, max_windows)
   if not need_model() then return end
   M.request('evaluate', {
