@@ -5,12 +5,19 @@ import RPC
 public indirect enum SchemaJSON: Sendable, ExpressibleByStringLiteral, ExpressibleByBooleanLiteral,
     ExpressibleByIntegerLiteral
 {
+    /// null.
     case null
+    /// true or false.
     case bool(Bool)
+    /// An integer.
     case int(Int)
+    /// Any other number.
     case double(Double)
+    /// A string.
     case string(String)
+    /// An array.
     case array([SchemaJSON])
+    /// An object, its members in this order.
     case object([(String, SchemaJSON)])
 
     /// A string literal.

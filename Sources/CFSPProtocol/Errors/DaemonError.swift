@@ -138,19 +138,15 @@ extension DaemonError {
     }
 }
 
-/// The JSON-RPC codes the daemon answers besides its own (RPC's), with their meanings.
+/// Every error code a response of the daemon may carry.
 public enum ProtocolErrorCodes {
-    /// Code and meaning of each JSON-RPC and LSP code, in protocol.md's order.
-    public static let rpc: [(code: Int, meaning: String)] = [
-        (ResponseError.parseErrorCode, "parse error"),
-        (ResponseError.invalidRequestCode, "invalid request"),
-        (ResponseError.methodNotFoundCode, "method not found"),
-        (ResponseError.invalidParamsCode, "invalid params: a member missing, of the wrong type, out of range or not one of the accepted values (data.member)"),
-        (ResponseError.internalErrorCode, "internal error"),
-        (ResponseError.serverNotInitializedCode, "server not initialized"),
-        (ResponseError.requestCancelledCode, "request cancelled"),
+    /// The JSON-RPC and LSP codes (RPC's), in protocol.md's order.
+    public static let rpc = [
+        ResponseError.parseErrorCode, ResponseError.invalidRequestCode, ResponseError.methodNotFoundCode,
+        ResponseError.invalidParamsCode, ResponseError.internalErrorCode, ResponseError.serverNotInitializedCode,
+        ResponseError.requestCancelledCode,
     ]
 
-    /// Every code a response may carry.
-    public static var all: [Int] { rpc.map(\.code) + DaemonError.Code.allCases.map(\.rawValue) }
+    /// RPC's codes, then the daemon's own.
+    public static var all: [Int] { rpc + DaemonError.Code.allCases.map(\.rawValue) }
 }

@@ -125,8 +125,8 @@ extension WireMember where Root: WireObject {
     /// A member this object refuses, saying why (`windows` is accepted by calibrate only).
     public static func refused(_ name: String, _ reason: String) -> WireMember {
         WireMember(
-            info: WireMemberInfo(name: name, doc: reason, type: .object(WireShape(name: name, doc: reason, members: [])),
-                                 presence: .refused(reason)),
+            // No value is accepted, hence no choice at all.
+            info: WireMemberInfo(name: name, doc: reason, type: .choice([]), presence: .refused(reason)),
             get: { _ in nil },
             set: { (_: inout Root, _: JSONValue, path: String) throws(WireError) in
                 throw WireError(member: path, message: "'\(path)' \(reason)")

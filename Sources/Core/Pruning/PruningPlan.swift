@@ -1,12 +1,16 @@
 /// Why one block keeps what it keeps: every decision explainable.
 public struct BlockDecision: Sendable, Codable, Equatable {
+    /// Block index, from 0.
     public var block: Int
     /// B_l under the chosen metric (summed over tokens) and its mean per token.
     public var importance: Double
+    /// B_l per token.
     public var meanImportance: Double
     /// keep_l from the coarse step (coarse-budget methods) or kept / width otherwise.
     public var keepRatio: Double
+    /// FFN width before pruning.
     public var width: Int
+    /// Neurons kept.
     public var keptCount: Int
     /// The lowest score among kept neurons, in the method's own units (for global-threshold
     /// methods: the standardised score, the same threshold for every block).
