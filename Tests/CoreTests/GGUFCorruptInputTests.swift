@@ -197,8 +197,8 @@ struct GGUFCorruptInputTests {
         try Data().write(to: empty)
         #expect(throws: MappedFileError.empty(path: empty.path)) { try GGUFFile(path: empty.path) }
         let error = caughtError { try GGUFFile(path: dir.path) }
-        guard case .unreadable(let path, _) = error as? MappedFileError else {
-            Issue.record("expected unreadable for a directory, got \(String(describing: error))")
+        guard case .notRegularFile(let path) = error as? MappedFileError else {
+            Issue.record("expected notRegularFile for a directory, got \(String(describing: error))")
             return
         }
         #expect(path == dir.path)

@@ -10,6 +10,7 @@ public enum ErrorText {
     /// What went wrong, in words: "no such file", "permission denied", "not valid JSON (...)".
     public static func words(_ error: any Error) -> String {
         if let posix = error as? POSIXError { return strerrorText(posix.code.rawValue) }
+        if let file = error as? MappedFileError { return file.reason }
         let ns = error as NSError
         guard ns.domain == NSCocoaErrorDomain else {
             if ns.domain == NSPOSIXErrorDomain { return strerrorText(Int32(ns.code)) }

@@ -48,15 +48,14 @@ public enum TextCorpus {
     }
 
     private static func contents(of path: String) throws -> Data {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw DataError.fileNotFound(path: path)
-        }
-        guard !isDirectory.boolValue else { throw DataError.cannotRead(path: path, reason: "it is a folder") }
         do {
-            return try Data(contentsOf: URL(fileURLWithPath: path))
+            return try RegularFile.contents(of: path, limit: RegularFile.Limit.text)
+        } catch .notFound {
+            throw DataError.fileNotFound(path: path)
+        } catch .notRegularFile {
+            throw DataError.cannotRead(path: path, reason: "it is not a regular file (a folder, FIFO, device or socket)")
         } catch {
-            throw DataError.cannotRead(path: path, reason: ErrorText.words(error))
+            throw DataError.cannotRead(path: path, reason: error.description)
         }
     }
 }

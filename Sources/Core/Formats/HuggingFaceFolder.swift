@@ -19,12 +19,8 @@ public struct HuggingFaceFolder: Sendable {
     public init(path: String) throws {
         let configPath = (path as NSString).appendingPathComponent("config.json")
         let configData: Data
-        var info = stat()
-        if stat(configPath, &info) == 0, info.st_mode & S_IFMT != S_IFREG {
-            throw HuggingFaceError.cannotRead(path: configPath, reason: "config.json is not a regular file (a FIFO, device or folder)")
-        }
         do {
-            configData = try Data(contentsOf: URL(fileURLWithPath: configPath))
+            configData = try RegularFile.contents(of: configPath, limit: RegularFile.Limit.configuration)
         } catch {
             throw HuggingFaceError.cannotRead(path: configPath, reason: "no readable config.json (\(ErrorText.words(error)))")
         }

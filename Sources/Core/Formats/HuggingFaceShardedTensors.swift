@@ -12,7 +12,7 @@ public final class HuggingFaceShardedTensors: TensorSource {
     public init(indexPath: String) throws {
         let data: Data
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: indexPath))
+            data = try RegularFile.contents(of: indexPath, limit: RegularFile.Limit.shardIndex)
         } catch {
             throw HuggingFaceError.cannotRead(path: indexPath, reason: ErrorText.words(error))
         }

@@ -12,6 +12,21 @@ public enum MappedFileError: Error, CustomStringConvertible, Equatable {
     case unreadable(path: String, reason: String)
     /// The file has no bytes, so it cannot hold any model.
     case empty(path: String)
+    /// The path names a FIFO, device, socket or folder: reading it could block or never end.
+    case notRegularFile(path: String)
+    /// The file is larger than any real file of its kind (`RegularFile.Limit`).
+    case tooLarge(path: String, bytes: Int, limit: Int)
+
+    /// What went wrong without the path, for messages that name the path themselves.
+    public var reason: String {
+        switch self {
+        case .notFound: return "no such file"
+        case .unreadable(_, let reason): return reason
+        case .empty: return "the file is empty (0 bytes)"
+        case .notRegularFile: return "not a regular file (a FIFO, device, socket or folder)"
+        case .tooLarge(_, let bytes, let limit): return "it holds \(bytes) bytes, more than the \(limit) a file of its kind may hold"
+        }
+    }
 
     public var description: String {
         switch self {
@@ -21,6 +36,10 @@ public enum MappedFileError: Error, CustomStringConvertible, Equatable {
             return "cannot read '\(path)': \(reason)"
         case .empty(let path):
             return "'\(path)' is empty (0 bytes): the download or export that wrote it probably failed"
+        case .notRegularFile(let path):
+            return "'\(path)' is not a regular file (a FIFO, device, socket or folder), so it is not read"
+        case .tooLarge(let path, let bytes, let limit):
+            return "'\(path)' holds \(bytes) bytes, more than the \(limit) a file of its kind may hold"
         }
     }
 }
@@ -40,27 +59,14 @@ public final class MappedFile: @unchecked Sendable {
     public let bytes: UnsafeRawBufferPointer
 
     /// Maps the file at `path` read-only.
-    /// - Throws: `MappedFileError` if the file is missing, unreadable, a directory or empty.
+    /// - Throws: `MappedFileError` if the file is missing, unreadable, not a regular file or empty.
     public init(path: String) throws {
         self.path = path
-        let fd = open(path, O_RDONLY)
-        if fd < 0 {
-            let code = errno
-            if code == ENOENT { throw MappedFileError.notFound(path: path) }
-            throw MappedFileError.unreadable(path: path, reason: Self.message(code))
-        }
+        let (fd, size) = try RegularFile.open(path)
         defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else {
-            throw MappedFileError.unreadable(path: path, reason: Self.message(errno))
-        }
-        guard (info.st_mode & S_IFMT) == S_IFREG else {
-            throw MappedFileError.unreadable(path: path, reason: "not a regular file (a directory or device?)")
-        }
-        let size = Int(info.st_size)
         guard size > 0 else { throw MappedFileError.empty(path: path) }
         guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), base != MAP_FAILED else {
-            throw MappedFileError.unreadable(path: path, reason: "mmap failed: \(Self.message(errno))")
+            throw MappedFileError.unreadable(path: path, reason: "mmap failed: \(RegularFile.message(errno))")
         }
         bytes = UnsafeRawBufferPointer(start: base, count: size)
     }
@@ -72,10 +78,5 @@ public final class MappedFile: @unchecked Sendable {
         if let base = bytes.baseAddress {
             munmap(UnsafeMutableRawPointer(mutating: base), bytes.count)
         }
-    }
-
-    private static func message(_ code: Int32) -> String {
-        guard let text = strerror(code) else { return "error \(code)" }
-        return String(cString: text)
     }
 }

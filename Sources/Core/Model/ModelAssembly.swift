@@ -1,12 +1,26 @@
 import Kernels
 
+/// What a model load tells its caller: `progress(done, total)` before each tensor is read, and
+/// `isCancelled`, asked as often, which stops the load with `OperationCancelled` when true.
+public struct LoadingObserver: Sendable {
+    public var progress: @Sendable (_ done: Int, _ total: Int) -> Void
+    public var isCancelled: @Sendable () -> Bool
+
+    public init(progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in },
+                isCancelled: @escaping @Sendable () -> Bool = { false }) {
+        self.progress = progress
+        self.isCancelled = isCancelled
+    }
+}
+
 extension LlamaModel {
     /// Reads every tensor `config` implies (`ModelTensorLayout`) from `tensors` (named by
     /// `naming`), checks its shape, and packs the linear layers in `precision` for the GEMM.
     /// `normOffset` is added to every RMSNorm weight (Gemma's Hugging Face convention).
+    /// `loading` is told after every tensor and may stop the load (a 70B model reads for minutes).
     public convenience init(
         config: LlamaConfig, tensors: TensorSource, naming: TensorNaming, precision: WeightPrecision,
-        normOffset: Float = 0
+        normOffset: Float = 0, loading: LoadingObserver = LoadingObserver()
     ) throws {
         try ModelTensorLayout.validate(config, naming: naming) { tensors.descriptor($0)?.shape }
         var embedding: [Float] = []
@@ -14,7 +28,10 @@ extension LlamaModel {
         var head: PackedWeights?
         var blocks: [LlamaBlockWeights?] = Array(repeating: nil, count: config.numLayers)
         var parts: [[BlockTensor: [Float]]] = Array(repeating: [:], count: config.numLayers)
-        for tensor in ModelTensorLayout.expected(config, naming: naming) {
+        let expected = ModelTensorLayout.expected(config, naming: naming)
+        for (index, tensor) in expected.enumerated() {
+            if loading.isCancelled() { throw OperationCancelled() }
+            loading.progress(index, expected.count)
             var values = try tensors.floats(tensor.name)
             if tensor.isNorm && normOffset != 0 { values = values.map { $0 + normOffset } }
             switch tensor.role {
@@ -52,14 +69,16 @@ extension LlamaModel {
     }
 
     /// The model of a Hugging Face folder, under its family's tensor names and norm convention.
-    public convenience init(folder: HuggingFaceFolder, precision: WeightPrecision) throws {
+    public convenience init(folder: HuggingFaceFolder, precision: WeightPrecision,
+                            loading: LoadingObserver = LoadingObserver()) throws {
         let family = try folder.config.family
         try self.init(config: folder.config, tensors: folder.tensors, naming: family.huggingFaceNaming,
-                      precision: precision, normOffset: family.huggingFaceNormOffset)
+                      precision: precision, normOffset: family.huggingFaceNormOffset, loading: loading)
     }
 
     /// The model of a GGUF file (its tokenizer is read separately).
-    public convenience init(gguf file: GGUFFile, precision: WeightPrecision) throws {
-        try self.init(config: try file.llamaConfig(), tensors: file, naming: .gguf, precision: precision)
+    public convenience init(gguf file: GGUFFile, precision: WeightPrecision,
+                            loading: LoadingObserver = LoadingObserver()) throws {
+        try self.init(config: try file.llamaConfig(), tensors: file, naming: .gguf, precision: precision, loading: loading)
     }
 }

@@ -54,31 +54,40 @@ public enum ModelLoader {
         guard !path.contains("\0") else { throw ModelFileError.invalidPath(path) }
         var info = stat()
         guard stat(path, &info) == 0 else { throw ModelFileError.notFound(path) }
-        switch info.st_mode & S_IFMT {
-        case S_IFDIR: return .huggingFace
-        case S_IFREG: break
-        default: throw ModelFileError.notRegularFile(path)
+        if info.st_mode & S_IFMT == S_IFDIR { return .huggingFace }
+        let descriptor: Int32
+        do {
+            (descriptor, _) = try RegularFile.open(path)
+        } catch .notFound {
+            throw ModelFileError.notFound(path)
+        } catch .notRegularFile {
+            throw ModelFileError.notRegularFile(path)
         }
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw ModelFileError.notFound(path) }
-        defer { try? handle.close() }
-        let magic = (try? handle.read(upToCount: 4)) ?? Data()
-        guard magic == Data("GGUF".utf8) else { throw ModelFileError.unrecognised(path) }
+        defer { close(descriptor) }
+        var magic = [UInt8](repeating: 0, count: 4)
+        guard read(descriptor, &magic, 4) == 4, magic == Array("GGUF".utf8) else {
+            throw ModelFileError.unrecognised(path)
+        }
         return .gguf
     }
 
     /// Loads the model at `path` (GGUF file or Hugging Face folder) with its linear layers in
-    /// `precision`, and its tokenizer.
-    public static func load(path: String, precision: WeightPrecision = .f32) throws -> LoadedModel {
+    /// `precision`, and its tokenizer; `loading` sees every tensor and may stop the load.
+    public static func load(
+        path: String, precision: WeightPrecision = .f32, loading: LoadingObserver = LoadingObserver()
+    ) throws -> LoadedModel {
         switch try detectFormat(path: path) {
         case .gguf:
             let file = try GGUFFile(path: path)
-            let model = try LlamaModel(gguf: file, precision: precision)
+            let model = try LlamaModel(gguf: file, precision: precision, loading: loading)
+            if loading.isCancelled() { throw OperationCancelled() }
             let tokenizer = try makeTokenizer(gguf: file)
             return LoadedModel(model: model, tokenizer: tokenizer, format: .gguf, path: path,
                                ggufMetadata: file.metadata, tokenizerJSONPath: nil)
         case .huggingFace:
             let folder = try HuggingFaceFolder(path: path)
-            let model = try LlamaModel(folder: folder, precision: precision)
+            let model = try LlamaModel(folder: folder, precision: precision, loading: loading)
+            if loading.isCancelled() { throw OperationCancelled() }
             let tokenizer = try folder.tokenizerJSONPath.map { try makeTokenizer(tokenizerJSONAt: $0) }
             return LoadedModel(model: model, tokenizer: tokenizer, format: .huggingFace, path: path,
                                ggufMetadata: nil, tokenizerJSONPath: folder.tokenizerJSONPath)

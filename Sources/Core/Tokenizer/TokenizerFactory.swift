@@ -51,10 +51,10 @@ public func makeTokenizer(
 /// `tokenizer_config.json` beside it when there is one (`bos_token`, `eos_token`, `pad_token`).
 /// - Throws: file errors, or as `makeTokenizer(tokenizerJSON:)`.
 public func makeTokenizer(tokenizerJSONAt path: String) throws -> any TextTokenizer {
-    let root = try TokenizerJSONValue.parse([UInt8](try Data(contentsOf: URL(fileURLWithPath: path))))
-    let configPath = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("tokenizer_config.json")
-    let config = try FileManager.default.fileExists(atPath: configPath.path)
-        ? TokenizerJSONValue.parse([UInt8](try Data(contentsOf: configPath))) : nil
+    let root = try TokenizerJSONValue.parse([UInt8](RegularFile.contents(of: path, limit: RegularFile.Limit.tokenizer)))
+    let configPath = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("tokenizer_config.json").path
+    let config = try FileManager.default.fileExists(atPath: configPath)
+        ? TokenizerJSONValue.parse([UInt8](RegularFile.contents(of: configPath, limit: RegularFile.Limit.configuration))) : nil
     return try makeTokenizer(root: root, config: config, bosTokenID: nil, eosTokenID: nil, paddingTokenID: nil)
 }
 

@@ -100,7 +100,7 @@ extension DaemonService {
         let path = params.path
         let statistics = try await compute { () throws -> CalibrationStatistics in
             do {
-                let data = try Data(contentsOf: URL(fileURLWithPath: path))
+                let data = try RegularFile.contents(of: path, limit: RegularFile.Limit.calibration)
                 return try JSONDecoder().decode(CalibrationStatistics.self, from: data)
             } catch let error as DecodingError {
                 throw DaemonError.cannotLoad(

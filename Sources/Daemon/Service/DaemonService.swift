@@ -82,12 +82,19 @@ public final class DaemonService: Sendable {
     }
 
     private func loadModel(_ params: LoadModelParams, _ context: RequestContext) async throws -> ModelInfo {
-        _ = context.progress(title: LoadModelRequest.method)
+        let reporter = context.progress(title: LoadModelRequest.method)
         let path = params.path
         let precision = params.precision
+        let loading = LoadingObserver(
+            progress: { done, total in
+                reporter.report(message: "tensor \(done + 1) of \(total)", percentage: 100 * Double(done) / Double(max(total, 1)))
+            },
+            isCancelled: { context.isCancelled })
         let loaded = try await BlockingWork.run { () throws -> LoadedModel in
             do {
-                return try ModelLoader.load(path: path, precision: precision)
+                return try ModelLoader.load(path: path, precision: precision, loading: loading)
+            } catch let error as OperationCancelled {
+                throw error
             } catch {
                 throw DaemonError.cannotLoad(path: path, reason: ErrorText.words(error))
             }
