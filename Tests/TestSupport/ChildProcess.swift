@@ -58,16 +58,7 @@ public final class ChildProcess: Sendable {
     /// Writes all of `bytes` to the child's stdin; false when a write fails (the child has
     /// stopped reading, or stdin is closed).
     @discardableResult
-    public func write(_ bytes: [UInt8]) -> Bool {
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes[offset...].withUnsafeBytes { systemWrite(input, $0.baseAddress, $0.count) }
-            if written < 0 && errno == EINTR { continue }
-            if written <= 0 { return false }
-            offset += written
-        }
-        return true
-    }
+    public func write(_ bytes: [UInt8]) -> Bool { writeAll(bytes, to: input) }
 
     /// Closes the child's stdin (it reads end of input); later calls do nothing.
     public func closeInput() {
@@ -82,21 +73,14 @@ public final class ChildProcess: Sendable {
     /// Reads the child's stdout until end of file, handing over each chunk as it arrives, then
     /// closes it. Blocks: call it on a thread of its own to read while the test writes.
     public func readOutput(_ chunk: (ArraySlice<UInt8>) -> Void) {
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { read(output, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            if count <= 0 { break }
-            chunk(buffer[0..<count])
-        }
+        readUntilEndOfFile(output, chunk)
         closeOutput()
     }
 
     /// Everything the child writes to stdout until it closes it (see `readOutput`).
     public func readOutputToEnd() -> [UInt8] {
-        var all: [UInt8] = []
-        readOutput { all.append(contentsOf: $0) }
-        return all
+        defer { closeOutput() }
+        return readUntilEndOfFile(output)
     }
 
     /// Sends signal `number` (SIGTERM, SIGINT, ...) to the child.
@@ -119,6 +103,3 @@ public final class ChildProcess: Sendable {
         return process.terminationStatus
     }
 }
-
-/// libc's write(2), under a name the methods called `write` do not hide.
-private func systemWrite(_ fd: Int32, _ bytes: UnsafeRawPointer?, _ count: Int) -> Int { write(fd, bytes, count) }
