@@ -1,5 +1,6 @@
 import RPC
 import Testing
+import TestSupport
 
 @Suite("Framing")
 struct FramingTests {
@@ -33,7 +34,7 @@ struct FramingTests {
 
     @Test("seeded random messages survive random chunking", arguments: Framing.allCases)
     func randomChunking(framing: Framing) {
-        var random = RPCTestRandom(seed: 42)
+        var random = TestRandom(seed: 42)
         let values = (0..<200).map { _ in random.json(depth: 3) }
         let serialized = values.map { $0.serialized() }
         let stream = serialized.flatMap { framing.frame($0) }
