@@ -2,6 +2,7 @@ import Core
 import Foundation
 import Kernels
 import Testing
+import TestSupport
 
 /// Tiny random-weight models of every family cfsp aims to load, written by transformers and
 /// gguf-py (`Scripts/family_fixtures.py`), with transformers' float32 logits as the reference.
@@ -87,7 +88,7 @@ enum FamilyFixtures {
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         atexit { try? FileManager.default.removeItem(at: fixtureFolder) }
 
-        try TestProcess.run(["python3", script.path, url.path], what: "family_fixtures.py")
+        try TestProcess.python(script.path, [url.path])
         return url
     }
 
