@@ -1,6 +1,6 @@
 /// Why `waitUntil` gave up: what the test waited for, for how long, and where.
 public struct WaitTimeout: Error, CustomStringConvertible {
-    /// The whole account, e.g. "DaemonBinaryTests.swift:163: still false after 120.0 seconds: the socket exists".
+    /// The whole account, e.g. "SocketTests.swift:42: still false after 120.0 seconds: the socket exists".
     public let description: String
 }
 
@@ -10,7 +10,7 @@ public struct WaitTimeout: Error, CustomStringConvertible {
 /// to await: a daemon's reply, a notification, a socket file. `produce` is called once more at
 /// the deadline, so a value that arrives while the loop sleeps still counts.
 public func poll<Value>(
-    timeout: Duration = .seconds(90), interval: Duration = .milliseconds(5), _ produce: () -> Value?
+    timeout: Duration = .seconds(120), interval: Duration = .milliseconds(5), _ produce: () -> Value?
 ) async -> Value? {
     let clock = ContinuousClock()
     let deadline = clock.now + timeout
@@ -29,7 +29,7 @@ public func poll<Value>(
 /// `false`. Generous timeouts are deliberate: a passing wait returns as soon as the condition
 /// holds, and the shared test machines can be very slow.
 public func waitUntil(
-    _ what: @autoclosure () -> String = "", timeout: Duration = .seconds(90),
+    _ what: @autoclosure () -> String = "", timeout: Duration = .seconds(120),
     fileID: String = #fileID, line: Int = #line, _ condition: () -> Bool
 ) async throws {
     if await poll(timeout: timeout, { condition() ? true : nil }) != nil { return }
