@@ -96,7 +96,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "RPCBench",
-            dependencies: ["RPC"],
+            dependencies: ["RPC", "TestSupport"],
             path: "bench/rpc/swift",
             swiftSettings: strict
         ),
