@@ -107,16 +107,6 @@ func openGGUF(_ bytes: [UInt8]) throws -> GGUFFile {
     return try GGUFFile(path: folder.file("test.gguf"))
 }
 
-/// The error `body` throws, or nil.
-func caughtError<T>(_ body: () throws -> T) -> (any Error)? {
-    do {
-        _ = try body()
-        return nil
-    } catch {
-        return error
-    }
-}
-
 /// Runs `Scripts/gguf_fixtures.py` with python3 (the `gguf` package writes the reference files).
 enum GGUFPython {
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()

@@ -22,26 +22,12 @@ extension TestRandom {
 
 /// The error code a call failed with (nil when it succeeded, -1 for a non-protocol error).
 func errorCode(_ body: () async throws -> Void) async -> Int? {
-    do {
-        try await body()
-        return nil
-    } catch let error as ResponseError {
-        return error.code
-    } catch {
-        return -1
-    }
+    await responseError(body)?.code
 }
 
-/// The response error a call failed with.
+/// The response error a call failed with (code -1 for a non-protocol error).
 func responseError(_ body: () async throws -> Void) async -> ResponseError? {
-    do {
-        try await body()
-        return nil
-    } catch let error as ResponseError {
-        return error
-    } catch {
-        return ResponseError(code: -1, message: "\(error)")
-    }
+    await caughtError(body).map { $0 as? ResponseError ?? ResponseError(code: -1, message: "\($0)") }
 }
 
 /// The daemon's service on one end of an in-process connection pair, initialized.

@@ -13,15 +13,9 @@ struct ServerTests {
         return (pair, notifications)
     }
 
+    /// The response error code `body` failed with (nil when it succeeded, -1 for another error).
     private func code(of body: () async throws -> Void) async -> Int? {
-        do {
-            try await body()
-            return nil
-        } catch let error as ResponseError {
-            return error.code
-        } catch {
-            return -1
-        }
+        await caughtError(body).map { ($0 as? ResponseError)?.code ?? -1 }
     }
 
     @Test("requests before initialize get -32002; initialize returns info and capabilities")
