@@ -4,9 +4,8 @@ import Testing
 import TestSupport
 
 /// Folder with `quant.gguf` and the gguf package's reference dequantizations, written once.
-/// (A global, so it lasts as long as the test process.)
 private let dequantFixtures = Result<ScratchFolder, any Error> {
-    let dir = try ScratchFolder()
+    let dir = try ScratchFolder.forTheWholeRun(prefix: "cfsp-dequant-fixtures")
     try GGUFPython.run(["dequant", dir.path])
     return dir
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A fresh folder of its own for one test's files, removed with everything in it when the value
 /// goes away (or at `remove()`), so tests running side by side never share paths and leave
@@ -24,6 +25,15 @@ public final class ScratchFolder: Sendable {
         path = String(cString: created)
     }
 
+    /// A folder for fixtures that a global builds once for many tests. A global is never
+    /// released, so this one is removed when the test process exits instead.
+    public static func forTheWholeRun(prefix: String) throws -> ScratchFolder {
+        let folder = try ScratchFolder(prefix: prefix)
+        _ = removalAtExit
+        foldersRemovedAtExit.withLock { $0.append(folder.path) }
+        return folder
+    }
+
     /// The folder as a file URL.
     public var url: URL { URL(fileURLWithPath: path, isDirectory: true) }
 
@@ -43,3 +53,13 @@ public final class ScratchFolder: Sendable {
 
     deinit { remove() }
 }
+
+/// The paths of the `forTheWholeRun` folders.
+private let foldersRemovedAtExit = Mutex<[String]>([])
+
+/// Registers (once, on first use) the exit handler that removes them.
+private let removalAtExit: Void = {
+    atexit {
+        for path in foldersRemovedAtExit.withLock({ $0 }) { try? FileManager.default.removeItem(atPath: path) }
+    }
+}()
