@@ -109,7 +109,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "RPCBench",
-            dependencies: ["RPC"],
+            dependencies: ["RPC", "TestSupport"],
             path: "bench/rpc/swift",
             swiftSettings: strict
         ),
@@ -119,11 +119,17 @@ let package = Package(
             path: "bench/recovery/swift",
             swiftSettings: strict + vectorSettings
         ),
-        .testTarget(name: "KernelsTests", dependencies: ["Kernels"], swiftSettings: strict + vectorSettings),
-        .testTarget(name: "CoreTests", dependencies: ["Core"], exclude: ["Scripts"], swiftSettings: strict),
-        .testTarget(name: "RPCTests", dependencies: ["RPC"], swiftSettings: strict),
-        .testTarget(name: "ProtocolTests", dependencies: ["CFSPProtocol", "ProtocolSchema", "Core", "RPC"],
+        // What every test target shares (seeded inputs, waiting, scratch folders, child processes, the
+        // framing verifier); Foundation only, so no test target builds more than it tests.
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
+        .testTarget(name: "TestSupportTests", dependencies: ["TestSupport"], swiftSettings: strict),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"], swiftSettings: strict + vectorSettings),
+        .testTarget(name: "CoreTests", dependencies: ["Core", "TestSupport"], exclude: ["Scripts"], swiftSettings: strict),
+        .testTarget(name: "RPCTests", dependencies: ["RPC", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "ProtocolTests", dependencies: ["CFSPProtocol", "ProtocolSchema", "Core", "RPC", "TestSupport"],
                     swiftSettings: strict),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "CFSPProtocol", "Core", "Kernels", "RPC"], swiftSettings: strict),
+        .testTarget(
+            name: "DaemonTests", dependencies: ["Daemon", "CFSPProtocol", "Core", "Kernels", "RPC", "TestSupport"],
+            swiftSettings: strict),
     ]
 )

@@ -2,6 +2,7 @@ import Core
 import Foundation
 import Kernels
 import Testing
+import TestSupport
 
 /// Every family's tiny seeded model: the one block forward against the naive reference, exports
 /// in both formats reloading to the same logits, and each family's export rule.
@@ -41,10 +42,9 @@ struct ArchitectureTests {
 
     @Test("Hugging Face export reloads with the same logits", arguments: families)
     func huggingFaceRoundTrip(family: String) throws {
-        let folder = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let folder = try ScratchFolder()
         let model = try Self.model(family)
-        let path = folder.appendingPathComponent("hf").path
+        let path = folder.file("hf")
         try HuggingFaceExporter.export(model, to: path)
         let reloaded = try exportReloadHF(path)
         #expect(reloaded.config == model.config, "\(family): the config survives config.json")
@@ -67,10 +67,9 @@ struct ArchitectureTests {
     @Test("GGUF export with uniform widths is the family's own architecture and reloads with the same logits",
           arguments: families)
     func ggufUniformRoundTrip(family: String) throws {
-        let folder = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let folder = try ScratchFolder()
         let model = try Self.ggufCompatible(family, widths: [32, 32, 32])
-        let path = folder.appendingPathComponent("m.gguf").path
+        let path = folder.file("m.gguf")
         let result = try GGUFExporter.export(model, to: path)
         #expect(result.architecture == family)
         let reloaded = try exportReloadGGUF(path)
@@ -82,10 +81,9 @@ struct ArchitectureTests {
     @Test("per-layer widths: llama and qwen2 export as deci (Q/K rows and biases interleaved) and reload the same",
           arguments: ["llama", "qwen2"])
     func perLayerAsDeci(family: String) throws {
-        let folder = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let folder = try ScratchFolder()
         let model = try Self.model(family)
-        let path = folder.appendingPathComponent("m.gguf").path
+        let path = folder.file("m.gguf")
         #expect(try GGUFExporter.export(model, to: path).architecture == "deci")
         let reloaded = try exportReloadGGUF(path)
         #expect(reloaded.config.ropeLayout == .interleaved)
@@ -98,10 +96,9 @@ struct ArchitectureTests {
     @Test("per-layer widths of families llama.cpp runs with one width are refused, naming the remedy",
           arguments: families.filter { $0 != "llama" && $0 != "qwen2" })
     func perLayerRefused(family: String) throws {
-        let folder = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let folder = try ScratchFolder()
         let model = try Self.ggufCompatible(family, widths: [40, 24, 33])
-        let path = folder.appendingPathComponent("m.gguf").path
+        let path = folder.file("m.gguf")
         let error = caughtError { try GGUFExporter.export(model, to: path) }
         let message = String(describing: error ?? ExportError.unsupportedModel("no error"))
         #expect(error is ExportError && message.contains("uniformWidths") && message.contains(family), "\(message)")
@@ -110,10 +107,9 @@ struct ArchitectureTests {
 
     @Test("a tensor the family needs is named when it is missing")
     func missingFamilyTensor() throws {
-        let folder = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let folder = try ScratchFolder()
         let model = try Self.model("qwen2", widths: [32, 32])
-        let path = folder.appendingPathComponent("hf").path
+        let path = folder.file("hf")
         try HuggingFaceExporter.export(model, to: path)
         // Rewrite the weights without one bias.
         let weights = (path as NSString).appendingPathComponent("model.safetensors")
@@ -142,13 +138,12 @@ struct ArchitectureTests {
         config.ropeScaling = Llama3RopeScaling(factor: 8, lowFrequencyFactor: 1, highFrequencyFactor: 4, originalContext: 256)
         config.ropeFrequencyFactors = config.ropeScaling!.frequencyFactors(headDim: 32, theta: 10_000)
         let model = try LlamaModel.random(config: config, seed: 4)
-        let folder = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let gguf = folder.appendingPathComponent("m.gguf").path
+        let folder = try ScratchFolder()
+        let gguf = folder.file("m.gguf")
         try GGUFExporter.export(model, to: gguf)
         let fromGGUF = try exportReloadGGUF(gguf)
         #expect(fromGGUF.config.ropeScaling.map { $0.originalContext == 256 && abs($0.highFrequencyFactor - 4) < 1e-4 } == true)
-        let hf = folder.appendingPathComponent("hf").path
+        let hf = folder.file("hf")
         try HuggingFaceExporter.export(fromGGUF, to: hf)
         let expected = try model.logits(for: tokens, pool: pool)
         #expect(exportRelativeDifference(expected, try exportReloadHF(hf).logits(for: tokens, pool: pool)) < 1e-5)

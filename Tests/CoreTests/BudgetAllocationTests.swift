@@ -1,6 +1,7 @@
 import Core
 import Foundation
 import Testing
+import TestSupport
 
 @Suite struct BudgetAllocationTests {
     static func sigmoid(_ x: Double) -> Double { 1 / (1 + exp(-x)) }
@@ -37,7 +38,7 @@ import Testing
 
     @Test(arguments: [0.0, 0.1, 0.3, 0.5, 0.77, 0.95])
     func totalIsExactForAnySparsity(p: Double) throws {
-        var rng = SeededGenerator(seed: UInt64(p * 1000))
+        var rng = TestRandom(seed: UInt64(p * 1000))
         let importance = (0..<30).map { _ in Double(rng.next() % 20_000) }
         let widths = (0..<30).map { _ in 100 + Int(rng.next() % 1500) }
         let budget = BudgetAllocation(sparsity: p, scale: 5_000)

@@ -1,10 +1,11 @@
 import Core
 import Foundation
 import Testing
+import TestSupport
 
 @Suite("Text data loading")
 struct DataTextCorpusTests {
-    private func write(_ text: String, to name: String, in folder: HFTemporaryFolder) throws -> String {
+    private func write(_ text: String, to name: String, in folder: ScratchFolder) throws -> String {
         let path = folder.file(name)
         try Data(text.utf8).write(to: URL(fileURLWithPath: path))
         return path
@@ -12,8 +13,7 @@ struct DataTextCorpusTests {
 
     @Test("JSONL records are joined like Python's separator.join, empty records kept, blank lines skipped")
     func jsonlJoin() throws {
-        let folder = try HFTemporaryFolder()
-        defer { folder.remove() }
+        let folder = try ScratchFolder()
         let path = try write(
             "{\"text\": \"\"}\n{\"text\": \" = Title = \\n\"}\n\n{\"text\": \"caf\\u00e9 \\\"q\\\"\", \"id\": 3}\r\n{\"text\": \"end\"}\n",
             to: "records.jsonl", in: folder)
@@ -26,8 +26,7 @@ struct DataTextCorpusTests {
 
     @Test("bad JSONL lines are errors naming the line number")
     func jsonlErrors() throws {
-        let folder = try HFTemporaryFolder()
-        defer { folder.remove() }
+        let folder = try ScratchFolder()
         let broken = try write("{\"text\": \"a\"}\n\n{\"text\": \"b\"\n", to: "broken.jsonl", in: folder)
         do {
             _ = try TextCorpus.jsonlRecords(path: broken)
@@ -54,8 +53,7 @@ struct DataTextCorpusTests {
 
     @Test("plain text files load whole; missing files, folders and invalid UTF-8 are errors")
     func plainText() throws {
-        let folder = try HFTemporaryFolder()
-        defer { folder.remove() }
+        let folder = try ScratchFolder()
         let path = try write("line one\nline two — ü\n", to: "plain.txt", in: folder)
         #expect(try TextCorpus.loadPlainText(path: path) == "line one\nline two — ü\n")
         let bad = folder.file("bad.txt")

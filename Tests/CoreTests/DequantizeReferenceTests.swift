@@ -1,19 +1,14 @@
 import Core
 import Foundation
 import Testing
+import TestSupport
 
 /// Folder with `quant.gguf` and the gguf package's reference dequantizations, written once.
-private let dequantFixtures: Result<URL, GGUFPython.Failure> = {
-    do {
-        let dir = try makeTemporaryDirectory()
-        try GGUFPython.run(["dequant", dir.path])
-        return .success(dir)
-    } catch let failure as GGUFPython.Failure {
-        return .failure(failure)
-    } catch {
-        return .failure(GGUFPython.Failure(description: "\(error)"))
-    }
-}()
+private let dequantFixtures = Result<ScratchFolder, any Error> {
+    let dir = try ScratchFolder.forTheWholeRun(prefix: "cfsp-dequant-fixtures")
+    try GGUFPython.run(["dequant", dir.path])
+    return dir
+}
 
 @Suite("Dequantization against gguf.quants")
 struct DequantizeReferenceTests {
@@ -22,9 +17,9 @@ struct DequantizeReferenceTests {
     @Test(arguments: TensorType.allCases)
     func matchesGGUFPackage(type: TensorType) throws {
         let dir = try dequantFixtures.get()
-        let file = try GGUFFile(path: dir.appendingPathComponent("quant.gguf").path)
+        let file = try GGUFFile(path: dir.file("quant.gguf"))
         let name = type.rawValue.uppercased()
-        let reference = try GGUFPython.floats(at: dir.appendingPathComponent("\(name).f32"))
+        let reference = try GGUFPython.floats(at: dir.fileURL("\(name).f32"))
         let descriptor = try #require(file.descriptor(name))
         #expect(descriptor.type == type)
         #expect(descriptor.elementCount == reference.count)
@@ -38,7 +33,7 @@ struct DequantizeReferenceTests {
 
     @Test func rawBytesAreTheStoredBlocks() throws {
         let dir = try dequantFixtures.get()
-        let file = try GGUFFile(path: dir.appendingPathComponent("quant.gguf").path)
+        let file = try GGUFFile(path: dir.file("quant.gguf"))
         let info = try #require(file.tensorInfo("Q4_K"))
         #expect(info.shape == [3, 512])
         let raw = try file.rawBytes("Q4_K")

@@ -2,6 +2,7 @@ import Core
 import Foundation
 import Kernels
 import Testing
+import TestSupport
 
 /// Exports of the real SmolLM2-135M-Instruct (named by `CFSP_MODEL`, as scripts/test.sh sets
 /// it), pruned to different widths per block so the `deci` path is exercised at full size.
@@ -20,9 +21,8 @@ struct ExportIntegrationTests {
         #expect(pruned.config.intermediateSizes == widths)
         let expected = try pruned.logits(for: tokens, pool: pool)
 
-        let folder = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let ggufPath = folder.appendingPathComponent("pruned.gguf").path
+        let folder = try ScratchFolder()
+        let ggufPath = folder.file("pruned.gguf")
         let result = try GGUFExporter.export(pruned, to: ggufPath, source: source, name: "SmolLM2 pruned")
         #expect(result.architecture == "deci")
         #expect(result.hasTokenizer)
@@ -35,7 +35,7 @@ struct ExportIntegrationTests {
         #expect(summary.tensors.count == source.tensors.count)
         #expect(summary.tensors.first { $0.name == "blk.29.ffn_down.weight" }?.dims == [1536 - 16 * 29, 576])
 
-        let hfPath = folder.appendingPathComponent("pruned-hf").path
+        let hfPath = folder.file("pruned-hf")
         try HuggingFaceExporter.export(pruned, to: hfPath, precision: .bf16)
         let fromHF = try exportReloadHF(hfPath).logits(for: tokens, pool: pool)
         // Measured 5e-3 of the largest logit with every tensor in bf16.

@@ -2,6 +2,7 @@ import Core
 import Foundation
 import Kernels
 import Testing
+import TestSupport
 
 /// A stand-in for the GGUF file a model was loaded from: general, architecture and tokenizer
 /// metadata the export must carry over (or recompute).
@@ -27,12 +28,11 @@ func exportWriteSourceGGUF(at path: String, vocab: Int) throws {
 struct ExportMetadataTests {
     @Test("general and tokenizer keys are carried from the source; storage keys are recomputed")
     func carriesSourceMetadata() throws {
-        let folder = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let sourcePath = folder.appendingPathComponent("source.gguf").path
+        let folder = try ScratchFolder()
+        let sourcePath = folder.file("source.gguf")
         try exportWriteSourceGGUF(at: sourcePath, vocab: 96)
         let source = try GGUFFile(path: sourcePath)
-        let path = folder.appendingPathComponent("out.gguf").path
+        let path = folder.file("out.gguf")
         let result = try GGUFExporter.export(
             exportTestModel(layout: .interleaved), to: path, precision: .bf16, source: source, name: "Tiny Pruned")
         #expect(result.hasTokenizer)
@@ -56,11 +56,10 @@ struct ExportMetadataTests {
 
     @Test("a source tokenizer of another vocabulary size is refused and nothing is written")
     func tokenizerMismatch() throws {
-        let folder = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let sourcePath = folder.appendingPathComponent("source.gguf").path
+        let folder = try ScratchFolder()
+        let sourcePath = folder.file("source.gguf")
         try exportWriteSourceGGUF(at: sourcePath, vocab: 50)
-        let path = folder.appendingPathComponent("out.gguf").path
+        let path = folder.file("out.gguf")
         let model = try exportTestModel(layout: .interleaved)
         let error = caughtError { try GGUFExporter.export(model, to: path, source: try GGUFFile(path: sourcePath)) }
         #expect(error as? ExportError == .tokenizerMismatch("the source file lists 50 tokens but the model has 96 embedding rows"))
@@ -69,10 +68,9 @@ struct ExportMetadataTests {
 
     @Test("failed exports leave no file and keep an existing one unless overwrite is asked for")
     func failuresLeaveNoFile() throws {
-        let folder = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let folder = try ScratchFolder()
         let model = try exportTestModel(layout: .interleaved)
-        let path = folder.appendingPathComponent("m.gguf").path
+        let path = folder.file("m.gguf")
         try GGUFExporter.export(model, to: path, precision: .f16)
         let before = try Data(contentsOf: URL(fileURLWithPath: path))
         let exists = caughtError { try GGUFExporter.export(model, to: path) }
@@ -81,12 +79,12 @@ struct ExportMetadataTests {
         try GGUFExporter.export(model, to: path, overwrite: true)
         #expect(try GGUFFile(path: path).tensorInfo("token_embd.weight")?.type == .f32)
 
-        let hfPath = folder.appendingPathComponent("hf").path
+        let hfPath = folder.file("hf")
         try HuggingFaceExporter.export(model, to: hfPath)
         #expect(caughtError { try HuggingFaceExporter.export(model, to: hfPath) } as? HuggingFaceError
             == .destinationExists(path: hfPath))
-        let missingTokenizer = folder.appendingPathComponent("absent/tokenizer.json").path
-        let hfNew = folder.appendingPathComponent("hf-new").path
+        let missingTokenizer = folder.file("absent/tokenizer.json")
+        let hfNew = folder.file("hf-new")
         #expect(caughtError { try HuggingFaceExporter.export(model, to: hfNew, tokenizerJSONPath: missingTokenizer) } != nil)
         #expect(Set(try FileManager.default.contentsOfDirectory(atPath: folder.path)) == ["m.gguf", "hf"])
 
@@ -97,12 +95,11 @@ struct ExportMetadataTests {
 
     @Test("a Hugging Face export copies the given tokenizer.json and notes per-layer widths")
     func huggingFaceTokenizer() throws {
-        let folder = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let tokenizerPath = folder.appendingPathComponent("tokenizer.json").path
+        let folder = try ScratchFolder()
+        let tokenizerPath = folder.file("tokenizer.json")
         let tokenizerText = #"{"version": "1.0", "model": {"type": "BPE"}}"#
         try tokenizerText.write(toFile: tokenizerPath, atomically: true, encoding: .utf8)
-        let path = folder.appendingPathComponent("hf").path
+        let path = folder.file("hf")
         let result = try HuggingFaceExporter.export(
             exportTestModel(layout: .interleaved), to: path, tokenizerJSONPath: tokenizerPath)
         #expect(result.hasTokenizer)

@@ -2,14 +2,14 @@ import Core
 import Foundation
 import Kernels
 import Testing
+import TestSupport
 
 @Suite("Model export against gguf-py")
 struct ExportPythonTests {
     @Test("gguf-py reads an exported deci file with per-layer FFN widths and head counts")
     func pythonReadsDeci() throws {
-        let folder = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let path = folder.appendingPathComponent("deci.gguf").path
+        let folder = try ScratchFolder()
+        let path = folder.file("deci.gguf")
         let model = try exportTestModel(layout: .rotateHalf)
         try GGUFExporter.export(model, to: path, precision: .bf16)
         let summary = try GGUFWriterPython.inspect(path)

@@ -2,6 +2,7 @@ import Core
 import Foundation
 import Kernels
 import Testing
+import TestSupport
 
 /// A tiny model with per-layer FFN widths (or uniform ones), in the given rotary layout.
 func exportTestModel(
@@ -47,9 +48,8 @@ struct ExportTests {
     @Test("GGUF f32: reloaded logits equal the in-memory model's, for both rotary layouts",
           arguments: [RotaryLayout.interleaved, .rotateHalf])
     func ggufReloadF32(layout: RotaryLayout) throws {
-        let folder = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let path = folder.appendingPathComponent("m.gguf").path
+        let folder = try ScratchFolder()
+        let path = folder.file("m.gguf")
         let model = try exportTestModel(layout: layout)
         let result = try GGUFExporter.export(model, to: path)
         #expect(result.architecture == "deci")
@@ -69,9 +69,8 @@ struct ExportTests {
     @Test("Hugging Face f32: reloaded logits equal the in-memory model's, for both rotary layouts",
           arguments: [RotaryLayout.rotateHalf, .interleaved])
     func huggingFaceReloadF32(layout: RotaryLayout) throws {
-        let folder = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let path = folder.appendingPathComponent("hf").path
+        let folder = try ScratchFolder()
+        let path = folder.file("hf")
         let model = try exportTestModel(layout: layout, tied: false)
         let result = try HuggingFaceExporter.export(model, to: path)
         #expect(!result.hasTokenizer)
@@ -92,13 +91,12 @@ struct ExportTests {
     @Test("bf16 and f16 exports reload within half-precision tolerance; a bf16 model exports exactly as f32",
           arguments: [ExportPrecision.bf16, .f16])
     func narrowPrecisions(precision: ExportPrecision) throws {
-        let folder = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let folder = try ScratchFolder()
         let model = try exportTestModel(layout: .rotateHalf)
         let expected = try model.logits(for: exportTestTokens, pool: pool)
         // Measured: bf16 about 2e-3 and 3e-3, f16 about 3e-4 (GGUF keeps norms in f32).
         let tolerance: Float = precision == .bf16 ? 1e-2 : 2e-3
-        let ggufPath = folder.appendingPathComponent("m.gguf").path
+        let ggufPath = folder.file("m.gguf")
         try GGUFExporter.export(model, to: ggufPath, precision: precision)
         let file = try GGUFFile(path: ggufPath)
         #expect(file.tensorInfo("blk.0.ffn_gate.weight")?.type == precision.tensorType)
@@ -106,13 +104,13 @@ struct ExportTests {
         #expect(file.metadata["general.file_type"] == .uint32(precision == .bf16 ? 32 : 1))
         let fromGGUF = try exportReloadGGUF(ggufPath).logits(for: exportTestTokens, pool: pool)
         #expect(exportRelativeDifference(expected, fromGGUF) < tolerance)
-        let hfPath = folder.appendingPathComponent("hf").path
+        let hfPath = folder.file("hf")
         try HuggingFaceExporter.export(model, to: hfPath, precision: precision)
         let fromHF = try exportReloadHF(hfPath).logits(for: exportTestTokens, pool: pool)
         #expect(exportRelativeDifference(expected, fromHF) < tolerance)
 
         let bf16Model = try exportTestModel(layout: .interleaved, precision: .bf16)
-        let exactPath = folder.appendingPathComponent("bf16-model.gguf").path
+        let exactPath = folder.file("bf16-model.gguf")
         try GGUFExporter.export(bf16Model, to: exactPath, precision: .f32)
         #expect(try exportReloadGGUF(exactPath, precision: .bf16).logits(for: exportTestTokens, pool: pool)
             == bf16Model.logits(for: exportTestTokens, pool: pool))
@@ -120,9 +118,8 @@ struct ExportTests {
 
     @Test("uniform widths export as llama with scalar keys, differing widths as deci with per-layer arrays")
     func architectureChoice() throws {
-        let folder = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let uniformPath = folder.appendingPathComponent("uniform.gguf").path
+        let folder = try ScratchFolder()
+        let uniformPath = folder.file("uniform.gguf")
         let uniform = try GGUFExporter.export(exportTestModel(widths: [24, 24], layout: .interleaved), to: uniformPath)
         #expect(uniform.architecture == "llama")
         let llama = try GGUFFile(path: uniformPath)
@@ -133,7 +130,7 @@ struct ExportTests {
         #expect(llama.metadata["llama.block_count"] == .uint32(2))
         #expect(!llama.metadataKeys.contains { $0.hasPrefix("deci.") })
 
-        let prunedPath = folder.appendingPathComponent("pruned.gguf").path
+        let prunedPath = folder.file("pruned.gguf")
         try GGUFExporter.export(exportTestModel(layout: .interleaved), to: prunedPath)
         let deci = try GGUFFile(path: prunedPath)
         #expect(deci.architecture == "deci")
@@ -151,9 +148,8 @@ struct ExportTests {
 
     @Test("Q/K rows of a rotate-half model are written in llama.cpp's interleaved order")
     func queryKeyPermutation() throws {
-        let folder = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let path = folder.appendingPathComponent("perm.gguf").path
+        let folder = try ScratchFolder()
+        let path = folder.file("perm.gguf")
         let model = try exportTestModel(layout: .rotateHalf)
         try GGUFExporter.export(model, to: path)
         let file = try GGUFFile(path: path)
@@ -178,18 +174,17 @@ struct ExportTests {
 
     @Test("a tied head writes no output tensor; an untied one is written and reloads untied")
     func tiedHead() throws {
-        let folder = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let tiedPath = folder.appendingPathComponent("tied.gguf").path
+        let folder = try ScratchFolder()
+        let tiedPath = folder.file("tied.gguf")
         try GGUFExporter.export(exportTestModel(layout: .interleaved), to: tiedPath)
         #expect(try GGUFFile(path: tiedPath).tensorInfo("output.weight") == nil)
-        let tiedHF = folder.appendingPathComponent("tied-hf").path
+        let tiedHF = folder.file("tied-hf")
         try HuggingFaceExporter.export(exportTestModel(layout: .interleaved), to: tiedHF)
         #expect(try SafetensorsFile(path: tiedHF + "/model.safetensors").descriptor("lm_head.weight") == nil)
         #expect(try exportReloadHF(tiedHF).config.tieWordEmbeddings)
 
         let untiedModel = try exportTestModel(layout: .interleaved, tied: false)
-        let untiedPath = folder.appendingPathComponent("untied.gguf").path
+        let untiedPath = folder.file("untied.gguf")
         try GGUFExporter.export(untiedModel, to: untiedPath)
         let untied = try GGUFFile(path: untiedPath)
         #expect(untied.tensorInfo("output.weight")?.shape == [96, 32])
@@ -200,18 +195,17 @@ struct ExportTests {
 
     @Test("FFN down biases are written, reloaded and applied, and the result says llama.cpp ignores them")
     func downBias() throws {
-        let folder = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let folder = try ScratchFolder()
         let model = try exportTestModel(layout: .interleaved, downBias: true)
         let expected = try model.logits(for: exportTestTokens, pool: pool)
-        let path = folder.appendingPathComponent("bias.gguf").path
+        let path = folder.file("bias.gguf")
         let result = try GGUFExporter.export(model, to: path)
         #expect(result.notes.contains { $0.contains("ffn_down.bias") })
         #expect(try GGUFFile(path: path).floats("blk.2.ffn_down.bias") == model.blocks[2].downBias)
         let reloaded = try exportReloadGGUF(path)
         #expect(reloaded.blocks[1].downBias == model.blocks[1].downBias)
         #expect(try reloaded.logits(for: exportTestTokens, pool: pool) == expected)
-        let hfPath = folder.appendingPathComponent("bias-hf").path
+        let hfPath = folder.file("bias-hf")
         try HuggingFaceExporter.export(model, to: hfPath)
         #expect(exportRelativeDifference(expected, try exportReloadHF(hfPath).logits(for: exportTestTokens, pool: pool)) < 1e-5)
     }

@@ -1,6 +1,7 @@
 import Core
 import Foundation
 import Testing
+import TestSupport
 
 /// The pid of a process that has exited (and been reaped): no writer with it is alive.
 private func deadPID() throws -> Int32 {
@@ -23,8 +24,7 @@ private func put(_ text: String, at path: String) throws {
 struct ExportWriterSafetyTests {
     @Test("an HF overwrite refuses a folder with files an export does not write, naming them, and keeps them")
     func hfOverwriteKeepsForeignFiles() throws {
-        let scratch = try HFTemporaryFolder()
-        defer { scratch.remove() }
+        let scratch = try ScratchFolder()
         let config = hfTinyLlamaConfig()
         let destination = scratch.file("thesis")
         try put("my thesis", at: destination + "/thesis.txt")
@@ -57,8 +57,7 @@ struct ExportWriterSafetyTests {
 
     @Test("an HF overwrite replaces a previous export, its extra export files included, and leaves no sibling")
     func hfOverwriteReplacesExport() throws {
-        let scratch = try HFTemporaryFolder()
-        defer { scratch.remove() }
+        let scratch = try ScratchFolder()
         let config = hfTinyLlamaConfig()
         let destination = scratch.file("model")
         try HuggingFaceFolderWriter.write(config: config, tensors: hfTinyLlamaTensors(config, seed: 1), to: destination)
@@ -83,8 +82,7 @@ struct ExportWriterSafetyTests {
 
     @Test("where folders cannot be exchanged, files are renamed over the old ones and stale export files removed")
     func hfReplaceFileByFile() throws {
-        let scratch = try HFTemporaryFolder()
-        defer { scratch.remove() }
+        let scratch = try ScratchFolder()
         let destination = scratch.file("model")
         let staging = scratch.file(".model.cfsp-tmp-1-0000000000000000")
         try put("old config", at: destination + "/config.json")
@@ -100,8 +98,7 @@ struct ExportWriterSafetyTests {
 
     @Test("temporaries of dead writers are removed before writing; a live writer's and other files are kept")
     func staleTemporariesAreRemoved() throws {
-        let scratch = try HFTemporaryFolder()
-        defer { scratch.remove() }
+        let scratch = try ScratchFolder()
         let dead = try deadPID()
         let live = getpid()
         let deadFile = ".model.gguf.cfsp-tmp-\(dead)-00000000deadbeef"
@@ -128,8 +125,7 @@ struct ExportWriterSafetyTests {
 
     @Test("while a file is being written, no named temporary is visible (O_TMPFILE), or only one with the writer's pid")
     func noNamedTemporaryWhileWriting() throws {
-        let scratch = try HFTemporaryFolder()
-        defer { scratch.remove() }
+        let scratch = try ScratchFolder()
         final class Seen: @unchecked Sendable { var entries: [String] = [] }
         let seen = Seen()
         let tensor = GGUFWriterTensor(name: "w", shape: [4], type: .f32) {

@@ -2,6 +2,7 @@ import Core
 import Foundation
 import Kernels
 import Testing
+import TestSupport
 
 /// The whole pipeline on a tiny seeded model of every family: calibrate, score and prune (per-layer
 /// widths where the family's GGUF rule takes them, uniform widths otherwise), fine-tune, evaluate,
@@ -13,7 +14,7 @@ struct FamilyPipelineTests {
     @Test(arguments: Architecture.all.map(\.name))
     func calibratePruneFinetuneEvaluateExport(family: String) throws {
         let model = try ArchitectureTests.ggufCompatible(family, widths: [40, 40, 40])
-        var rng = SeededGenerator(seed: 5)
+        var rng = TestRandom(seed: 5)
         let stream = (0..<400).map { _ in Int32(rng.next() % 50) }
         let windows = try CalibrationWindows.windows(of: stream, windowLength: 24, count: 6, seed: 0)
         let statistics = try Calibrator().calibrate(model: model, windows: windows, pool: pool)
@@ -38,14 +39,13 @@ struct FamilyPipelineTests {
         let after = try PerplexityEvaluator(windowSize: 24, maxWindows: 4).evaluate(model: tuned.model, tokens: stream, pool: pool)
         #expect(before.perplexity.isFinite && after.perplexity.isFinite && after.perplexity != before.perplexity)
 
-        let folder = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let folder = try ScratchFolder()
         let probe = Array(stream.prefix(16))
         let expected = try tuned.model.logits(for: probe, pool: pool)
-        let hf = folder.appendingPathComponent("hf").path
+        let hf = folder.file("hf")
         try HuggingFaceExporter.export(tuned.model, to: hf)
         #expect(exportRelativeDifference(expected, try exportReloadHF(hf).logits(for: probe, pool: pool)) < 1e-5)
-        let gguf = folder.appendingPathComponent("m.gguf").path
+        let gguf = folder.file("m.gguf")
         let result = try GGUFExporter.export(tuned.model, to: gguf)
         #expect(result.architecture == (options.uniformWidths ? family : "deci"))
         #expect(exportRelativeDifference(expected, try exportReloadGGUF(gguf).logits(for: probe, pool: pool)) < 1e-5)

@@ -2,6 +2,7 @@ import Core
 import Foundation
 import Kernels
 import Testing
+import TestSupport
 
 /// Tiny random-weight models of every family cfsp aims to load, written by transformers and
 /// gguf-py (`Scripts/family_fixtures.py`), with transformers' float32 logits as the reference.
@@ -63,11 +64,11 @@ enum FamilyFixtures {
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("Scripts/family_fixtures.py")
 
-    /// The folder the script wrote, made on first use.
-    static let folder: Result<URL, any Error> = Result { try generate() }
+    /// The folder the script wrote, made on first use and removed when the test process exits.
+    static let folder: Result<ScratchFolder, any Error> = Result { try generate() }
 
     static func reference(_ family: String) throws -> Reference {
-        let url = try folder.get().appendingPathComponent(family).appendingPathComponent("reference.json")
+        let url = try folder.get().fileURL(family).appendingPathComponent("reference.json")
         do {
             return try JSONDecoder().decode(Reference.self, from: Data(contentsOf: url))
         } catch {
@@ -78,17 +79,13 @@ enum FamilyFixtures {
     /// The model file or folder of `family` in `format`.
     static func path(_ family: String, _ format: ModelFormat) throws -> String {
         let reference = try reference(family)
-        return try folder.get().appendingPathComponent(family).appendingPathComponent(reference.logits(format).path).path
+        return try folder.get().fileURL(family).appendingPathComponent(reference.logits(format).path).path
     }
 
-    private static func generate() throws -> URL {
-        let url = fixtureFolder
-        try? FileManager.default.removeItem(at: url)
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        atexit { try? FileManager.default.removeItem(at: fixtureFolder) }
-
-        try TestProcess.run(["python3", script.path, url.path], what: "family_fixtures.py")
-        return url
+    private static func generate() throws -> ScratchFolder {
+        let folder = try ScratchFolder.forTheWholeRun(prefix: "cfsp-family-fixtures")
+        try TestProcess.python(script.path, [folder.path])
+        return folder
     }
 
     /// cfsp's logits for `tokens` from the model at `path`, loaded with f32 weights.
@@ -121,10 +118,6 @@ enum FamilyFixtures {
         return summary + relative + "first bad \(describe(firstBad)); worst \(describe(worst.index))"
     }
 }
-
-/// Where the fixtures go: one folder per test process, removed at exit.
-private let fixtureFolder = FileManager.default.temporaryDirectory
-    .appendingPathComponent("cfsp-family-fixtures-\(ProcessInfo.processInfo.processIdentifier)")
 
 @Suite("Model families against transformers and llama.cpp's GGUF conventions")
 struct FamilyReferenceTests {

@@ -1,6 +1,7 @@
 import Core
 import Foundation
 import Testing
+import TestSupport
 
 @Suite("GGUF corrupt input")
 struct GGUFCorruptInputTests {
@@ -189,11 +190,10 @@ struct GGUFCorruptInputTests {
     }
 
     @Test func fileErrors() throws {
-        let dir = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let missing = dir.appendingPathComponent("missing.gguf").path
+        let dir = try ScratchFolder()
+        let missing = dir.file("missing.gguf")
         #expect(throws: MappedFileError.notFound(path: missing)) { try GGUFFile(path: missing) }
-        let empty = dir.appendingPathComponent("empty.gguf")
+        let empty = dir.fileURL("empty.gguf")
         try Data().write(to: empty)
         #expect(throws: MappedFileError.empty(path: empty.path)) { try GGUFFile(path: empty.path) }
         let error = caughtError { try GGUFFile(path: dir.path) }

@@ -1,6 +1,7 @@
 import Core
 import Foundation
 import Testing
+import TestSupport
 
 /// The real SmolLM2-135M-Instruct Q4_1 file named by `CFSP_MODEL` (scripts/test.sh sets it).
 @Suite("GGUFIntegration")
@@ -50,8 +51,8 @@ struct GGUFIntegration {
     func tensorMatchesGGUFPackage(name: String) throws {
         let path = try Self.modelPath()
         let file = try GGUFFile(path: path)
-        let out = try makeTemporaryDirectory().appendingPathComponent("reference.f32")
-        defer { try? FileManager.default.removeItem(at: out.deletingLastPathComponent()) }
+        let folder = try ScratchFolder()
+        let out = folder.fileURL("reference.f32")
         try GGUFPython.run(["tensor", path, name, out.path])
         let reference = try GGUFPython.floats(at: out)
         let values = try file.floats(name)

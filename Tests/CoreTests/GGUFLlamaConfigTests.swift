@@ -1,6 +1,7 @@
 import Core
 import Foundation
 import Testing
+import TestSupport
 
 /// A tiny LLaMA-family GGUF file with f32 tensors of the right shapes.
 struct TinyLlamaGGUF {

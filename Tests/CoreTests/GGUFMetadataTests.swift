@@ -1,6 +1,7 @@
 import Core
 import Foundation
 import Testing
+import TestSupport
 
 @Suite("GGUF metadata")
 struct GGUFMetadataTests {
@@ -22,15 +23,16 @@ struct GGUFMetadataTests {
         "t.nested2": .array(.array, [.array(.array, [.array(.string, [.string("x")]), .array(.string, [.string("y"), .string("z")])])]),
     ]
 
-    private func writeWithPython() throws -> URL {
-        let dir = try makeTemporaryDirectory()
+    /// A folder with the gguf package's `metadata.gguf`.
+    private func writeWithPython() throws -> ScratchFolder {
+        let dir = try ScratchFolder()
         try GGUFPython.run(["metadata", dir.path])
-        return dir.appendingPathComponent("metadata.gguf")
+        return dir
     }
 
     @Test func everyValueTypeRoundTripsFromGGUFWriter() throws {
-        let url = try writeWithPython()
-        let file = try GGUFFile(path: url.path)
+        let folder = try writeWithPython()
+        let file = try GGUFFile(path: folder.file("metadata.gguf"))
         #expect(file.version == 3)
         #expect(file.tensors.isEmpty)
         #expect(file.alignment == 32)
@@ -44,8 +46,8 @@ struct GGUFMetadataTests {
     /// Version 2 has the same little-endian layout as 3 (u64 counts and lengths); only the
     /// version field differs.
     @Test func version2ReadsTheSame() throws {
-        let url = try writeWithPython()
-        var bytes = [UInt8](try Data(contentsOf: url))
+        let folder = try writeWithPython()
+        var bytes = [UInt8](try Data(contentsOf: folder.fileURL("metadata.gguf")))
         bytes.replaceSubrange(4..<8, with: le(UInt32(2)))
         let file = try openGGUF(bytes)
         #expect(file.version == 2)

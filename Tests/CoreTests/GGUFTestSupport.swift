@@ -1,6 +1,7 @@
 import Core
 import Foundation
 import Testing
+import TestSupport
 
 /// Builds GGUF files byte by byte, independently of the reader, for tests that need exact
 /// control (versions, corrupt fields, tiny models).
@@ -99,42 +100,20 @@ struct GGUFBuilder {
 func le<T: FixedWidthInteger>(_ v: T) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }
 func le(_ v: Float) -> [UInt8] { le(v.bitPattern) }
 
-/// A fresh temporary folder per call.
-func makeTemporaryDirectory() throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("cfsp-gguf-tests-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-}
-
-/// Writes `bytes` to a new temporary file and opens it as GGUF.
+/// Writes `bytes` to a new temporary file and opens it as GGUF (the file is gone once it is open).
 func openGGUF(_ bytes: [UInt8]) throws -> GGUFFile {
-    let url = try makeTemporaryDirectory().appendingPathComponent("test.gguf")
-    try Data(bytes).write(to: url)
-    defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
-    return try GGUFFile(path: url.path)
-}
-
-/// The error `body` throws, or nil.
-func caughtError<T>(_ body: () throws -> T) -> (any Error)? {
-    do {
-        _ = try body()
-        return nil
-    } catch {
-        return error
-    }
+    let folder = try ScratchFolder()
+    try Data(bytes).write(to: folder.fileURL("test.gguf"))
+    return try GGUFFile(path: folder.file("test.gguf"))
 }
 
 /// Runs `Scripts/gguf_fixtures.py` with python3 (the `gguf` package writes the reference files).
 enum GGUFPython {
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
-    }
-
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("Scripts/gguf_fixtures.py")
 
     static func run(_ arguments: [String]) throws {
-        try TestProcess.run(["python3", script.path] + arguments, what: "gguf_fixtures.py \(arguments.first ?? "")")
+        try TestProcess.python(script.path, arguments, what: "gguf_fixtures.py \(arguments.first ?? "")")
     }
 
     /// Raw little-endian f32 values from a file the script wrote.

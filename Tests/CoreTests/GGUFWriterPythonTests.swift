@@ -1,6 +1,7 @@
 import Core
 import Foundation
 import Testing
+import TestSupport
 
 /// Runs `Scripts/gguf_inspect.py`, which reads a GGUF file with gguf-py's `GGUFReader` and
 /// prints a JSON summary: the independent check that written files follow the format.
@@ -32,7 +33,7 @@ enum GGUFWriterPython {
 
     /// gguf-py's view of the file at `path`.
     static func inspect(_ path: String) throws -> Summary {
-        let stdout = try TestProcess.run(["python3", script.path, path], what: "gguf_inspect.py")
+        let stdout = try TestProcess.python(script.path, [path])
         return try JSONDecoder().decode(Summary.self, from: stdout)
     }
 }
@@ -59,9 +60,8 @@ indirect enum GGUFWriterJSON: Decodable, Equatable {
 struct GGUFWriterPythonTests {
     @Test("gguf-py reads the architecture, every metadata value and every tensor's shape and values")
     func pythonReadsWrittenFile() throws {
-        let folder = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let path = folder.appendingPathComponent("py.gguf").path
+        let folder = try ScratchFolder()
+        let path = folder.file("py.gguf")
         try GGUFWriter.write(metadata: ggufWriterAllValueTypes, tensors: [
             GGUFWriterTensor(name: "a.f32", shape: [3, 5], type: .f32, values: ggufWriterExactValues(15)),
             GGUFWriterTensor(name: "b.f16", shape: [7], type: .f16, values: ggufWriterExactValues(7)),

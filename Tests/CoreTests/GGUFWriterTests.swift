@@ -1,6 +1,7 @@
 import Core
 import Foundation
 import Testing
+import TestSupport
 
 /// Every GGUF value type once, plus nested, empty and string arrays.
 let ggufWriterAllValueTypes: [GGUFMetadataEntry] = [
@@ -33,9 +34,8 @@ func ggufWriterExactValues(_ count: Int) -> [Float] {
 struct GGUFWriterTests {
     @Test("every metadata type and every tensor type survive a round trip through GGUFFile")
     func roundTrip() throws {
-        let folder = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let path = folder.appendingPathComponent("all.gguf").path
+        let folder = try ScratchFolder()
+        let path = folder.file("all.gguf")
         let tensors = [
             GGUFWriterTensor(name: "a.f32", shape: [3, 5], type: .f32, values: ggufWriterExactValues(15)),
             GGUFWriterTensor(name: "b.f16", shape: [7], type: .f16, values: ggufWriterExactValues(7)),
@@ -64,9 +64,8 @@ struct GGUFWriterTests {
 
     @Test("narrowing to f16 and bf16 rounds to nearest even, like native conversions")
     func narrowingRounds() throws {
-        let folder = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let path = folder.appendingPathComponent("round.gguf").path
+        let folder = try ScratchFolder()
+        let path = folder.file("round.gguf")
         var state: UInt64 = 7
         let random = (0..<64).map { _ -> Float in
             state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
@@ -92,9 +91,8 @@ struct GGUFWriterTests {
 
     @Test("general.alignment is honoured for the data section and every tensor")
     func customAlignment() throws {
-        let folder = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let path = folder.appendingPathComponent("aligned.gguf").path
+        let folder = try ScratchFolder()
+        let path = folder.file("aligned.gguf")
         try GGUFWriter.write(metadata: [GGUFMetadataEntry("general.alignment", .uint32(256))], tensors: [
             GGUFWriterTensor(name: "x", shape: [3], type: .f32, values: [1, 2, 3]),
             GGUFWriterTensor(name: "y", shape: [5], type: .f16, values: [1, 2, 3, 4, 5]),
@@ -109,9 +107,8 @@ struct GGUFWriterTests {
 
     @Test("invalid input is rejected before anything is written, naming the key or tensor")
     func invalidInput() throws {
-        let folder = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let path = folder.appendingPathComponent("bad.gguf").path
+        let folder = try ScratchFolder()
+        let path = folder.file("bad.gguf")
         let good = GGUFWriterTensor(name: "w", shape: [2], type: .f32, values: [1, 2])
         func error(_ metadata: [GGUFMetadataEntry], _ tensors: [GGUFWriterTensor]) -> GGUFWriterError? {
             caughtError { try GGUFWriter.write(metadata: metadata, tensors: tensors, to: path) } as? GGUFWriterError
@@ -136,9 +133,8 @@ struct GGUFWriterTests {
 
     @Test("a failure while writing tensor data leaves neither the file nor a temporary behind")
     func failureLeavesNoFile() throws {
-        let folder = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let path = folder.appendingPathComponent("partial.gguf").path
+        let folder = try ScratchFolder()
+        let path = folder.file("partial.gguf")
         struct Boom: Error, CustomStringConvertible { var description: String { "boom" } }
         let tensors = [
             GGUFWriterTensor(name: "first", shape: [4], type: .f32, values: [1, 2, 3, 4]),
@@ -154,9 +150,8 @@ struct GGUFWriterTests {
 
     @Test("an existing file is replaced only when overwrite is asked for")
     func overwrite() throws {
-        let folder = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let path = folder.appendingPathComponent("model.gguf").path
+        let folder = try ScratchFolder()
+        let path = folder.file("model.gguf")
         let first = [GGUFWriterTensor(name: "w", shape: [1], type: .f32, values: [1])]
         let second = [GGUFWriterTensor(name: "w", shape: [1], type: .f32, values: [2])]
         try GGUFWriter.write(metadata: [], tensors: first, to: path)

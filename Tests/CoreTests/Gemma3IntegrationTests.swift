@@ -2,6 +2,7 @@ import Core
 import Foundation
 import Kernels
 import Testing
+import TestSupport
 
 /// The real Gemma 3 270M (Q4_K_M GGUF, `gemmaModelPath()`: `CFSP_GEMMA_MODEL` or scripts/fetch-gemma.sh)
 /// through cfsp's reader, forward pass, pruning and exports, against transformers 5.x on the
@@ -70,12 +71,11 @@ struct Gemma3Integration {
         let (pruned, plan) = try Pruner().prune(model: model, statistics: statistics, options: options)
         #expect(Set(pruned.config.intermediateSizes) == [1434], "one width: 2048 x 0.7 rounded")
         #expect(plan.blocks.allSatisfy { $0.keptCount == 1434 })
-        let folder = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let folder = try ScratchFolder()
         let prompt = Array(document.prefix(40))
         let expected = try pruned.logits(for: prompt, pool: Self.pool)
 
-        let ggufPath = folder.appendingPathComponent("pruned.gguf").path
+        let ggufPath = folder.file("pruned.gguf")
         let source = try GGUFFile(path: try gemmaModelPath())
         let result = try GGUFExporter.export(pruned, to: ggufPath, precision: .f32, source: source)
         #expect(result.architecture == "gemma3" && result.hasTokenizer)
@@ -83,7 +83,7 @@ struct Gemma3Integration {
         #expect(fromGGUF.model.config == pruned.config)
         #expect(exportRelativeDifference(expected, try fromGGUF.model.logits(for: prompt, pool: Self.pool)) < 1e-5)
 
-        let hfPath = folder.appendingPathComponent("pruned-hf").path
+        let hfPath = folder.file("pruned-hf")
         try HuggingFaceExporter.export(pruned, to: hfPath)
         let fromHF = try exportReloadHF(hfPath)
         #expect(fromHF.config.architecture == "gemma3")
@@ -91,7 +91,7 @@ struct Gemma3Integration {
 
         // The same pruning with per-layer widths is refused as GGUF, naming the remedy.
         let perLayer = try Pruner().prune(model: model, statistics: statistics, options: PruningOptions(sparsity: 0.3)).model
-        let error = caughtError { try GGUFExporter.export(perLayer, to: folder.appendingPathComponent("x.gguf").path, source: source) }
+        let error = caughtError { try GGUFExporter.export(perLayer, to: folder.file("x.gguf"), source: source) }
         #expect(String(describing: error ?? ExportError.unsupportedModel("none")).contains("uniformWidths"))
     }
 }

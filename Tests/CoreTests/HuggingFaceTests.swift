@@ -1,6 +1,7 @@
 import Core
 import Foundation
 import Testing
+import TestSupport
 
 /// A tiny LLaMA config: GQA (2 heads, 1 KV head), two blocks of different FFN widths.
 func hfTinyLlamaConfig(widths: [Int] = [6, 4], tied: Bool = false) -> LlamaConfig {
@@ -12,7 +13,7 @@ func hfTinyLlamaConfig(widths: [Int] = [6, 4], tied: Bool = false) -> LlamaConfi
 
 /// Random weights with the shapes `config` needs.
 func hfTinyLlamaTensors(_ config: LlamaConfig, dtype: SafetensorsDType = .f32, seed: UInt64 = 3) -> [SafetensorsTensor] {
-    var random = HFTestRandom(seed: seed)
+    var random = TestRandom(seed: seed)
     return ModelTensorLayout.expected(config, naming: .huggingFace).map { tensor in
         SafetensorsTensor(name: tensor.name, shape: tensor.shape, values: random.floats(tensor.shape.reduce(1, *)), dtype: dtype)
     }
@@ -153,8 +154,7 @@ struct HuggingFaceConfigTests {
 struct HuggingFaceFolderTests {
     @Test("writer -> reader round trip: config, every tensor, tokenizer.json copied")
     func roundTrip() throws {
-        let scratch = try HFTemporaryFolder()
-        defer { scratch.remove() }
+        let scratch = try ScratchFolder()
         let config = hfTinyLlamaConfig()
         let tensors = hfTinyLlamaTensors(config)
         let tokenizer = scratch.file("tokenizer-source.json")
@@ -177,8 +177,7 @@ struct HuggingFaceFolderTests {
 
     @Test("bf16 export reads back within bf16 precision; tied config needs no lm_head")
     func bf16Tied() throws {
-        let scratch = try HFTemporaryFolder()
-        defer { scratch.remove() }
+        let scratch = try ScratchFolder()
         let config = hfTinyLlamaConfig(widths: [3, 3], tied: true)
         let tensors = hfTinyLlamaTensors(config, dtype: .bf16)
         #expect(!tensors.contains { $0.name == "lm_head.weight" })
@@ -198,7 +197,7 @@ struct HuggingFaceFolderTests {
     }
 
     /// Writes config.json and model.safetensors by hand (bypassing the writer's checks).
-    private func handMadeFolder(configJSON: String, tensors: [SafetensorsTensor], in scratch: HFTemporaryFolder) throws -> String {
+    private func handMadeFolder(configJSON: String, tensors: [SafetensorsTensor], in scratch: ScratchFolder) throws -> String {
         let path = scratch.file("hand")
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         try Data(configJSON.utf8).write(to: URL(fileURLWithPath: path + "/config.json"))
@@ -208,8 +207,7 @@ struct HuggingFaceFolderTests {
 
     @Test("an untied config without lm_head.weight is treated as tied")
     func missingLMHeadMeansTied() throws {
-        let scratch = try HFTemporaryFolder()
-        defer { scratch.remove() }
+        let scratch = try ScratchFolder()
         let untied = hfTinyLlamaConfig(tied: false)
         let tensors = hfTinyLlamaTensors(untied).filter { $0.name != "lm_head.weight" }
         let path = try handMadeFolder(configJSON: try HuggingFaceConfigWriter.json(for: untied), tensors: tensors, in: scratch)
@@ -220,8 +218,7 @@ struct HuggingFaceFolderTests {
 
     @Test("missing tensors and wrong shapes are errors naming the tensor, expected and actual shapes")
     func shapeValidation() throws {
-        let scratch = try HFTemporaryFolder()
-        defer { scratch.remove() }
+        let scratch = try ScratchFolder()
         let config = hfTinyLlamaConfig()
         let configJSON = try HuggingFaceConfigWriter.json(for: config)
         var wrong = hfTinyLlamaTensors(config)
@@ -245,8 +242,7 @@ struct HuggingFaceFolderTests {
 
     @Test("sharded checkpoints read through the index as one tensor source")
     func sharded() throws {
-        let scratch = try HFTemporaryFolder()
-        defer { scratch.remove() }
+        let scratch = try ScratchFolder()
         let config = hfTinyLlamaConfig()
         let tensors = hfTinyLlamaTensors(config)
         let path = scratch.file("sharded")
@@ -293,8 +289,7 @@ struct HuggingFaceFolderTests {
 
     @Test("missing config or weights, existing destinations and interleaved rotary layouts are errors")
     func folderErrors() throws {
-        let scratch = try HFTemporaryFolder()
-        defer { scratch.remove() }
+        let scratch = try ScratchFolder()
         #expect(throws: HuggingFaceError.self) { try HuggingFaceFolder(path: scratch.file("nothing")) }
         let config = hfTinyLlamaConfig()
         let empty = scratch.file("empty")

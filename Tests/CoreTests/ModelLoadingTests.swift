@@ -1,13 +1,14 @@
 import Core
 import Foundation
 import Synchronization
+import TestSupport
 import Testing
 
 /// A model load reads every tensor; large ones take minutes, so it reports each tensor and
 /// stops when its caller cancels.
 @Suite("Model loading: progress and cancellation")
 struct ModelLoadingTests {
-    private func tinyFolder(in scratch: HFTemporaryFolder) throws -> String {
+    private func tinyFolder(in scratch: ScratchFolder) throws -> String {
         let config = hfTinyLlamaConfig()
         let destination = scratch.file("model")
         try HuggingFaceFolderWriter.write(config: config, tensors: hfTinyLlamaTensors(config), to: destination)
@@ -16,8 +17,7 @@ struct ModelLoadingTests {
 
     @Test("progress is told before every tensor, in order, and the load completes")
     func progressPerTensor() throws {
-        let scratch = try HFTemporaryFolder()
-        defer { scratch.remove() }
+        let scratch = try ScratchFolder()
         let path = try tinyFolder(in: scratch)
         let seen = Mutex<[(Int, Int)]>([])
         let loaded = try ModelLoader.load(path: path, loading: LoadingObserver(progress: { done, total in
@@ -31,8 +31,7 @@ struct ModelLoadingTests {
 
     @Test("a cancelled load stops at the next tensor with OperationCancelled")
     func cancellation() throws {
-        let scratch = try HFTemporaryFolder()
-        defer { scratch.remove() }
+        let scratch = try ScratchFolder()
         let path = try tinyFolder(in: scratch)
         let reads = Mutex(0)
         #expect(throws: OperationCancelled.self) {

@@ -2,6 +2,7 @@ import Core
 import Foundation
 import Kernels
 import Testing
+import TestSupport
 
 @Suite struct PerplexityTests {
     /// exp(mean NLL) from the naive reference's logits, window by window.
@@ -23,7 +24,7 @@ import Testing
 
     @Test func matchesTheNaiveReferenceAndDropsThePartialWindow() throws {
         let model = try LlamaModel.random(config: .tiny(vocab: 40), seed: 21)
-        var rng = SeededGenerator(seed: 4)
+        var rng = TestRandom(seed: 4)
         let tokens = (0..<27).map { _ in Int32(rng.next() % 40) }  // 3 windows of 8, 3 tokens dropped
         var reports: [PerplexityProgress] = []
         let result = try PerplexityEvaluator(windowSize: 8).evaluate(

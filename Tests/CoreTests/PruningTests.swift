@@ -2,10 +2,11 @@ import Core
 import Foundation
 import Kernels
 import Testing
+import TestSupport
 
 @Suite struct PruningTests {
     static func calibrated(_ model: LlamaModel, threads: Int = 2) throws -> CalibrationStatistics {
-        var rng = SeededGenerator(seed: 99)
+        var rng = TestRandom(seed: 99)
         let windows = (0..<4).map { _ in (0..<16).map { _ in Int32(rng.next() % UInt64(model.config.vocabSize)) } }
         return try Calibrator().calibrate(model: model, windows: windows, pool: ThreadPool(threads: threads))
     }

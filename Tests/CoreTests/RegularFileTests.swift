@@ -1,5 +1,6 @@
 import Core
 import Foundation
+import TestSupport
 import Testing
 
 /// Every reader opens its paths through `RegularFile`: a FIFO (opening one for reading waits for
@@ -36,7 +37,7 @@ struct RegularFileTests {
         #expect(mkfifo(path, 0o600) == 0)
     }
 
-    private func folder(in scratch: HFTemporaryFolder) throws -> String {
+    private func folder(in scratch: ScratchFolder) throws -> String {
         let config = hfTinyLlamaConfig()
         let tokenizer = scratch.file("source-tokenizer.json")
         try Data(#"{"model":{"type":"BPE","vocab":{},"merges":[]}}"#.utf8).write(to: URL(fileURLWithPath: tokenizer))
@@ -50,8 +51,7 @@ struct RegularFileTests {
         "config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
     ])
     func huggingFaceFolder(file: String) throws {
-        let scratch = try HFTemporaryFolder()
-        defer { scratch.remove() }
+        let scratch = try ScratchFolder()
         let model = try folder(in: scratch)
         let fifo = (model as NSString).appendingPathComponent(file)
         try makeFIFO(fifo)
@@ -62,8 +62,7 @@ struct RegularFileTests {
 
     @Test("a FIFO as the shard index of a sharded folder")
     func shardIndex() throws {
-        let scratch = try HFTemporaryFolder()
-        defer { scratch.remove() }
+        let scratch = try ScratchFolder()
         let model = try folder(in: scratch)
         try FileManager.default.removeItem(atPath: (model as NSString).appendingPathComponent("model.safetensors"))
         let fifo = (model as NSString).appendingPathComponent("model.safetensors.index.json")
@@ -74,8 +73,7 @@ struct RegularFileTests {
 
     @Test("a FIFO as a GGUF file, a text corpus or any file read whole")
     func singleFiles() throws {
-        let scratch = try HFTemporaryFolder()
-        defer { scratch.remove() }
+        let scratch = try ScratchFolder()
         let fifo = scratch.file("pipe")
         try makeFIFO(fifo)
         #expect(promptError(unblocking: fifo) { _ = try GGUFFile(path: fifo) } as? MappedFileError == .notRegularFile(path: fifo))
@@ -91,8 +89,7 @@ struct RegularFileTests {
 
     @Test("a file over its kind's limit is refused before it is read; one within is read whole")
     func limits() throws {
-        let scratch = try HFTemporaryFolder()
-        defer { scratch.remove() }
+        let scratch = try ScratchFolder()
         let path = scratch.file("big.json")
         try Data(repeating: 0x20, count: 4097).write(to: URL(fileURLWithPath: path))
         #expect(throws: MappedFileError.tooLarge(path: path, bytes: 4097, limit: 4096)) {

@@ -1,42 +1,7 @@
 import Core
 import Foundation
 import Testing
-
-/// A small seeded generator (SplitMix64) for test inputs of the Hugging Face / safetensors
-/// suites.
-struct HFTestRandom {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in [-scale, scale).
-    mutating func float(scale: Float = 1) -> Float {
-        (Float(next() >> 40) / Float(1 << 24) * 2 - 1) * scale
-    }
-
-    mutating func floats(_ count: Int, scale: Float = 1) -> [Float] {
-        (0..<count).map { _ in float(scale: scale) }
-    }
-}
-
-/// A fresh folder under the system temporary directory, removed by `remove()`.
-struct HFTemporaryFolder {
-    let path: String
-    init() throws {
-        path = (NSTemporaryDirectory() as NSString).appendingPathComponent("cfsp-hf-tests-" + UUID().uuidString)
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-    func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
-    func contents() -> [String] { ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted() }
-    func remove() { try? FileManager.default.removeItem(atPath: path) }
-}
+import TestSupport
 
 /// Builds a safetensors file by hand: little-endian header length, JSON text, data bytes.
 func hfHandMadeSafetensors(header: String, data: [UInt8], lengthOverride: UInt64? = nil) -> [UInt8] {
@@ -49,12 +14,11 @@ func hfHandMadeSafetensors(header: String, data: [UInt8], lengthOverride: UInt64
 struct SafetensorsTests {
     @Test("round trip of every dtype keeps shapes, metadata and values (exact for f32)")
     func roundTrip() throws {
-        let folder = try HFTemporaryFolder()
-        defer { folder.remove() }
-        var random = HFTestRandom(seed: 7)
-        let matrix = random.floats(15, scale: 4)
+        let folder = try ScratchFolder()
+        var random = TestRandom(seed: 7)
+        let matrix = random.floats(15, -4, 4)
         let vector = random.floats(5)
-        let odd = random.floats(3, scale: 100)
+        let odd = random.floats(3, -100, 100)
         let tensors = [
             SafetensorsTensor(name: "b.half", shape: [3], values: odd, dtype: .f16),
             SafetensorsTensor(name: "a.matrix", shape: [3, 5], values: matrix, dtype: .f32),
@@ -90,8 +54,7 @@ struct SafetensorsTests {
 
     @Test("header: keys sorted, data 8-byte aligned, tensors contiguous and aligned to their element size")
     func headerLayout() throws {
-        let folder = try HFTemporaryFolder()
-        defer { folder.remove() }
+        let folder = try ScratchFolder()
         let path = folder.file("x.safetensors")
         try SafetensorsWriter.write([
             SafetensorsTensor(name: "z", shape: [3], values: [1, 2, 3], dtype: .bf16),
@@ -118,9 +81,8 @@ struct SafetensorsTests {
     @Test("f16 narrowing matches the platform's IEEE half conversion on random and edge values")
     func f16MatchesNativeHalf() throws {
         #if !(os(macOS) && arch(x86_64))
-        let folder = try HFTemporaryFolder()
-        defer { folder.remove() }
-        var random = HFTestRandom(seed: 11)
+        let folder = try ScratchFolder()
+        var random = TestRandom(seed: 11)
         var values: [Float] = [0, -0, 1, 1 + 0x1p-11, 1 + 3 * 0x1p-11, 65504, 65519, 65520, 1e6, -1e6,
                                0x1p-24, 0x1p-25, 3 * 0x1p-26, 0x1p-14, 0x1p-14 - 0x1p-25, 1e-10,
                                .infinity, -.infinity, .greatestFiniteMagnitude]
@@ -146,9 +108,8 @@ struct SafetensorsTests {
 
     @Test("bf16 narrowing rounds to nearest even, checked against a naive nearest-candidate reference")
     func bf16RoundToNearestEven() throws {
-        let folder = try HFTemporaryFolder()
-        defer { folder.remove() }
-        var random = HFTestRandom(seed: 13)
+        let folder = try ScratchFolder()
+        var random = TestRandom(seed: 13)
         var values: [Float] = [
             Float(bitPattern: 0x3F80_8000), // 1 + 2^-8: tie, rounds down to 1 (even)
             Float(bitPattern: 0x3F81_8000), // tie, rounds up to 0x3F82 (even)
@@ -192,8 +153,7 @@ struct SafetensorsTests {
 
     @Test("a file written by Python's safetensors package (numpy, F32 + F16 + metadata) reads correctly")
     func pythonWrittenFile() throws {
-        let folder = try HFTemporaryFolder()
-        defer { folder.remove() }
+        let folder = try ScratchFolder()
         // safetensors 0.8.0: save({"weight": f32 [[1.5,-2.25,3],[0,1e-3,-7.125]],
         //   "bias_half": f16 [0.5,-1,65504,6.103515625e-05]}, metadata={"format":"np","origin":"python"})
         let python = "sAAAAAAAAAB7Il9fbWV0YWRhdGFfXyI6eyJmb3JtYXQiOiJucCIsIm9yaWdpbiI6InB5dGhvbiJ9LCJ3ZWlnaHQiOnsiZHR5cGUiOiJGMzIiLCJzaGFwZSI6WzIsM10sImRhdGFfb2Zmc2V0cyI6WzAsMjRdfSwiYmlhc19oYWxmIjp7ImR0eXBlIjoiRjE2Iiwic2hhcGUiOls0XSwiZGF0YV9vZmZzZXRzIjpbMjQsMzJdfX0gIAAAwD8AABDAAABAQAAAAABvEoM6AADkwAA4ALz/ewAE"
@@ -218,7 +178,7 @@ struct SafetensorsTests {
     }
 
     /// Writes `bytes` to a fresh file and returns the error opening it throws.
-    private func openError(_ bytes: [UInt8], folder: HFTemporaryFolder) -> SafetensorsError? {
+    private func openError(_ bytes: [UInt8], folder: ScratchFolder) -> SafetensorsError? {
         let path = folder.file("bad.safetensors")
         do {
             try Data(bytes).write(to: URL(fileURLWithPath: path))
@@ -233,8 +193,7 @@ struct SafetensorsTests {
 
     @Test("corrupt files are rejected with specific errors, never a crash")
     func corruptFiles() throws {
-        let folder = try HFTemporaryFolder()
-        defer { folder.remove() }
+        let folder = try ScratchFolder()
         let path = folder.file("bad.safetensors")
         let entry = #"{"t":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#
 
@@ -302,8 +261,7 @@ struct SafetensorsTests {
 
     @Test("a failed write leaves no file, and a successful one replaces the old file")
     func atomicWrites() throws {
-        let folder = try HFTemporaryFolder()
-        defer { folder.remove() }
+        let folder = try ScratchFolder()
         let path = folder.file("w.safetensors")
         #expect(throws: SafetensorsError.invalidTensor(name: "t", reason: "shape [2, 2] holds 4 values but 3 were given")) {
             try SafetensorsWriter.write([SafetensorsTensor(name: "t", shape: [2, 2], values: [1, 2, 3])], to: path)

@@ -1,5 +1,6 @@
 import Core
 import Testing
+import TestSupport
 
 /// The 256 byte-level symbols (token id = byte value) followed by `extra` tokens.
 func byteLevelVocabulary(_ extra: [String] = []) -> [String] {
@@ -125,7 +126,7 @@ struct TokenizerBPETests {
         let tokens = byteLevelVocabulary(["Ġt", "he", "Ġthe", "ĠĠ", "ÃĨ", "in"])
         let tokenizer = try BPETokenizer(
             tokens: tokens, merges: ["Ġ t", "h e", "Ġt he", "Ġ Ġ", "Ã Ĩ", "i n"], tokenTypes: nil, pre: pre)
-        var random = TokenizerTestRandom(seed: 42)
+        var random = TestRandom(seed: 42)
         for _ in 0..<300 {
             let text = random.unicodeString(maxLength: 30) + " the in"
             let ids = tokenizer.encode(text)
@@ -162,9 +163,9 @@ struct TokenizerBPETests {
         let tokens = byteLevelVocabulary(extra)
         let tokenizer = try BPETokenizer(
             tokens: tokens, merges: merges.map { "\($0.0) \($0.1)" }, tokenTypes: nil, pre: "gpt-2")
-        var random = TokenizerTestRandom(seed: UInt64(length))
+        var random = TestRandom(seed: UInt64(length))
         for _ in 0..<20 {
-            let text = String((0..<length).map { _ in ["a", "b", "c"][random.below(3)] as Character })
+            let text = String((0..<length).map { _ in ["a", "b", "c"][random.int(below: 3)] as Character })
             let ids = tokenizer.encode(text)
             #expect(ids.map { tokens[Int($0)] } == referenceBPE(text, merges: merges), "\(text)")
         }

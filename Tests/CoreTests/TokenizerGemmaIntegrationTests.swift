@@ -1,6 +1,7 @@
 import Core
 import Foundation
 import Testing
+import TestSupport
 
 /// The Gemma 3 270M GGUF: `$CFSP_GEMMA_MODEL`, else the path scripts/fetch-gemma.sh prints
 /// (it downloads and verifies the file once, then only prints the cached path).
@@ -12,16 +13,12 @@ func gemmaModelPath() throws -> String {
         return path
     }
     let script = tokenizerTestsRepositoryRoot().appendingPathComponent("scripts/fetch-gemma.sh")
-    let output = try runTokenizerFixtureProcess([script.path], what: "scripts/fetch-gemma.sh (or set CFSP_GEMMA_MODEL)")
+    let output = String(
+        decoding: try TestProcess.run([script.path], what: "scripts/fetch-gemma.sh (or set CFSP_GEMMA_MODEL)"), as: UTF8.self)
     guard let path = output.split(separator: "\n").last.map(String.init), FileManager.default.fileExists(atPath: path) else {
         throw TokenizerFixtureError(description: "scripts/fetch-gemma.sh printed no model path: \(output)")
     }
     return path
-}
-
-/// Runs a command, returning its stdout; a failure's message carries its stderr.
-private func runTokenizerFixtureProcess(_ arguments: [String], what: String) throws -> String {
-    String(decoding: try TestProcess.run(arguments, what: what), as: UTF8.self)
 }
 
 /// The folder with the tokenizer.json transformers makes from the Gemma GGUF, written by
@@ -34,9 +31,8 @@ private func gemmaTokenizerJSONFolder(model: String) throws -> URL {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cfsp-gemma-tokenizer-\(size)-\(date)")
     if FileManager.default.fileExists(atPath: folder.appendingPathComponent("tokenizer.json").path) { return folder }
     let script = tokenizerTestsRepositoryRoot().appendingPathComponent("Tests/CoreTests/Scripts/gguf_tokenizer_json.py")
-    _ = try runTokenizerFixtureProcess(
-        ["python3", script.path, model, folder.path],
-        what: "gguf_tokenizer_json.py (needs pip install -r scripts/requirements-test.txt)")
+    try TestProcess.python(
+        script.path, [model, folder.path], what: "gguf_tokenizer_json.py (needs pip install -r scripts/requirements-test.txt)")
     return folder
 }
 

@@ -1,6 +1,7 @@
 import Core
 import Foundation
 import Testing
+import TestSupport
 
 /// Why the SmolLM2 tokenizer arrays could not be obtained; the message says what to set up.
 struct TokenizerFixtureError: Error, CustomStringConvertible {
@@ -32,9 +33,9 @@ func tokenizerTestsRepositoryRoot() -> URL {
     URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 }
 
-/// Dumps the tokenizer metadata of the GGUF at `$CFSP_MODEL` to a JSON file with the committed
-/// Python script (Tests/CoreTests/Scripts/dump_gguf_tokenizer.py) and returns the file's path.
-func loadSmolLM2TokenizerArrays() throws -> URL {
+/// The tokenizer metadata of the GGUF at `$CFSP_MODEL`, dumped to JSON by the committed Python
+/// script (Tests/CoreTests/Scripts/dump_gguf_tokenizer.py).
+func loadSmolLM2TokenizerArrays() throws -> DumpedTokenizerArrays {
     let environment = ProcessInfo.processInfo.environment
     guard let model = environment["CFSP_MODEL"], !model.isEmpty else {
         throw TokenizerFixtureError(description: "CFSP_MODEL is not set: point it at SmolLM2-135M-Instruct.Q4_1.gguf (e.g. /root/.cache/cfsp/models/SmolLM2-135M-Instruct.Q4_1.gguf)")
@@ -43,18 +44,13 @@ func loadSmolLM2TokenizerArrays() throws -> URL {
         throw TokenizerFixtureError(description: "CFSP_MODEL=\(model) does not exist")
     }
     let script = tokenizerTestsRepositoryRoot().appendingPathComponent("Tests/CoreTests/Scripts/dump_gguf_tokenizer.py")
-    let output = FileManager.default.temporaryDirectory
-        .appendingPathComponent("cfsp-tokenizer-\(ProcessInfo.processInfo.processIdentifier).json")
-    try TestProcess.run(["python3", script.path, model, output.path], what: "dump_gguf_tokenizer.py")
-    return output
+    let folder = try ScratchFolder()
+    try TestProcess.python(script.path, [model, folder.file("tokenizer.json")])
+    return try JSONDecoder().decode(DumpedTokenizerArrays.self, from: Data(contentsOf: folder.fileURL("tokenizer.json")))
 }
 
 /// The SmolLM2 tokenizer arrays, read once for the whole suite.
-private let smolLM2Arrays: Result<DumpedTokenizerArrays, any Error> = Result {
-    let path = try loadSmolLM2TokenizerArrays()
-    defer { try? FileManager.default.removeItem(at: path) }
-    return try JSONDecoder().decode(DumpedTokenizerArrays.self, from: Data(contentsOf: path))
-}
+private let smolLM2Arrays = Result<DumpedTokenizerArrays, any Error> { try loadSmolLM2TokenizerArrays() }
 
 /// The SmolLM2 tokenizer, built once for the whole suite.
 private let smolLM2Tokenizer: Result<BPETokenizer, any Error> = Result {

@@ -1,6 +1,7 @@
 import Core
 import Foundation
 import Testing
+import TestSupport
 
 /// `text` as a JSON string literal (quotes, backslashes and controls escaped).
 private func jsonString(_ text: String) -> String {
@@ -61,7 +62,7 @@ struct TokenizerJSONTests {
         let fromArrays = try BPETokenizer(
             tokens: byteLevelVocabulary(["ab", "bc", "abc", "<|end|>", "xyz"]), merges: ["a b", "b c", "ab c"],
             tokenTypes: types, pre: "smollm")
-        var random = TokenizerTestRandom(seed: 3)
+        var random = TestRandom(seed: 3)
         for _ in 0..<100 {
             let text = random.unicodeString(maxLength: 20) + "abc 123<|end|>bc"
             #expect(fromJSON.encode(text) == fromArrays.encode(text))

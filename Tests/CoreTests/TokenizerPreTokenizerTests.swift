@@ -1,5 +1,6 @@
 import Core
 import Testing
+import TestSupport
 
 /// The hand-written split scanners against splits computed with Python's `regex` package
 /// (`regex.findall(pattern, text)`; for SmolLM2, every `\p{N}` isolated first).
@@ -67,7 +68,7 @@ struct TokenizerPreTokenizerTests {
     @Test("Pre-tokens always cover the text exactly", arguments: 0..<3)
     func coverage(pattern: Int) {
         let preTokenizer = [Self.gpt2, Self.smolLM, Self.llama3][pattern]
-        var random = TokenizerTestRandom(seed: UInt64(pattern) + 11)
+        var random = TestRandom(seed: UInt64(pattern) + 11)
         for _ in 0..<200 {
             let text = random.unicodeString(maxLength: 24)
             let pieces = preTokenizer.preTokens(of: text)

@@ -1,6 +1,7 @@
 import Core
 import Foundation
 import Testing
+import TestSupport
 
 /// A tiny SentencePiece vocabulary: (text, GGUF token type). Ids are the positions.
 private let basePieces: [(String, Int32)] = [
@@ -186,13 +187,11 @@ struct TokenizerSentencePieceTests {
 
     @Test("tokenizer_config.json beside tokenizer.json names BOS, EOS and padding")
     func tokenizerConfig() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cfsp-spm-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        try sentencePieceJSON().write(to: folder.appendingPathComponent("tokenizer.json"))
+        let folder = try ScratchFolder()
+        try sentencePieceJSON().write(to: folder.fileURL("tokenizer.json"))
         try Data(#"{"bos_token": "<bos>", "eos_token": {"content": "<eos>"}, "pad_token": "<pad>"}"#.utf8)
-            .write(to: folder.appendingPathComponent("tokenizer_config.json"))
-        let tokenizer = try makeTokenizer(tokenizerJSONAt: folder.appendingPathComponent("tokenizer.json").path)
+            .write(to: folder.fileURL("tokenizer_config.json"))
+        let tokenizer = try makeTokenizer(tokenizerJSONAt: folder.file("tokenizer.json"))
         #expect(tokenizer.bosTokenID == 2)
         #expect(tokenizer.eosTokenID == 1)
         #expect(tokenizer.paddingTokenID == 0)

@@ -2,6 +2,7 @@ import Core
 import Foundation
 import Kernels
 import Testing
+import TestSupport
 
 /// The recovery trainer end to end on tiny seeded models: rank rule, determinism, learning,
 /// cancellation, time budget and option checks.
@@ -12,7 +13,7 @@ struct TrainingTrainerTests {
     }
 
     static func windows(count: Int, length: Int, seed: UInt64) -> [[Int32]] {
-        var rng = SeededGenerator(seed: seed)
+        var rng = TestRandom(seed: seed)
         return (0..<count).map { _ in (0..<length).map { _ in Int32(rng.next() % 50) } }
     }
 

@@ -1,68 +1,45 @@
 import Foundation
 import RPC
 import Synchronization
+import TestSupport
 
 /// The real `cfspd` binary as a child process, spoken to in raw NDJSON over its stdio pipes so a
 /// test can send malformed bytes and record every message in both directions.
 final class CfspdProcess: Sendable {
-    private let process: Process
-    private let input: Int32
+    private let child: ChildProcess
     /// Every line the daemon wrote to stdout, in order.
-    let received = Observed<String>()
+    let received = Recorder<String>()
     /// Every message the test sent (with whether the test meant it to be valid).
-    let sent = Observed<(text: String, valid: Bool)>()
+    let sent = Recorder<(text: String, valid: Bool)>()
     private let nextID = Mutex(1)
 
-    /// Starts `cfspd` with `arguments` (NDJSON framing is added).
+    /// Starts `cfspd` with `arguments` (NDJSON framing is added) and a thread that records its output.
     init(executable: String, arguments: [String] = []) throws {
-        var toChild: [Int32] = [0, 0]
-        var fromChild: [Int32] = [0, 0]
-        guard pipe(&toChild) == 0, pipe(&fromChild) == 0 else { throw CocoaError(.fileWriteUnknown) }
-        for fd in [toChild[1], fromChild[0]] { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["--framing", "ndjson", "--log-level", "warning", "--threads", "2"] + arguments
-        // The child ends are closed right after launch; a handle that closed them again when the Process
-        // is freed would close whatever descriptor reuses the number by then (another test's pipe).
-        process.standardInput = FileHandle(fileDescriptor: toChild[0], closeOnDealloc: false)
-        process.standardOutput = FileHandle(fileDescriptor: fromChild[1], closeOnDealloc: false)
-        try process.run()
-        close(toChild[0])
-        close(fromChild[1])
-        self.process = process
-        input = toChild[1]
+        let child = try ChildProcess(
+            executable: executable,
+            arguments: ["--framing", "ndjson", "--log-level", "warning", "--threads", "2"] + arguments)
+        self.child = child
         let received = self.received
-        let output = fromChild[0]
         let reader = Thread {
             var pending: [UInt8] = []
-            var buffer = [UInt8](repeating: 0, count: 1 << 16)
-            while true {
-                let count = buffer.withUnsafeMutableBytes { read(output, $0.baseAddress, $0.count) }
-                if count < 0 && errno == EINTR { continue }
-                if count <= 0 { break }
-                pending.append(contentsOf: buffer[0..<count])
+            child.readOutput { chunk in
+                pending.append(contentsOf: chunk)
                 while let newline = pending.firstIndex(of: 10) {
                     received.append(String(decoding: pending[..<newline], as: UTF8.self))
                     pending.removeSubrange(...newline)
                 }
             }
-            close(output)
         }
         reader.start()
     }
 
-    var processIdentifier: Int32 { process.processIdentifier }
+    /// Our end of its stdin is ours alone: close it with the harness (the reader closes stdout).
+    deinit { child.closeInput() }
 
     /// Writes raw bytes (one line is added) to the daemon's stdin.
     func sendRaw(_ line: String, valid: Bool) {
         sent.append((line, valid))
-        let bytes = Array((line + "\n").utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes[offset...].withUnsafeBytes { write(input, $0.baseAddress, $0.count) }
-            if written <= 0 { return }
-            offset += written
-        }
+        child.write(Array((line + "\n").utf8))
     }
 
     /// Sends a request and returns its id.
@@ -87,14 +64,9 @@ final class CfspdProcess: Sendable {
     /// Every parsed message received so far.
     var messages: [JSONValue] { received.all.compactMap { try? JSONValue(parsing: Array($0.utf8)) } }
 
-    /// Waits for the response to `id`.
-    func response(_ id: Int, seconds: Double = 120) async -> JSONValue? {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if let found = messages.first(where: { $0["id"] == .int(id) }) { return found }
-            try? await Task.sleep(for: .milliseconds(5))
-        }
-        return nil
+    /// Waits for the response to `id` (nil if none comes within `seconds`).
+    func response(_ id: Int, seconds: Int = 120) async -> JSONValue? {
+        await poll(timeout: .seconds(seconds)) { messages.first { $0["id"] == .int(id) } }
     }
 
     /// The `$/progress` values received for `token`.
@@ -103,19 +75,10 @@ final class CfspdProcess: Sendable {
     }
 
     /// Closes stdin (end of input).
-    func closeInput() { close(input) }
+    func closeInput() { child.closeInput() }
 
-    func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+    func signal(_ number: Int32) { child.signal(number) }
 
     /// Waits for the process to exit and returns its status (nil on timeout: then it is killed).
-    func waitForExit(seconds: Double = 90) -> Int32? {
-        let deadline = Date().addingTimeInterval(seconds)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            return nil
-        }
-        return process.terminationStatus
-    }
+    func waitForExit(seconds: Int = 90) -> Int32? { child.waitForExit(timeout: .seconds(seconds)) }
 }

@@ -4,6 +4,7 @@ import Daemon
 import Foundation
 import RPC
 import Testing
+import TestSupport
 
 /// The real `cfspd` binary: a whole session over pipes that provokes every error code and is
 /// validated against protocol.schema.json, cancellation mid-calibration, end of input and SIGTERM,
@@ -17,9 +18,8 @@ struct DaemonBinaryTests {
     @Test("a full session over pipes: every method, every error code, schema-valid traffic, exit 0 on 'exit'")
     func fullSession() async throws {
         let folder = try ScratchFolder()
-        defer { folder.remove() }
         let model = try writeTinyModel(in: folder)
-        var random = DaemonTestRandom(seed: 31)
+        var random = TestRandom(seed: 31)
         let text = random.text(words: 300)
         let daemon = try CfspdProcess(executable: try executable())
 
@@ -32,11 +32,11 @@ struct DaemonBinaryTests {
         daemon.notify("initialized")
 
         daemon.sendRaw("{\"jsonrpc\":\"2.0\",\"id\":", valid: false)
-        #expect(await waitUntil { daemon.messages.contains { $0["error"]?["code"] == -32700 } }, "invalid JSON")
+        try await waitUntil("a -32700 reply to invalid JSON") { daemon.messages.contains { $0["error"]?["code"] == -32700 } }
         daemon.sendRaw("[{\"jsonrpc\":\"2.0\",\"id\":99,\"method\":\"model/list\"}]", valid: false)
-        #expect(await waitUntil {
+        try await waitUntil("a -32600 reply refusing the batch") {
             daemon.messages.contains { $0["error"]?["code"] == -32600 && ($0["error"]?["message"]?.stringValue ?? "").contains("atch") }
-        }, "batches")
+        }
         #expect(await code(daemon.request("model/teleport")) == -32601)
         #expect(await code(daemon.request("model/load", ["path": 3], valid: false)) == -32602)
         #expect(await code(daemon.request("score", ["model": "m1", "calibration": "c1", "sparsity": 0.2, "method": "psychic"], valid: false)) == -32602)
@@ -77,7 +77,7 @@ struct DaemonBinaryTests {
         // Cancellation in the middle of a calibration: -32800, progress ends, the daemon still serves.
         let long = daemon.request("calibrate", ["model": "m1", "text": .string(text), "count": 300_000, "windowSize": 16,
                                                 "workDoneToken": "long"])
-        #expect(await waitUntil { daemon.progress("long").contains { $0["kind"] == "report" } })
+        try await waitUntil { daemon.progress("long").contains { $0["kind"] == "report" } }
         #expect(await code(daemon.request("model/unload", ["model": "m1"])) == 1003)
         daemon.notify("$/cancelRequest", ["id": .int(long)])
         #expect(await code(long) == -32800)
@@ -101,52 +101,28 @@ struct DaemonBinaryTests {
 
     @Test("a Content-Length header block that never ends is answered -32700 and the daemon exits non-zero")
     func framingErrorExits() throws {
-        var toChild: [Int32] = [0, 0]
-        var fromChild: [Int32] = [0, 0]
-        #expect(pipe(&toChild) == 0 && pipe(&fromChild) == 0)
-        for fd in [toChild[1], fromChild[0]] { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try executable())
-        process.arguments = ["--framing", "content-length", "--log-level", "critical", "--threads", "1"]
-        process.standardInput = FileHandle(fileDescriptor: toChild[0], closeOnDealloc: false)
-        process.standardOutput = FileHandle(fileDescriptor: fromChild[1], closeOnDealloc: false)
-        try process.run()
-        close(toChild[0])
-        close(fromChild[1])
-        defer { close(toChild[1]) }
+        let daemon = try ChildProcess(
+            executable: try executable(), arguments: ["--framing", "content-length", "--log-level", "critical", "--threads", "1"])
+        defer { daemon.closeInput() }
         // Never a blank line: more header bytes than the decoder accepts.
-        let junk = [UInt8](repeating: UInt8(ascii: "a"), count: 16 << 10)
-        _ = junk.withUnsafeBytes { write(toChild[1], $0.baseAddress, $0.count) }
-        var output: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { read(fromChild[0], $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            if count <= 0 { break }
-            output += buffer[0..<count]
-        }
-        close(fromChild[0])
-        #expect(String(decoding: output, as: UTF8.self).contains("-32700"))
-        let deadline = Date().addingTimeInterval(30)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        let exited = !process.isRunning
-        if !exited { process.terminate() }
-        #expect(exited, "the daemon exits by itself (stdin is still open)")
-        if exited { #expect(process.terminationStatus != 0) }
+        daemon.write([UInt8](repeating: UInt8(ascii: "a"), count: 16 << 10))
+        #expect(String(decoding: daemon.readOutputToEnd(), as: UTF8.self).contains("-32700"))
+        let status = daemon.waitForExit(timeout: .seconds(30))
+        #expect(status != nil, "the daemon exits by itself (stdin is still open)")
+        if let status { #expect(status != 0) }
     }
 
     @Test("end of input on stdin cancels the running job, ends its progress and exits 0")
     func endOfInput() async throws {
         let folder = try ScratchFolder()
-        defer { folder.remove() }
         let model = try writeTinyModel(in: folder)
         let daemon = try CfspdProcess(executable: try executable())
         _ = await daemon.response(daemon.request("initialize"))
         _ = await daemon.response(daemon.request("model/load", ["path": .string(model)]))
-        var random = DaemonTestRandom(seed: 3)
+        var random = TestRandom(seed: 3)
         let long = daemon.request("calibrate", ["model": "m1", "text": .string(random.text(words: 200)), "count": 300_000,
                                                 "windowSize": 16, "workDoneToken": "t"])
-        #expect(await waitUntil { daemon.progress("t").count >= 2 })
+        try await waitUntil { daemon.progress("t").count >= 2 }
         daemon.closeInput()
         #expect(daemon.waitForExit() == 0)
         #expect(await daemon.response(long, seconds: 2)?["error"]?["code"] == -32800)
@@ -156,20 +132,19 @@ struct DaemonBinaryTests {
     @Test("two concurrent socket clients: separate progress and cancellation; SIGTERM exits 0 and removes the socket")
     func socketClients() async throws {
         let folder = try ScratchFolder()
-        defer { folder.remove() }
         let model = try writeTinyModel(in: folder)
         let socket = folder.file("d.sock")
         let daemon = try CfspdProcess(executable: try executable(), arguments: ["--socket", socket])
         _ = await daemon.response(daemon.request("initialize"))
-        #expect(await waitUntil { access(socket, F_OK) == 0 })
+        try await waitUntil { access(socket, F_OK) == 0 }
         var status = stat()
         #expect(stat(socket, &status) == 0 && status.st_mode & 0o777 == 0o600)
 
         let first = try StreamClient.connect(socketPath: socket, framing: .ndjson)
         let second = try StreamClient.connect(socketPath: socket, framing: .ndjson)
         defer { first.close(); second.close() }
-        let firstProgress = Observed<NotificationMessage>()
-        let secondProgress = Observed<NotificationMessage>()
+        let firstProgress = Recorder<NotificationMessage>()
+        let secondProgress = Recorder<NotificationMessage>()
         first.connection.setNotificationObserver { firstProgress.append($0) }
         second.connection.setNotificationObserver { secondProgress.append($0) }
         for client in [first, second] {
@@ -179,7 +154,7 @@ struct DaemonBinaryTests {
         #expect(try await second.connection.send(ListModelsRequest.self, EmptyObject()).models.map(\.model) == [loaded.model],
                 "handles are shared between clients")
 
-        var random = DaemonTestRandom(seed: 4)
+        var random = TestRandom(seed: 4)
         let text = random.text(words: 300)
         let firstConnection = first.connection
         let endless = Task {
@@ -194,7 +169,7 @@ struct DaemonBinaryTests {
         let finished = try await finite.value
         #expect(finished["windows"] == 20)
         #expect(secondProgress.all.allSatisfy { $0.params?["token"] == "b" })
-        #expect(await waitUntil { firstProgress.all.contains { $0.params?["value"]?["kind"] == "report" } })
+        try await waitUntil { firstProgress.all.contains { $0.params?["value"]?["kind"] == "report" } }
         #expect(firstProgress.all.allSatisfy { $0.params?["token"] == "a" })
         endless.cancel()
         let cancelled = await responseError { _ = try await endless.value }
@@ -221,23 +196,9 @@ struct DaemonContentLengthTests {
     func contentLengthPipes() async throws {
         let executable = try #require(cfspdExecutable(), "build cfspd first (swift build -c release)")
         let folder = try ScratchFolder()
-        defer { folder.remove() }
         let model = try writeTinyModel(in: folder, format: .huggingFace)
-        var toChild: [Int32] = [0, 0]
-        var fromChild: [Int32] = [0, 0]
-        #expect(pipe(&toChild) == 0 && pipe(&fromChild) == 0)
-        for fd in [toChild[1], fromChild[0]] { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["--log-level", "error", "--threads", "1"]
-        // The child ends are closed right after launch; a handle that closed them again when the Process
-        // is freed would close whatever descriptor reuses the number by then (another test's pipe).
-        process.standardInput = FileHandle(fileDescriptor: toChild[0], closeOnDealloc: false)
-        process.standardOutput = FileHandle(fileDescriptor: fromChild[1], closeOnDealloc: false)
-        try process.run()
-        close(toChild[0])
-        close(fromChild[1])
-        let client = StreamClient(readFD: fromChild[0], writeFD: toChild[1])
+        let daemon = try ChildProcess(executable: executable, arguments: ["--log-level", "error", "--threads", "1"])
+        let client = StreamClient(readFD: daemon.output, writeFD: daemon.input)  // the client closes both
         defer { client.close() }
 
         let initialized = try await client.connection.send(InitializeRequest.self, InitializeParams())
@@ -245,13 +206,12 @@ struct DaemonContentLengthTests {
         let loaded = try await client.connection.send(LoadModelRequest.self, .init(path: model))
         #expect(loaded.format == .huggingFace)
         #expect(loaded.hasTokenizer)
-        var random = DaemonTestRandom(seed: 12)
+        var random = TestRandom(seed: 12)
         let result = try await client.connection.send(
             EvaluateRequest.self, .init(model: loaded.model, input: TextInput(text: random.text(words: 120)), windowSize: 16))
         #expect(result.perplexity.isFinite && result.perplexity > 1)
         client.finishWriting()
         #expect(client.waitUntilServerCloses(timeout: .seconds(20)))
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        #expect(daemon.waitForExit() == 0)
     }
 }

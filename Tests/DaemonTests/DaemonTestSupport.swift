@@ -3,90 +3,37 @@ import Daemon
 import Foundation
 import Kernels
 import RPC
-import Synchronization
+import TestSupport
 
-/// Seeded SplitMix64 for reproducible test inputs.
-struct DaemonTestRandom {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func int(below bound: Int) -> Int { Int(next() % UInt64(bound)) }
-
+extension TestRandom {
     /// English-like text built from words that exercise the test tokenizer's merges.
     mutating func text(words: Int) -> String {
         let vocabulary = ["the", "then", "in", "an", "other", "inner", "banter", "thin", "fox", "dog", "there",
                           "water", "tea", "rant", "hint", "é", "42"]
         return (0..<words).map { _ in vocabulary[int(below: vocabulary.count)] }.joined(separator: " ")
     }
-}
 
-/// Thread-safe list of what a test observed.
-final class Observed<Element: Sendable>: Sendable {
-    private let items = Mutex<[Element]>([])
-    func append(_ item: Element) { items.withLock { $0.append(item) } }
-    var all: [Element] { items.withLock { $0 } }
-}
-
-/// Polls `condition` until it holds or about `seconds` pass.
-func waitUntil(seconds: Double = 120, _ condition: () -> Bool) async -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-        if condition() { return true }
-        try? await Task.sleep(for: .milliseconds(5))
+    /// `text(words:)` on a copy, for one-line inputs.
+    func textValue(words: Int) -> String {
+        var copy = self
+        return copy.text(words: words)
     }
-    return condition()
-}
-
-/// A fresh temporary folder, removed by `remove()`.
-struct ScratchFolder {
-    let path: String
-
-    init() throws {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("cfspd-tests-\(UUID().uuidString.prefix(8))").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    func file(_ name: String) -> String { path + "/" + name }
-
-    func remove() { try? FileManager.default.removeItem(atPath: path) }
 }
 
 /// The error code a call failed with (nil when it succeeded, -1 for a non-protocol error).
 func errorCode(_ body: () async throws -> Void) async -> Int? {
-    do {
-        try await body()
-        return nil
-    } catch let error as ResponseError {
-        return error.code
-    } catch {
-        return -1
-    }
+    await responseError(body)?.code
 }
 
-/// The response error a call failed with.
+/// The response error a call failed with (code -1 for a non-protocol error).
 func responseError(_ body: () async throws -> Void) async -> ResponseError? {
-    do {
-        try await body()
-        return nil
-    } catch let error as ResponseError {
-        return error
-    } catch {
-        return ResponseError(code: -1, message: "\(error)")
-    }
+    await caughtError(body).map { $0 as? ResponseError ?? ResponseError(code: -1, message: "\($0)") }
 }
 
 /// The daemon's service on one end of an in-process connection pair, initialized.
 struct InProcessDaemon {
     let pair: LocalConnectionPair
-    let notifications = Observed<NotificationMessage>()
+    let notifications = Recorder<NotificationMessage>()
     var client: Connection { pair.client }
 
     init(threads: Int = 2, framing: Framing = .ndjson) async throws {
@@ -114,14 +61,5 @@ func writeTinyModel(in folder: ScratchFolder, format: ModelFormat = .gguf, seed:
     return path
 }
 
-/// The `cfspd` executable built beside the test bundle (`swift build` puts products there).
-func cfspdExecutable() -> String? {
-    var directory = Bundle.main.bundleURL
-    for _ in 0..<4 {
-        let candidate = directory.appendingPathComponent("cfspd").path
-        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        directory.deleteLastPathComponent()
-    }
-    let fallback = FileManager.default.currentDirectoryPath + "/.build/release/cfspd"
-    return FileManager.default.isExecutableFile(atPath: fallback) ? fallback : nil
-}
+/// The `cfspd` executable `swift build` made, if any.
+func cfspdExecutable() -> String? { BuiltProduct.executable("cfspd") }

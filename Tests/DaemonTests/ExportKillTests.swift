@@ -1,5 +1,6 @@
 import Core
 import Foundation
+import TestSupport
 import Testing
 
 /// An HF overwrite swaps the old export for the new one with one `renameat2(RENAME_EXCHANGE)`:
@@ -13,7 +14,6 @@ struct ExportKillTests {
             return
         }
         let folder = try ScratchFolder()
-        defer { folder.remove() }
         let seeds: [UInt64] = [1, 2]
         var weights: [UInt64: Data] = [:]
         for seed in seeds {
@@ -39,7 +39,7 @@ struct ExportKillTests {
         let whole = try writer(seed: 2)
         whole.waitUntilExit()
         let microseconds = max(1_000, Int((ContinuousClock.now - started) / .microseconds(1)))
-        var random = DaemonTestRandom(seed: 11)
+        var random = TestRandom(seed: 11)
         var killed = 0, leftBehind = 0
         for round in 0..<40 {
             let process = try writer(seed: seeds[round % 2])

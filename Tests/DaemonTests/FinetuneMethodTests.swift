@@ -5,6 +5,7 @@ import Foundation
 import Kernels
 import RPC
 import Testing
+import TestSupport
 
 /// `finetune` over an in-process connection pair, checked against Core's trainer called directly.
 @Suite("finetune over an in-process connection", .timeLimit(.minutes(5)))
@@ -12,9 +13,8 @@ struct FinetuneMethodTests {
     @Test("prune then finetune: merged model with the pruned shapes and the same loss curve as Core")
     func finetuneMatchesCore() async throws {
         let folder = try ScratchFolder()
-        defer { folder.remove() }
         let path = try writeTinyModel(in: folder)
-        var random = DaemonTestRandom(seed: 5)
+        var random = TestRandom(seed: 5)
         let text = random.text(words: 400)
         let daemon = try await InProcessDaemon()
         defer { daemon.close() }
@@ -56,7 +56,6 @@ struct FinetuneMethodTests {
     @Test("importance ranks without a calibration, options out of range, and allocations without what they need are refused with specific codes")
     func badRequests() async throws {
         let folder = try ScratchFolder()
-        defer { folder.remove() }
         let path = try writeTinyModel(in: folder)
         let daemon = try await InProcessDaemon()
         defer { daemon.close() }

@@ -5,6 +5,7 @@ import Foundation
 import Kernels
 import RPC
 import Testing
+import TestSupport
 
 /// Every model method over an in-process connection pair, checked against Core called directly.
 @Suite("Model methods over an in-process connection", .timeLimit(.minutes(5)))
@@ -33,7 +34,6 @@ struct MethodDispatchTests {
     @Test("model/load, list, describe and unload, for GGUF and Hugging Face test models")
     func modelLifecycle() async throws {
         let folder = try ScratchFolder()
-        defer { folder.remove() }
         let gguf = try writeTinyModel(in: folder, format: .gguf)
         let hf = try writeTinyModel(in: folder, format: .huggingFace)
         let daemon = try await InProcessDaemon()
@@ -72,9 +72,8 @@ struct MethodDispatchTests {
     @Test("calibrate on text returns the statistics Core computes on the same windows")
     func calibrateMatchesCore() async throws {
         let folder = try ScratchFolder()
-        defer { folder.remove() }
         let path = try writeTinyModel(in: folder)
-        var random = DaemonTestRandom(seed: 11)
+        var random = TestRandom(seed: 11)
         let text = random.text(words: 300)
         let daemon = try await InProcessDaemon()
         defer { daemon.close() }
@@ -107,9 +106,8 @@ struct MethodDispatchTests {
     @Test("calibrate on token ids, explicit windows, window starts and a JSONL file")
     func calibrateInputs() async throws {
         let folder = try ScratchFolder()
-        defer { folder.remove() }
         let path = try writeTinyModel(in: folder)
-        var random = DaemonTestRandom(seed: 5)
+        var random = TestRandom(seed: 5)
         let tokens = (0..<80).map { _ in random.int(below: TestModelFile.vocabularySize) }
         let daemon = try await InProcessDaemon()
         defer { daemon.close() }
@@ -140,9 +138,8 @@ struct MethodDispatchTests {
     @Test("score and prune give Core's plan; the pruned model is a new handle with the planned widths")
     func scoreAndPrune() async throws {
         let folder = try ScratchFolder()
-        defer { folder.remove() }
         let path = try writeTinyModel(in: folder)
-        var random = DaemonTestRandom(seed: 21)
+        var random = TestRandom(seed: 21)
         let text = random.text(words: 400)
         let daemon = try await InProcessDaemon()
         defer { daemon.close() }
@@ -190,9 +187,8 @@ struct MethodDispatchTests {
     @Test("evaluate gives Core's perplexity, with progress fields window, windows, tokensPerSecond")
     func evaluateMatchesCore() async throws {
         let folder = try ScratchFolder()
-        defer { folder.remove() }
         let path = try writeTinyModel(in: folder)
-        var random = DaemonTestRandom(seed: 8)
+        var random = TestRandom(seed: 8)
         let text = random.text(words: 200)
         let textFile = folder.file("text.txt")
         try text.write(toFile: textFile, atomically: true, encoding: .utf8)
@@ -228,9 +224,8 @@ struct MethodDispatchTests {
     @Test("export to GGUF and Hugging Face reloads with the same perplexity; calibration save/load/release")
     func exportAndCalibrationFiles() async throws {
         let folder = try ScratchFolder()
-        defer { folder.remove() }
         let path = try writeTinyModel(in: folder)
-        var random = DaemonTestRandom(seed: 9)
+        var random = TestRandom(seed: 9)
         let text = random.text(words: 200)
         let daemon = try await InProcessDaemon()
         defer { daemon.close() }
@@ -285,9 +280,8 @@ struct MethodDispatchTests {
     @Test("read-only jobs run side by side on one model; unload while a job runs is refused with 1003")
     func concurrentJobsAndBusyUnload() async throws {
         let folder = try ScratchFolder()
-        defer { folder.remove() }
         let path = try writeTinyModel(in: folder)
-        var random = DaemonTestRandom(seed: 2)
+        var random = TestRandom(seed: 2)
         let text = random.text(words: 400)
         let daemon = try await InProcessDaemon()
         defer { daemon.close() }
@@ -300,7 +294,7 @@ struct MethodDispatchTests {
                 // whole suite loads both cores; 300,000 windows once finished first under load.
                 "model": "m1", "text": .string(text), "count": 3_000_000, "windowSize": 32, "workDoneToken": "long"])
         }
-        #expect(await waitUntil { daemon.progress("long").contains { $0["kind"] == "report" } })
+        try await waitUntil { daemon.progress("long").contains { $0["kind"] == "report" } }
         let side = try await client.send(
             EvaluateRequest.self, .init(model: "m1", input: TextInput(text: text), windowSize: 16, maxWindows: 2))
         #expect(side.windows == 2)
@@ -309,7 +303,7 @@ struct MethodDispatchTests {
         #expect(busy?.data?["jobs"] == ["calibrate"])
         long.cancel()
         #expect(await errorCode { _ = try await long.value } == -32800)
-        #expect(await waitUntil { daemon.progress("long").last?["kind"] == "end" })
+        try await waitUntil { daemon.progress("long").last?["kind"] == "end" }
         #expect(daemon.progress("long").last?["outcome"] == "cancelled")
         #expect(try await client.send(UnloadModelRequest.self, .init(model: "m1")).unloaded)
     }

@@ -3,6 +3,7 @@ import Core
 import Daemon
 import Foundation
 import RPC
+import TestSupport
 import Testing
 
 /// `model/load` of a large model reads for minutes: it streams progress per tensor and honours
@@ -12,7 +13,6 @@ struct ModelLoadProgressTests {
     @Test("model/load reports tensors read and ends completed")
     func progress() async throws {
         let folder = try ScratchFolder()
-        defer { folder.remove() }
         let path = try writeTinyModel(in: folder)
         let daemon = try await InProcessDaemon()
         defer { daemon.close() }
@@ -33,10 +33,10 @@ struct ModelLoadProgressTests {
         let load = Task {
             try await client.sendRequest(method: "model/load", params: ["path": .string(model), "workDoneToken": "load"])
         }
-        #expect(await waitUntil { daemon.progress("load").contains { $0["kind"] == "report" } })
+        try await waitUntil { daemon.progress("load").contains { $0["kind"] == "report" } }
         load.cancel()
         #expect(await errorCode { _ = try await load.value } == -32800)
-        #expect(await waitUntil { daemon.progress("load").last?["kind"] == "end" })
+        try await waitUntil { daemon.progress("load").last?["kind"] == "end" }
         #expect(daemon.progress("load").last?["outcome"] == "cancelled")
         #expect(try await client.send(ListModelsRequest.self, EmptyObject()).models.isEmpty)
     }

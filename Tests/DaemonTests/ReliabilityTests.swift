@@ -4,6 +4,7 @@ import Daemon
 import Foundation
 import RPC
 import Testing
+import TestSupport
 
 /// Untrusted numbers, in params and in model files, are refused (naming the member or key and
 /// the limit) before anything is sized by them; nothing a client sends or a file declares can
@@ -51,11 +52,10 @@ struct ReliabilityTests {
     @Test("calibrate refuses counts whose windows cannot fit in memory, and starts near Int.max, without crashing")
     func calibrateHugeCountsAndStarts() async throws {
         let folder = try ScratchFolder()
-        defer { folder.remove() }
         let daemon = try await InProcessDaemon()
         defer { daemon.close() }
         _ = try await daemon.client.send(LoadModelRequest.self, .init(path: try writeTinyModel(in: folder)))
-        let text = TextInput(text: DaemonTestRandom(seed: 1).textValue(words: 60))
+        let text = TextInput(text: TestRandom(seed: 1).textValue(words: 60))
         for count in [Int.max, 1 << 40, 1 << 31] {
             let error = await responseError {
                 _ = try await daemon.client.send(CalibrateRequest.self, .init(model: "m1", input: text, count: count, windowSize: 8))
@@ -74,12 +74,11 @@ struct ReliabilityTests {
     @Test("finetune with a time budget of 1e308 or Int.max seconds trains its steps")
     func finetuneHugeTimeBudget() async throws {
         let folder = try ScratchFolder()
-        defer { folder.remove() }
         let daemon = try await InProcessDaemon()
         defer { daemon.close() }
         _ = try await daemon.client.send(LoadModelRequest.self, .init(path: try writeTinyModel(in: folder)))
         for budget in [1e308, Double(Int.max)] {
-            var params = FinetuneRequest.Params(model: "m1", input: .init(text: DaemonTestRandom(seed: 2).textValue(words: 80)), steps: 2)
+            var params = FinetuneRequest.Params(model: "m1", input: .init(text: TestRandom(seed: 2).textValue(words: 80)), steps: 2)
             params.options.allocation = .uniform
             params.options.sequenceLength = 16
             params.options.timeBudgetSeconds = budget
@@ -92,7 +91,6 @@ struct ReliabilityTests {
           arguments: [GGUFValue.uint32(UInt32(Int32.max)), .uint64(1 << 40), .uint64(1 << 62)])
     func ggufHugeContextLoadsLazily(context: GGUFValue) async throws {
         let folder = try ScratchFolder()
-        defer { folder.remove() }
         let path = try writeTinyModel(in: folder)
         try Self.rewriteGGUF(path, key: "llama.context_length", context)
         let declared = try #require(context.int)
@@ -103,7 +101,7 @@ struct ReliabilityTests {
         defer { daemon.close() }
         let info = try await daemon.client.send(LoadModelRequest.self, .init(path: path))
         #expect(info.config.contextLength == declared)
-        let text = TextInput(text: DaemonTestRandom(seed: 4).textValue(words: 80))
+        let text = TextInput(text: TestRandom(seed: 4).textValue(words: 80))
         let result = try await daemon.client.send(EvaluateRequest.self, .init(model: "m1", input: text, windowSize: 16))
         // The same file rewritten with its real context (128) gives the same perplexity.
         let real = folder.file("real.gguf")
@@ -118,7 +116,6 @@ struct ReliabilityTests {
     @Test("a GGUF declaring 2^31 blocks is refused at once, naming block_count")
     func ggufHugeBlockCount() throws {
         let folder = try ScratchFolder()
-        defer { folder.remove() }
         let path = try writeTinyModel(in: folder)
         try Self.patchGGUF(path, key: "llama.block_count", u32: 1 << 31)
         #expect {
@@ -129,7 +126,6 @@ struct ReliabilityTests {
     @Test("HF config: max_position_embeddings 2^40 and 2^62 load; rope_theta 1e300 is refused and model/list keeps working")
     func huggingFaceHugeValues() async throws {
         let folder = try ScratchFolder()
-        defer { folder.remove() }
         let daemon = try await InProcessDaemon()
         defer { daemon.close() }
         let big = try writeTinyModel(in: folder, format: .huggingFace)
@@ -157,7 +153,6 @@ struct ReliabilityTests {
     @Test("fractional and huge numbers name the member; NUL in a path is refused naming it")
     func paramsNumbersAndPaths() async throws {
         let folder = try ScratchFolder()
-        defer { folder.remove() }
         let daemon = try await InProcessDaemon()
         defer { daemon.close() }
         _ = try await daemon.client.send(LoadModelRequest.self, .init(path: try writeTinyModel(in: folder)))
@@ -185,7 +180,6 @@ struct ReliabilityTests {
     @Test("empty text answers 1005 in finetune, evaluate and calibrate")
     func emptyTextIsBadData() async throws {
         let folder = try ScratchFolder()
-        defer { folder.remove() }
         let daemon = try await InProcessDaemon()
         defer { daemon.close() }
         _ = try await daemon.client.send(LoadModelRequest.self, .init(path: try writeTinyModel(in: folder)))
@@ -203,7 +197,6 @@ struct ReliabilityTests {
     @Test("model/load of a FIFO is refused without opening it; file errors are said in words")
     func fifoAndFileErrors() async throws {
         let folder = try ScratchFolder()
-        defer { folder.remove() }
         let fifo = folder.file("pipe")
         #expect(mkfifo(fifo, 0o600) == 0)
         let daemon = try await InProcessDaemon()
@@ -222,7 +215,6 @@ struct ReliabilityTests {
     @Test("model/load errors quote at most a short, escaped excerpt of the file's strings")
     func loadErrorsAreSanitised() async throws {
         let folder = try ScratchFolder()
-        defer { folder.remove() }
         let hf = try writeTinyModel(in: folder, format: .huggingFace)
         let junk = String(repeating: "\\u001b[31mX", count: 5000)
         try Self.patchHF(hf, ["model_type": "\"\(junk)\""])
@@ -246,12 +238,4 @@ func numberBeyondDoubleRange() async throws {
     #expect(response?["error"]?["message"]?.stringValue?.contains("'count'") == true)
     daemon.closeInput()
     _ = daemon.waitForExit()
-}
-
-extension DaemonTestRandom {
-    /// `text(words:)` on a copy, for one-line inputs.
-    func textValue(words: Int) -> String {
-        var copy = self
-        return copy.text(words: words)
-    }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import RPC
+import TestSupport
 
 /// Validates recorded traffic against protocol.schema.json with Python's `jsonschema` (an
 /// implementation independent of the daemon): every message against the root schema, and every
@@ -55,14 +56,7 @@ print(json.dumps({"problems": problems, "messages": len(traffic["sent"]) + len(t
         try Data(traffic.serialized()).write(to: URL(fileURLWithPath: trafficPath))
         let scriptPath = scratch.file("validate.py")
         try script.write(toFile: scriptPath, atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", scriptPath, schemaPath, trafficPath]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return try JSONDecoder().decode(Report.self, from: data)
+        let output = try TestProcess.python(scriptPath, [schemaPath, trafficPath], what: "the jsonschema validator")
+        return try JSONDecoder().decode(Report.self, from: output)
     }
 }

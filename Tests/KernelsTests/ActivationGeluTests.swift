@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Kernels
+import TestSupport
 
 @Suite("GELU-tanh gate")
 struct ActivationGeluTests {
@@ -26,7 +27,7 @@ struct ActivationGeluTests {
     /// Gates over [-14, 14] (dense where the result under- or overflows in stages), decades up
     /// to f32's limits, zeros and tiny values.
     static func wideGates() -> [Float] {
-        var random = OpsRandom(seed: 97)
+        var random = TestRandom(seed: 97)
         var gates = random.floats(4000, -14, 14)
         gates += random.floats(500, -0.01, 0.01)
         for exponent in -38...38 {
@@ -76,7 +77,7 @@ struct ActivationGeluTests {
 
     @Test("gated: matches a Double loop", arguments: [1, 7, 16, 33, 577, 1537])
     func matchesReference(count: Int) {
-        var random = OpsRandom(seed: 141 + UInt64(count))
+        var random = TestRandom(seed: 141 + UInt64(count))
         let gate = random.floats(count, -12, 12)
         let up = random.floats(count, -3, 3)
         var out = [Float](repeating: .nan, count: count)
@@ -93,7 +94,7 @@ struct ActivationGeluTests {
 
     @Test("output may alias gate or up")
     func aliasing() {
-        var random = OpsRandom(seed: 7)
+        var random = TestRandom(seed: 7)
         let count = 577
         let gate = random.floats(count, -5, 5), up = random.floats(count)
         var expected = [Float](repeating: 0, count: count)
@@ -122,7 +123,7 @@ struct ActivationGeluTests {
 
     @Test("backward matches float64 central differences", arguments: [7, 33, 577])
     func backward(count: Int) {
-        var random = OpsRandom(seed: 151 + UInt64(count))
+        var random = TestRandom(seed: 151 + UInt64(count))
         let gate = random.floats(count, -8, 8), up = random.floats(count, -2, 2), grad = random.floats(count)
         var gradGate = [Float](repeating: .nan, count: count), gradUp = gradGate
         geluTanhGateBackward(gate: gate, up: up, gradOut: grad, count: count, gradGate: &gradGate, gradUp: &gradUp)
@@ -166,7 +167,7 @@ struct ActivationGeluTests {
 
     @Test("GatedActivation dispatches to exactly the named kernels")
     func dispatch() {
-        var random = OpsRandom(seed: 8)
+        var random = TestRandom(seed: 8)
         let count = 99
         let gate = random.floats(count, -6, 6), up = random.floats(count), grad = random.floats(count)
         for kind in GatedActivation.allCases {

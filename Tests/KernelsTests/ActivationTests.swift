@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Kernels
+import TestSupport
 
 @Suite("SiLU gate")
 struct ActivationTests {
@@ -8,7 +9,7 @@ struct ActivationTests {
 
     @Test("matches a Double loop", arguments: [1, 7, 33, 577, 1537])
     func matchesReference(count: Int) {
-        var random = OpsRandom(seed: 41 + UInt64(count))
+        var random = TestRandom(seed: 41 + UInt64(count))
         let gate = random.floats(count, -20, 20)
         let up = random.floats(count, -3, 3)
         var out = [Float](repeating: .nan, count: count)
@@ -34,7 +35,7 @@ struct ActivationTests {
 
     @Test("output may alias gate or up")
     func aliasing() {
-        var random = OpsRandom(seed: 6)
+        var random = TestRandom(seed: 6)
         let count = 577
         let gate = random.floats(count, -5, 5), up = random.floats(count)
         var expected = [Float](repeating: 0, count: count)
@@ -55,7 +56,7 @@ struct ActivationTests {
 
     @Test("backward matches the analytic derivative", arguments: [7, 33, 577])
     func backward(count: Int) {
-        var random = OpsRandom(seed: 51 + UInt64(count))
+        var random = TestRandom(seed: 51 + UInt64(count))
         let gate = random.floats(count, -10, 10), up = random.floats(count), grad = random.floats(count)
         var gradGate = [Float](repeating: .nan, count: count), gradUp = gradGate
         siluGateBackward(gate: gate, up: up, gradOut: grad, count: count, gradGate: &gradGate, gradUp: &gradUp)

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Kernels
+import TestSupport
 
 @Suite("Causal attention backward")
 struct AttentionBackwardTests {
@@ -97,7 +98,7 @@ struct AttentionBackwardTests {
 
     @Test("the analytic reference agrees with central differences, and the kernel with both")
     func numericCheck() {
-        var random = OpsRandom(seed: 301)
+        var random = TestRandom(seed: 301)
         let tokens = 7, heads = 4, kvHeads = 2, headDim = 16
         let q = random.floats(tokens * heads * headDim, -2, 2)
         let k = random.floats(tokens * kvHeads * headDim, -2, 2)
@@ -138,7 +139,7 @@ struct AttentionBackwardTests {
     @Test("matches the analytic Double gradients, bit-identical for 1 and 2 threads",
           arguments: [(1, 2, 1, 64), (33, 3, 3, 64), (70, 6, 2, 64), (130, 3, 1, 16), (33, 2, 2, 20)])
     func matchesReference(tokens: Int, heads: Int, kvHeads: Int, headDim: Int) {
-        var random = OpsRandom(seed: 401 + UInt64(tokens * 100 + heads * 10 + headDim))
+        var random = TestRandom(seed: 401 + UInt64(tokens * 100 + heads * 10 + headDim))
         let q = random.floats(tokens * heads * headDim, -2, 2)
         let k = random.floats(tokens * kvHeads * headDim, -2, 2)
         let v = random.floats(tokens * kvHeads * headDim)

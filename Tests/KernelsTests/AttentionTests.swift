@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Kernels
+import TestSupport
 
 @Suite("Causal attention")
 struct AttentionTests {
@@ -55,7 +56,7 @@ struct AttentionTests {
           arguments: [(1, 3, 3, 64), (33, 3, 3, 64), (33, 9, 3, 64), (7, 4, 2, 16), (70, 2, 1, 20),
                       (130, 9, 3, 64), (33, 2, 2, 128), (5, 3, 1, 7)])
     func matchesReference(tokens: Int, heads: Int, kvHeads: Int, headDim: Int) {
-        var random = OpsRandom(seed: 71 + UInt64(tokens * 1000 + heads * 10 + headDim))
+        var random = TestRandom(seed: 71 + UInt64(tokens * 1000 + heads * 10 + headDim))
         let q = random.floats(tokens * heads * headDim, -2, 2)
         let k = random.floats(tokens * kvHeads * headDim, -2, 2)
         let v = random.floats(tokens * kvHeads * headDim)
@@ -68,7 +69,7 @@ struct AttentionTests {
 
     @Test("model size (1024 tokens, 9 heads over 3 KV heads, headDim 64): sampled queries match, threads agree")
     func modelSize() {
-        var random = OpsRandom(seed: 1024)
+        var random = TestRandom(seed: 1024)
         let tokens = 1024, heads = 9, kvHeads = 3, headDim = 64
         let q = random.floats(tokens * heads * headDim, -3, 3)
         let k = random.floats(tokens * kvHeads * headDim, -3, 3)
@@ -89,7 +90,7 @@ struct AttentionTests {
 
     @Test("the first query copies its value; grouped heads share KV heads")
     func structure() {
-        var random = OpsRandom(seed: 12)
+        var random = TestRandom(seed: 12)
         let tokens = 33, heads = 6, kvHeads = 2, headDim = 64
         var q = random.floats(tokens * heads * headDim)
         let k = random.floats(tokens * kvHeads * headDim)
@@ -114,7 +115,7 @@ struct AttentionTests {
 
     @Test("large scores stay finite (stable softmax)")
     func largeScores() {
-        var random = OpsRandom(seed: 13)
+        var random = TestRandom(seed: 13)
         let tokens = 33, heads = 1, kvHeads = 1, headDim = 16
         let q = random.floats(tokens * headDim, 50, 60)
         let k = random.floats(tokens * headDim, 50, 60)

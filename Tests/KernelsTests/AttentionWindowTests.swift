@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Kernels
+import TestSupport
 
 /// `causalAttention` / `causalAttentionBackward` with a custom score scale and a sliding window
 /// (key j visible to query t when 0 <= t - j < window), against the Double references of
@@ -10,7 +11,7 @@ struct AttentionWindowTests {
     typealias Case = (tokens: Int, heads: Int, kvHeads: Int, headDim: Int, window: Int, scale: Float)
 
     static func inputs(_ c: Case, seed: UInt64) -> (q: [Float], k: [Float], v: [Float], gradOut: [Float]) {
-        var random = OpsRandom(seed: seed + UInt64(c.tokens * 1000 + c.window * 10 + c.headDim))
+        var random = TestRandom(seed: seed + UInt64(c.tokens * 1000 + c.window * 10 + c.headDim))
         return (random.floats(c.tokens * c.heads * c.headDim, -2, 2),
                 random.floats(c.tokens * c.kvHeads * c.headDim, -2, 2),
                 random.floats(c.tokens * c.kvHeads * c.headDim),

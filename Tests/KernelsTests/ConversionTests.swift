@@ -1,5 +1,6 @@
 import Kernels
 import Testing
+import TestSupport
 
 /// f32 <-> bf16 / f16 conversions: rounding ties, specials, subnormals, and exhaustive 16-bit sweeps.
 @Suite("Conversions")
@@ -53,9 +54,9 @@ struct ConversionTests {
 
     @Test("bulk f32 -> bf16 equals the scalar conversion on random bit patterns, odd length")
     func bf16BulkMatchesScalar() {
-        var random = GemmTestRandom(seed: 2024)
+        var random = TestRandom(seed: 2024)
         let count = 4099
-        let values = (0..<count).map { _ in Float(bitPattern: UInt32(truncatingIfNeeded: random.nextBits())) }
+        let values = (0..<count).map { _ in Float(bitPattern: UInt32(truncatingIfNeeded: random.next())) }
         var bulk = [UInt16](repeating: 0, count: count)
         convertF32ToBF16(values, &bulk, count: count)
         let scalar = values.map(bf16Bits)
@@ -65,9 +66,9 @@ struct ConversionTests {
 
     @Test("bf16 narrowing is the nearest value on random inputs (independent check in Double)")
     func bf16Nearest() {
-        var random = GemmTestRandom(seed: 7)
+        var random = TestRandom(seed: 7)
         for _ in 0..<10_000 {
-            let x = Float(bitPattern: UInt32(truncatingIfNeeded: random.nextBits()) & 0x7F7F_FFFF)
+            let x = Float(bitPattern: UInt32(truncatingIfNeeded: random.next()) & 0x7F7F_FFFF)
             // Infinity stands for 2^128, the next bf16 step above the largest finite value.
             let result = floatFromBF16(bf16Bits(x))
             let rounded = result.isInfinite ? 0x1p128 : Double(result)
@@ -136,10 +137,10 @@ struct ConversionTests {
     #if os(Linux) || arch(arm64)
     @Test("f16 narrowing agrees with the standard library's Float16 on random and edge values")
     func f16MatchesFloat16() {
-        var random = GemmTestRandom(seed: 99)
+        var random = TestRandom(seed: 99)
         var mismatches = 0
         for index in 0..<50_000 {
-            let bits = UInt32(truncatingIfNeeded: random.nextBits())
+            let bits = UInt32(truncatingIfNeeded: random.next())
             // Half the samples in f16's range (exponents around 2^-26 ... 2^16), where rounding matters.
             let x = index % 2 == 0
                 ? Float(bitPattern: bits)

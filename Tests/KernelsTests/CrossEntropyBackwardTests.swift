@@ -1,6 +1,7 @@
 import Foundation
 import Kernels
 import Testing
+import TestSupport
 
 /// Cross-entropy and embedding backward passes against independent Double references.
 struct CrossEntropyBackwardTests {
@@ -13,7 +14,7 @@ struct CrossEntropyBackwardTests {
     }
 
     @Test func lossAndGradientMatchFiniteDifferences() {
-        var rng = OpsRandom(seed: 71)
+        var rng = TestRandom(seed: 71)
         let rows = 5, cols = 37
         let logits = rng.floats(rows * cols, -4, 4)
         let targets: [Int32] = (0..<rows).map { Int32(($0 * 11 + 3) % cols) }
@@ -53,7 +54,7 @@ struct CrossEntropyBackwardTests {
     }
 
     @Test func embeddingBackwardSumsRepeatedTokens() {
-        var rng = OpsRandom(seed: 5)
+        var rng = TestRandom(seed: 5)
         let cols = 6
         let tokens: [Int32] = [2, 0, 2, 3]
         let grad = rng.floats(tokens.count * cols)

@@ -1,12 +1,13 @@
 import Kernels
 import Testing
+import TestSupport
 
 /// The weight-gradient GEMM (C = Aᵀ B, reduction over rows) against naive loops.
 struct GemmBackwardTests {
     @Test(arguments: [(1, 1, 1), (7, 3, 40), (33, 9, 65), (70, 40, 5)])
     func transposedLeftMatchesNaive(shape: (Int, Int, Int)) {
         let (m, n, k) = shape
-        var rng = OpsRandom(seed: UInt64(m * 1000 + n * 10 + k))
+        var rng = TestRandom(seed: UInt64(m * 1000 + n * 10 + k))
         let lda = m + 2, ldb = n + 1
         let a = rng.floats(k * lda), b = rng.floats(k * ldb)
         let initial = rng.floats(m * n)
@@ -29,7 +30,7 @@ struct GemmBackwardTests {
     }
 
     @Test func transposeIsExact() {
-        var rng = OpsRandom(seed: 9)
+        var rng = TestRandom(seed: 9)
         let rows = 19, cols = 35, lda = 40
         let x = rng.floats(rows * lda)
         var out = [Float](repeating: 0, count: rows * cols)

@@ -5,6 +5,7 @@ import Darwin
 #endif
 import Kernels
 import Testing
+import TestSupport
 
 /// One GEMM problem with strided operands, run through the public API and checked against a
 /// naive double-precision loop.
@@ -47,14 +48,14 @@ private struct GemmInputs {
     let c0: [Float]       // m x ldc, initial C (for accumulate), padding = sentinel
 
     init(_ shape: GemmCase, seed: UInt64) {
-        var random = GemmTestRandom(seed: seed)
-        a = random.signedArray(shape.m * shape.lda)
-        w = random.signedArray(shape.n * shape.k)
+        var random = TestRandom(seed: seed)
+        a = random.floats(shape.m * shape.lda)
+        w = random.floats(shape.n * shape.k)
         var b = [Float](repeating: .nan, count: shape.n * shape.ldb)
         for row in 0..<shape.n { for col in 0..<shape.k { b[row * shape.ldb + col] = w[row * shape.k + col] } }
         self.b = b
         var c0 = [Float](repeating: sentinel, count: shape.m * shape.ldc)
-        for row in 0..<shape.m { for col in 0..<shape.n { c0[row * shape.ldc + col] = random.nextSigned() } }
+        for row in 0..<shape.m { for col in 0..<shape.n { c0[row * shape.ldc + col] = random.uniform(-1, 1) } }
         self.c0 = c0
     }
 }
@@ -185,9 +186,9 @@ struct GemmTests {
     @Test("unpacked() and row(_:) give back the matrix (bf16-rounded for bf16)",
           arguments: [WeightPrecision.f32, .bf16])
     func unpackRoundTrip(precision: WeightPrecision) {
-        var random = GemmTestRandom(seed: 42)
+        var random = TestRandom(seed: 42)
         let rows = 37, cols = 5
-        let values = random.signedArray(rows * cols)
+        let values = random.floats(rows * cols)
         let weights = PackedWeights(rows: rows, cols: cols, values: values, precision: precision)
         let expected = precision == .f32 ? values : values.map(bf16Rounded)
         #expect(weights.rows == rows && weights.cols == cols && weights.precision == precision)

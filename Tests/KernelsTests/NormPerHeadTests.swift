@@ -1,5 +1,6 @@
 import Testing
 import Kernels
+import TestSupport
 
 /// RMSNorm applied per attention head in place (Qwen3 / Gemma 3 query-key norm): rows =
 /// tokens * heads, cols = headDim, one headDim weight; the forward output and the backward
@@ -7,7 +8,7 @@ import Kernels
 @Suite("RMSNorm per head, in place")
 struct NormPerHeadTests {
     static func buffers(tokens: Int, heads: Int, headDim: Int, seed: UInt64) -> (x: [Float], weight: [Float], gradOut: [Float]) {
-        var random = OpsRandom(seed: seed)
+        var random = TestRandom(seed: seed)
         return (random.floats(tokens * heads * headDim, -3, 3), random.floats(headDim, 0.5, 1.5),
                 random.floats(tokens * heads * headDim))
     }

@@ -1,5 +1,6 @@
 import Testing
 import Kernels
+import TestSupport
 
 @Suite("RMSNorm")
 struct NormTests {
@@ -16,7 +17,7 @@ struct NormTests {
 
     @Test("matches a Double loop", arguments: [1, 7, 33, 577, 1537])
     func matchesReference(cols: Int) {
-        var random = OpsRandom(seed: 21 + UInt64(cols))
+        var random = TestRandom(seed: 21 + UInt64(cols))
         let rows = 3
         let x = random.floats(rows * cols, -4, 4)
         let weight = random.floats(cols, 0.5, 1.5)
@@ -28,7 +29,7 @@ struct NormTests {
 
     @Test("output may alias the input")
     func inPlace() {
-        var random = OpsRandom(seed: 3)
+        var random = TestRandom(seed: 3)
         let cols = 577, rows = 2
         let x = random.floats(rows * cols)
         let weight = random.floats(cols)
@@ -54,7 +55,7 @@ struct NormTests {
 
     @Test("backward matches central differences of the Double forward", arguments: [1, 7, 33, 577])
     func backward(cols: Int) {
-        var random = OpsRandom(seed: 81 + UInt64(cols))
+        var random = TestRandom(seed: 81 + UInt64(cols))
         let rows = 3
         let eps: Float = 1e-5
         let x = random.floats(rows * cols, -2, 2)

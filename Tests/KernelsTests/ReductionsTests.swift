@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Kernels
+import TestSupport
 
 @Suite("Reductions")
 struct ReductionsTests {
@@ -8,7 +9,7 @@ struct ReductionsTests {
 
     @Test("dot, sumOfSquares, norm and sum match Double loops", arguments: counts)
     func vectorReductions(count: Int) {
-        var random = OpsRandom(seed: 11 + UInt64(count))
+        var random = TestRandom(seed: 11 + UInt64(count))
         let a = random.floats(count), b = random.floats(count)
         var dotWant = 0.0, squaresWant = 0.0, sumWant = 0.0, magnitude = 0.0, absSum = 0.0
         for i in 0..<count {
@@ -73,7 +74,7 @@ struct RowMetricsTests {
 
     @Test("metrics match Double loops on random rows", arguments: [1, 7, 33, 577, 1537])
     func randomRows(cols: Int) {
-        var random = OpsRandom(seed: 99 + UInt64(cols))
+        var random = TestRandom(seed: 99 + UInt64(cols))
         let rows = 5
         let x = random.floats(rows * cols)
         // Mix of nearly equal rows (cos close to 1), unrelated rows and opposite rows.
@@ -95,7 +96,7 @@ struct RowMetricsTests {
     @Test("a zero norm makes the cosine 0.5 (distance 1/3); identical rows give 0")
     func zeroNormRule() {
         let cols = 33
-        var random = OpsRandom(seed: 5)
+        var random = TestRandom(seed: 5)
         let row = random.floats(cols)
         let zero = [Float](repeating: 0, count: cols)
         let x = zero + row + zero + row
@@ -114,7 +115,7 @@ struct RowMetricsTests {
     func clamp() {
         // Parallel and anti-parallel rows whose rounded cosine could exceed 1 in magnitude.
         let cols = 577
-        var random = OpsRandom(seed: 8)
+        var random = TestRandom(seed: 8)
         let base = random.floats(cols, 0.1, 3)
         let x = base + base
         let y = base.map { $0 * 3 } + base.map { $0 * -7 }

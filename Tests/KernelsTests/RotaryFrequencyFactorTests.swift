@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Kernels
+import TestSupport
 
 /// `RotaryTable(frequencyFactors:)`: Llama 3's per-pair frequency divisors (llama.cpp's
 /// `rope_freqs.weight`), against the direct Double computation of `RotaryTests.reference`.
@@ -21,7 +22,7 @@ struct RotaryFrequencyFactorTests {
 
     @Test("both layouts match a direct Double computation", arguments: [(64, 5), (128, 5), (128, 8190), (34, 77)])
     func matchesReference(headDim: Int, start: Int) {
-        var random = OpsRandom(seed: 211 + UInt64(headDim + start))
+        var random = TestRandom(seed: 211 + UInt64(headDim + start))
         let tokens = 9, heads = 3, theta = 500_000.0
         let factors = headDim == 128 ? Self.llama3Factors(headDim: headDim, theta: theta)
                                      : random.floats(headDim / 2, 0.5, 8)
@@ -48,7 +49,7 @@ struct RotaryFrequencyFactorTests {
 
     @Test("factors of 1 give the plain table, bit for bit")
     func onesAreThePlainTable() {
-        var random = OpsRandom(seed: 5)
+        var random = TestRandom(seed: 5)
         let headDim = 64, tokens = 40, heads = 2
         let plain = RotaryTable(headDim: headDim, positions: 100, theta: 10_000)
         let ones = RotaryTable(headDim: headDim, positions: 100, theta: 10_000,
@@ -73,7 +74,7 @@ struct RotaryFrequencyFactorTests {
         guard let table else { return }
         // About 0.2 s on one core here; the bound only catches a pathological build.
         #expect(elapsed < .seconds(30))
-        var random = OpsRandom(seed: 6)
+        var random = TestRandom(seed: 6)
         let x = random.floats(tokens * heads * headDim)
         var y = x
         applyRotary(&y, tokens: tokens, heads: heads, headDim: headDim, startPosition: positions - tokens,

@@ -1,6 +1,7 @@
 import Foundation
 import Kernels
 import Testing
+import TestSupport
 
 /// Finite-difference and adjoint checks of the backward passes the training graph uses for
 /// rotary embeddings and SwiGLU.
@@ -9,7 +10,7 @@ struct RotarySiluBackwardTests {
     /// is `applyInverseRotary`. This is the finite-difference check of a linear map, exactly.
     @Test(arguments: [RotaryLayout.rotateHalf, .interleaved])
     func inverseRotaryIsTheAdjoint(layout: RotaryLayout) {
-        var rng = OpsRandom(seed: 17)
+        var rng = TestRandom(seed: 17)
         let tokens = 9, heads = 3, headDim = 16
         let table = RotaryTable(headDim: headDim, positions: 32, theta: 10000)
         let x = rng.floats(tokens * heads * headDim)
@@ -25,7 +26,7 @@ struct RotarySiluBackwardTests {
 
     /// d/dg and d/du of sum(w * silu(g) * u) against float64 central differences.
     @Test func siluGateBackwardMatchesFiniteDifferences() {
-        var rng = OpsRandom(seed: 23)
+        var rng = TestRandom(seed: 23)
         let count = 37
         let gate = rng.floats(count, -6, 6), up = rng.floats(count, -2, 2), upstream = rng.floats(count)
         var gradGate = [Float](repeating: 0, count: count), gradUp = gradGate

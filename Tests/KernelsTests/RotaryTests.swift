@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Kernels
+import TestSupport
 
 @Suite("Rotary embeddings")
 struct RotaryTests {
@@ -29,7 +30,7 @@ struct RotaryTests {
           arguments: [(1, 64), (7, 64), (33, 64), (33, 128), (7, 6), (5, 34)])
     func matchesReference(tokens: Int, headDim: Int) {
         for layout in [RotaryLayout.rotateHalf, .interleaved] {
-            var random = OpsRandom(seed: 61 + UInt64(tokens * headDim))
+            var random = TestRandom(seed: 61 + UInt64(tokens * headDim))
             let heads = 3, start = 5
             let table = RotaryTable(headDim: headDim, positions: start + tokens + 2, theta: 10_000)
             let x = random.floats(tokens * heads * headDim, -2, 2)
@@ -44,7 +45,7 @@ struct RotaryTests {
 
     @Test("position 0 is the identity")
     func positionZero() {
-        var random = OpsRandom(seed: 7)
+        var random = TestRandom(seed: 7)
         let headDim = 64, heads = 9
         let table = RotaryTable(headDim: headDim, positions: 4, theta: 100_000)
         let x = random.floats(heads * headDim)
@@ -57,7 +58,7 @@ struct RotaryTests {
 
     @Test("the layouts agree after permuting dimensions (i, i + half) <-> (2i, 2i + 1)")
     func layoutsAgree() {
-        var random = OpsRandom(seed: 8)
+        var random = TestRandom(seed: 8)
         let headDim = 64, heads = 3, tokens = 33
         let half = headDim / 2
         let table = RotaryTable(headDim: headDim, positions: tokens, theta: 10_000)
@@ -84,7 +85,7 @@ struct RotaryTests {
 
     @Test("the inverse rotation undoes the rotation")
     func inverse() {
-        var random = OpsRandom(seed: 9)
+        var random = TestRandom(seed: 9)
         let headDim = 64, heads = 3, tokens = 33
         let table = RotaryTable(headDim: headDim, positions: 100, theta: 10_000)
         let x = random.floats(tokens * heads * headDim)

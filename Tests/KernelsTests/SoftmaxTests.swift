@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Kernels
+import TestSupport
 
 @Suite("Softmax")
 struct SoftmaxTests {
@@ -18,7 +19,7 @@ struct SoftmaxTests {
 
     @Test("matches a Double loop", arguments: [1, 7, 33, 577, 1537])
     func matchesReference(cols: Int) {
-        var random = OpsRandom(seed: 31 + UInt64(cols))
+        var random = TestRandom(seed: 31 + UInt64(cols))
         let rows = 3
         let x = random.floats(rows * cols, -12, 12)
         var y = x
@@ -33,7 +34,7 @@ struct SoftmaxTests {
 
     @Test("large inputs do not overflow")
     func largeValues() {
-        var random = OpsRandom(seed: 4)
+        var random = TestRandom(seed: 4)
         let cols = 33
         var x = random.floats(cols, 9_000, 10_000)
         x[5] = 3e38
@@ -48,7 +49,7 @@ struct SoftmaxTests {
     @Test("wide spreads (exponents far below -170) and tails of every length stay accurate",
           arguments: [1, 15, 16, 17, 47])
     func wideSpread(cols: Int) {
-        var random = OpsRandom(seed: 17 + UInt64(cols))
+        var random = TestRandom(seed: 17 + UInt64(cols))
         let rows = 4
         var x = random.floats(rows * cols, -400, 0)
         for r in 0..<rows { x[r * cols + (r * 5) % cols] = 0.5 }
@@ -73,7 +74,7 @@ struct SoftmaxTests {
 
     @Test("backward matches the Double Jacobian product", arguments: [1, 7, 33, 577])
     func backward(cols: Int) {
-        var random = OpsRandom(seed: 91 + UInt64(cols))
+        var random = TestRandom(seed: 91 + UInt64(cols))
         let rows = 3
         var y = random.floats(rows * cols, -5, 5)
         softmaxRows(&y, rows: rows, cols: cols)

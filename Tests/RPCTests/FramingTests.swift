@@ -1,105 +1,125 @@
 import RPC
 import Testing
+import TestSupport
 
 @Suite("Framing")
 struct FramingTests {
-    private func decodeAll(_ chunks: [[UInt8]], framing: Framing, limit: Int = Framing.defaultMaxMessageBytes)
-        -> [Result<[UInt8], FramingError>]
-    {
-        var decoder = framing.makeDecoder(maxMessageBytes: limit)
-        var out: [Result<[UInt8], FramingError>] = []
-        for chunk in chunks {
-            decoder.append(chunk)
-            while let next = decoder.next() { out.append(next) }
-        }
-        return out
-    }
-
-    private func payloads(_ results: [Result<[UInt8], FramingError>]) -> [String] {
-        results.compactMap { try? $0.get() }.map { String(decoding: $0, as: UTF8.self) }
-    }
-
-    @Test("every split point of a Content-Length stream yields the same messages", arguments: Framing.allCases)
-    func everySplitPoint(framing: Framing) {
+    @Test("messages decode the same however the reads cut the stream, every split point included",
+          arguments: Framing.allCases)
+    func anyChunking(framing: Framing) {
         let messages = [#"{"a":1}"#, #"{"b":"x\ny"}"#, "{}", #"{"c":"é🙂"}"#]
-        let stream = messages.flatMap { framing.frame(Array($0.utf8)) }
-        for split in 0...stream.count {
-            let results = decodeAll([Array(stream[..<split]), Array(stream[split...])], framing: framing)
-            #expect(payloads(results) == messages, "split at \(split)")
+        let framed = messages.map { framing.frame(Array($0.utf8)) }
+        let steps = [
+            FrameStep(framed[0] + framed[1], [.text(messages[0]), .text(messages[1])]),
+            FrameStep(framed[2], [.text(messages[2])]),
+            FrameStep(framed[3], [.text(messages[3])]),
+        ]
+        #expect(throws: Never.self) {
+            try frameVerifier(framing).verify(steps, feedings: FramingVerifier.Feeding.standard + [.everySplitPoint])
         }
-        let byteByByte = decodeAll(stream.map { [$0] }, framing: framing)
-        #expect(payloads(byteByByte) == messages)
     }
 
-    @Test("seeded random messages survive random chunking", arguments: Framing.allCases)
-    func randomChunking(framing: Framing) {
-        var random = RPCTestRandom(seed: 42)
+    @Test("seeded random messages decode the same however the reads cut the stream", arguments: Framing.allCases)
+    func randomMessages(framing: Framing) {
+        var random = TestRandom(seed: 42)
         let values = (0..<200).map { _ in random.json(depth: 3) }
         let serialized = values.map { $0.serialized() }
-        let stream = serialized.flatMap { framing.frame($0) }
-        var chunks: [[UInt8]] = []
-        var index = 0
-        while index < stream.count {
-            let size = 1 + random.int(below: 97)
-            chunks.append(Array(stream[index..<min(stream.count, index + size)]))
-            index += size
+        #expect(serialized.compactMap { try? JSONValue(parsing: $0) } == values)
+        #expect(throws: Never.self) {
+            try frameVerifier(framing).verify(serialized.map { FrameStep(framing.frame($0), [.payload($0)]) })
         }
-        let decoded = decodeAll(chunks, framing: framing).compactMap { try? $0.get() }
-        #expect(decoded == serialized)
-        #expect(decoded.compactMap { try? JSONValue(parsing: $0) } == values)
+    }
+
+    @Test("a partial message stays buffered: Content-Length keeps the body, NDJSON the line")
+    func partialMessageLeftOver() {
+        let body = Array(#"{"k":"v"}"#.utf8)
+        #expect(throws: Never.self) {
+            try frameVerifier(.contentLength).verify(
+                [FrameStep(Framing.contentLength.frame(body), [.payload(body)]),
+                 FrameStep(Array(Framing.contentLength.frame(body).dropLast(3)), [])],
+                leftover: body.count - 3)
+        }
+        #expect(throws: Never.self) {
+            try frameVerifier(.ndjson).verify([FrameStep(body, [])], leftover: body.count)
+        }
     }
 
     @Test("an oversized Content-Length message is skipped with a clear error; the next one decodes")
     func oversizedContentLength() {
+        let tooLarge = FramingError.messageTooLarge(size: 100, limit: 64)
+        #expect(!tooLarge.isFatal)
+        #expect(tooLarge.description.contains("exceeds the limit of 64 bytes"))
         let big = Array(repeating: UInt8(ascii: "x"), count: 100)
-        let stream = Framing.contentLength.frame(big) + Framing.contentLength.frame(Array("{}".utf8))
-        let results = decodeAll([Array(stream[..<30]), Array(stream[30...])], framing: .contentLength, limit: 64)
-        #expect(results.count == 2)
-        #expect(results.first.flatMap { try? $0.get() } == nil)
-        if case .failure(let error) = results[0] {
-            #expect(error == .messageTooLarge(size: 100, limit: 64))
-            #expect(!error.isFatal)
-            #expect(error.description.contains("exceeds the limit of 64 bytes"))
-        }
-        #expect(payloads(results) == ["{}"])
+        let steps = [
+            FrameStep(Framing.contentLength.frame(big), [.failure(tooLarge)]),
+            FrameStep(Framing.contentLength.frame(Array("{}".utf8)), [.text("{}")]),
+        ]
+        #expect(throws: Never.self) { try frameVerifier(.contentLength, limit: 64).verify(steps) }
     }
 
     @Test("a header without Content-Length or with a bad value is reported and skipped")
     func malformedHeaders() {
-        let stream = Array("Content-Type: x\r\n\r\nContent-Length: 1x\r\n\r\nnonsense\r\n\r\n".utf8)
-            + Framing.contentLength.frame(Array("[1]".utf8))
-        let results = decodeAll([stream], framing: .contentLength)
-        let errors = results.compactMap { result -> FramingError? in
-            if case .failure(let error) = result { return error }
-            return nil
-        }
-        #expect(errors == [.missingContentLength, .malformedHeader("Content-Length: 1x"), .malformedHeader("nonsense")])
-        #expect(payloads(results) == ["[1]"])
-    }
-
-    @Test("a header block that never ends is fatal")
-    func runawayHeader() {
-        let junk = Array(repeating: UInt8(ascii: "a"), count: ContentLengthFrameDecoder.maxHeaderBytes + 10)
-        let results = decodeAll([junk], framing: .contentLength)
-        #expect(results.count == 1)
-        if case .failure(let error) = results.first {
-            #expect(error == .headerTooLarge(limit: ContentLengthFrameDecoder.maxHeaderBytes))
-            #expect(error.isFatal)
-        } else {
-            Issue.record("expected a fatal error")
-        }
-    }
-
-    @Test("NDJSON ignores blank lines, strips CR, and skips an overlong line split across chunks")
-    func ndjsonEdgeCases() {
-        let long = Array(repeating: UInt8(ascii: "z"), count: 50)
-        let chunks: [[UInt8]] = [
-            Array("\n  \n{\"a\":1}\r\n".utf8), Array(long[..<30]), Array(long[30...]), Array("\n{\"b\":2}\n".utf8),
+        let steps = [
+            FrameStep(Array("Content-Type: x\r\n\r\n".utf8), [.failure(.missingContentLength)]),
+            FrameStep(Array("Content-Length: 1x\r\n\r\n".utf8), [.failure(.malformedHeader("Content-Length: 1x"))]),
+            FrameStep(Array("nonsense\r\n\r\n".utf8), [.failure(.malformedHeader("nonsense"))]),
+            FrameStep(Framing.contentLength.frame(Array("[1]".utf8)), [.text("[1]")]),
         ]
-        let results = decodeAll(chunks, framing: .ndjson, limit: 20)
-        #expect(payloads(results) == [#"{"a":1}"#, #"{"b":2}"#])
-        let errors = results.filter { (try? $0.get()) == nil }
-        #expect(errors.count == 1)
+        #expect(throws: Never.self) {
+            try frameVerifier(.contentLength).verify(steps, feedings: FramingVerifier.Feeding.standard + [.everySplitPoint])
+        }
+    }
+
+    /// Junk with no end of header, then a valid frame the decoder must no longer decode.
+    private var runawayHeaderSteps: [FrameStep] {
+        let junk = Array(repeating: UInt8(ascii: "a"), count: ContentLengthFrameDecoder.maxHeaderBytes + 10)
+        return [
+            FrameStep(junk, [.failure(.headerTooLarge(limit: ContentLengthFrameDecoder.maxHeaderBytes))]),
+            FrameStep(Framing.contentLength.frame(Array("{}".utf8)), []),
+        ]
+    }
+
+    @Test("a header block that never ends is fatal, and nothing after it decodes")
+    func runawayHeader() {
+        #expect(FramingError.headerTooLarge(limit: ContentLengthFrameDecoder.maxHeaderBytes).isFatal)
+        let feedings = FramingVerifier<VerifiedFrameDecoder>.Feeding.standard.filter { $0 != .allAtOnce }
+        #expect(throws: Never.self) { try frameVerifier(.contentLength).verify(runawayHeaderSteps, feedings: feedings) }
+    }
+
+    @Test("a header block longer than the limit is fatal even when its end arrives in the same read")
+    func runawayHeaderInOneRead() {
+        // ContentLengthFrameDecoder applies maxHeaderBytes only while the end of the header is not
+        // buffered yet: in one read, the junk and the next frame's header form one long header
+        // block, answered missingContentLength instead of the fatal headerTooLarge.
+        withKnownIssue("the header limit depends on how the reads cut the stream") {
+            try frameVerifier(.contentLength).verify(runawayHeaderSteps, feedings: [.allAtOnce])
+        }
+    }
+
+    @Test("NDJSON ignores blank lines, strips CR, and skips an overlong line however it arrives")
+    func ndjsonEdgeCases() {
+        let steps = [
+            FrameStep(Array("\n  \n{\"a\":1}\r\n".utf8), [.text(#"{"a":1}"#)]),
+            FrameStep(Array(repeating: UInt8(ascii: "z"), count: 50) + [10], [.failure(.messageTooLarge(size: 0, limit: 20))]),
+            FrameStep(Array("{\"b\":2}\n".utf8), [.text(#"{"b":2}"#)]),
+        ]
+        #expect(throws: Never.self) {
+            try frameVerifier(.ndjson, limit: 20, ignoresOversizeByteCount: true).verify(steps)
+        }
+    }
+
+    @Test("NDJSON reports an overlong line's full size when it arrives whole, the bytes seen so far when split")
+    func ndjsonOversizeCount() {
+        let line = Array(repeating: UInt8(ascii: "z"), count: 50) + [10]
+        var whole = NDJSONFrameDecoder(maxMessageBytes: 20)
+        whole.append(line)
+        #expect(whole.next() == .failure(.messageTooLarge(size: 50, limit: 20)))
+        var split = NDJSONFrameDecoder(maxMessageBytes: 20)
+        split.append(Array(line[..<30]))
+        #expect(split.next() == .failure(.messageTooLarge(size: 30, limit: 20)))
+        split.append(Array(line[30...]))
+        #expect(split.next() == nil)
+        #expect(split.bufferedByteCount == 0)
     }
 
     @Test("buffered bytes return to zero after many messages")

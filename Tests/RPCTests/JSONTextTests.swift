@@ -1,6 +1,7 @@
 import Foundation
 import RPC
 import Testing
+import TestSupport
 
 @Suite("JSON text")
 struct JSONTextTests {
@@ -30,7 +31,7 @@ struct JSONTextTests {
 
     @Test("serialized seeded values parse identically with Foundation's JSONSerialization")
     func matchesFoundation() throws {
-        var random = RPCTestRandom(seed: 2024)
+        var random = TestRandom(seed: 2024)
         for _ in 0..<300 {
             let value: JSONValue = ["v": random.json(depth: 3)]
             let text = value.serialized()

@@ -1,5 +1,6 @@
 import RPC
 import Testing
+import TestSupport
 
 @Suite("Messages")
 struct MessageTests {
@@ -54,7 +55,7 @@ struct MessageTests {
 
     @Test("JSONValue round-trips seeded random values and typed Codable values")
     func jsonRoundTrip() throws {
-        var random = RPCTestRandom(seed: 7)
+        var random = TestRandom(seed: 7)
         for _ in 0..<300 {
             let value = random.json(depth: 3)
             #expect(try JSONValue(parsing: value.serialized()) == value)

@@ -1,23 +1,8 @@
 import Foundation
 import RPC
-import Synchronization
+import TestSupport
 
-/// Seeded SplitMix64, so every generated input is reproducible.
-struct RPCTestRandom {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func int(below bound: Int) -> Int { Int(next() % UInt64(bound)) }
-
+extension TestRandom {
     /// A random JSON value of bounded depth, with strings that need escaping.
     mutating func json(depth: Int = 2) -> JSONValue {
         switch int(below: depth > 0 ? 7 : 5) {
@@ -34,27 +19,12 @@ struct RPCTestRandom {
         }
     }
 
+    /// A short string of characters JSON must escape or encode (quotes, control characters,
+    /// non-ASCII, an emoji).
     mutating func string() -> String {
         let alphabet = Array("ab\n\"\\é€ 🙂\r\t{}:")
         return String((0..<int(below: 8)).map { _ in alphabet[int(below: alphabet.count)] })
     }
-}
-
-/// Thread-safe list of what a test observed.
-final class Recorder<Element: Sendable>: Sendable {
-    private let items = Mutex<[Element]>([])
-    func append(_ item: Element) { items.withLock { $0.append(item) } }
-    var all: [Element] { items.withLock { $0 } }
-}
-
-/// Waits (polling) until `condition` holds or about `seconds` pass; returns the final value.
-func eventually(seconds: Double = 90, _ condition: () -> Bool) async -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-        if condition() { return true }
-        try? await Task.sleep(for: .milliseconds(5))
-    }
-    return condition()
 }
 
 /// Splits framed output back into messages (test-side, independent of the decoders under test

@@ -1,6 +1,7 @@
 import Foundation
 import RPC
 import Testing
+import TestSupport
 
 @Suite("Server over an in-process connection pair", .timeLimit(.minutes(5)))
 struct ServerTests {
@@ -12,15 +13,9 @@ struct ServerTests {
         return (pair, notifications)
     }
 
+    /// The response error code `body` failed with (nil when it succeeded, -1 for another error).
     private func code(of body: () async throws -> Void) async -> Int? {
-        do {
-            try await body()
-            return nil
-        } catch let error as ResponseError {
-            return error.code
-        } catch {
-            return -1
-        }
+        await caughtError(body).map { ($0 as? ResponseError)?.code ?? -1 }
     }
 
     @Test("requests before initialize get -32002; initialize returns info and capabilities")
@@ -70,11 +65,11 @@ struct ServerTests {
         async let outcome = code {
             _ = try await pair.client.send(SlowRequest.self, .init(workDoneToken: .string("job-1")))
         }
-        #expect(await eventually { notifications.all.count >= 2 })
+        try await waitUntil { notifications.all.count >= 2 }
         // The first request id after initialize is 2.
         try pair.client.notify(CancelRequestNotification.self, CancelParams(id: .int(2)))
         #expect(await outcome == -32800)
-        #expect(await eventually { notifications.all.last?.params?["value"]?["kind"] == "end" })
+        try await waitUntil { notifications.all.last?.params?["value"]?["kind"] == "end" }
         let values = notifications.all.compactMap { $0.params?["value"] }
         #expect(values.first?["kind"] == "begin")
         #expect(values.last?["outcome"] == "cancelled")
@@ -89,13 +84,13 @@ struct ServerTests {
         defer { pair.close() }
         _ = try await initialize(pair.client)
         let job = Task { try await pair.client.send(SlowRequest.self, .init(workDoneToken: .string("c"))) }
-        #expect(await eventually { notifications.all.count >= 2 })
+        try await waitUntil { notifications.all.count >= 2 }
         job.cancel()
         await #expect(throws: ResponseError.requestCancelled("request 2 was cancelled by the client")) {
             try await job.value
         }
-        #expect(await eventually { pair.server.pendingIncomingCount == 0 })
-        #expect(await eventually { notifications.all.last?.params?["value"]?["outcome"] == "cancelled" })
+        try await waitUntil { pair.server.pendingIncomingCount == 0 }
+        try await waitUntil { notifications.all.last?.params?["value"]?["outcome"] == "cancelled" }
     }
 
     @Test("progress reports are limited to about 10 per second and end follows a successful job")
@@ -105,7 +100,7 @@ struct ServerTests {
         _ = try await initialize(pair.client)
         let attempts = try await pair.client.sendRequest(method: "test/burst", params: ["workDoneToken": 9])
         #expect((attempts.intValue ?? 0) > 100)
-        #expect(await eventually { notifications.all.last?.params?["value"]?["kind"] == "end" })
+        try await waitUntil { notifications.all.last?.params?["value"]?["kind"] == "end" }
         let kinds = notifications.all.compactMap { $0.params?["value"]?["kind"]?.stringValue }
         let reports = kinds.filter { $0 == "report" }.count
         #expect(reports >= 2 && reports <= 5, "350 ms of reports at 10/s, got \(reports)")
@@ -125,7 +120,7 @@ struct ServerTests {
         } catch let error as ResponseError {
             #expect(error == ResponseError(code: 1005, message: "test failure 5", data: ["code": 5]))
         }
-        #expect(await eventually { notifications.all.count == 2 })
+        try await waitUntil { notifications.all.count == 2 }
         #expect(notifications.all.last?.params?["value"] == ["kind": "end", "outcome": "failed", "message": "test failure 5"])
     }
 
@@ -137,7 +132,7 @@ struct ServerTests {
         let after = await code { _ = try await pair.client.send(EchoRequest.self, .init(text: "a", count: 1)) }
         #expect(after == -32600)
         try pair.client.notify(ExitNotification.self, EmptyObject())
-        #expect(await eventually { pair.server.isClosed && pair.client.isClosed })
+        try await waitUntil { pair.server.isClosed && pair.client.isClosed }
     }
 
     @Test("a disconnect cancels the client's running jobs")
@@ -145,10 +140,10 @@ struct ServerTests {
         let (pair, notifications) = makePair()
         _ = try await initialize(pair.client)
         let job = Task { try await pair.client.send(SlowRequest.self, .init(workDoneToken: nil)) }
-        #expect(await eventually { pair.server.pendingIncomingCount == 1 })
+        try await waitUntil { pair.server.pendingIncomingCount == 1 }
         _ = notifications
         pair.close()
-        #expect(await eventually { pair.server.pendingIncomingCount == 0 })
+        try await waitUntil { pair.server.pendingIncomingCount == 0 }
         await #expect(throws: ConnectionClosedError.self) { try await job.value }
     }
 
@@ -172,7 +167,7 @@ struct ServerTests {
         #expect(pair.server.pendingIncomingCount == 0)
         #expect(pair.server.bufferedInputByteCount == 0)
         #expect(pair.client.bufferedInputByteCount == 0)
-        #expect(await eventually { pair.server.outgoing.pendingByteCount == 0 })
+        try await waitUntil { pair.server.outgoing.pendingByteCount == 0 }
     }
 
     @Test("malformed input is answered and the connection keeps working", arguments: Framing.allCases)

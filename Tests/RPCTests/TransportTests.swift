@@ -2,6 +2,7 @@ import Foundation
 import RPC
 import Synchronization
 import Testing
+import TestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -9,12 +10,8 @@ import Glibc
 
 @Suite("libuv transports", .serialized, .timeLimit(.minutes(5)))
 struct TransportTests {
-    /// A fresh short temporary directory (socket paths must stay under 108 bytes).
-    private func temporaryDirectory() -> String {
-        let path = "/tmp/cfsp-rpc-\(UUID().uuidString.prefix(8))"
-        mkdir(path, 0o700)
-        return path
-    }
+    /// A fresh folder under /tmp, whatever TMPDIR says: socket paths must stay under 108 bytes.
+    private func socketFolder() throws -> ScratchFolder { try ScratchFolder(prefix: "cfsp-rpc", in: "/tmp") }
 
     private func socketOptions(_ path: String, framing: Framing = .contentLength) -> ServerRuntimeOptions {
         var options = ServerRuntimeOptions()
@@ -31,8 +28,8 @@ struct TransportTests {
 
     @Test("two socket clients are served independently; cancel affects only its own job; stop removes the socket")
     func socketClients() async throws {
-        let directory = temporaryDirectory()
-        let path = directory + "/d.sock"
+        let directory = try socketFolder()
+        let path = directory.file("d.sock")
         let runtime = ServerRuntime(server: makeTestServer(), options: socketOptions(path))
         try runtime.start()
         let stopped = runInBackground(runtime)
@@ -49,7 +46,7 @@ struct TransportTests {
         #expect(result.capabilities["framing"] == "content-length")
 
         let job = Task { try await first.connection.send(SlowRequest.self, .init(workDoneToken: .int(77))) }
-        #expect(await eventually { progress.all.count >= 3 })
+        try await waitUntil { progress.all.count >= 3 }
         let echo = try await second.connection.send(EchoRequest.self, .init(text: "ok", count: 2))
         #expect(echo.echoed == "okok")
         try first.connection.notify(CancelRequestNotification.self, CancelParams(id: .int(2)))
@@ -59,7 +56,7 @@ struct TransportTests {
         } catch let error as ResponseError {
             #expect(error.code == -32800)
         }
-        #expect(await eventually { progress.all.last?.params?["value"]?["kind"] == "end" })
+        try await waitUntil { progress.all.last?.params?["value"]?["kind"] == "end" }
         #expect(try await first.connection.send(EchoRequest.self, .init(text: "x", count: 1)).echoed == "x")
 
         runtime.stop()
@@ -68,13 +65,12 @@ struct TransportTests {
         #expect(first.waitUntilServerCloses())
         first.close()
         second.close()
-        rmdir(directory)
     }
 
     @Test("10,000 requests over one socket connection are all answered", arguments: Framing.allCases)
     func manyRequestsOverSocket(framing: Framing) async throws {
-        let directory = temporaryDirectory()
-        let path = directory + "/d.sock"
+        let directory = try socketFolder()
+        let path = directory.file("d.sock")
         let runtime = ServerRuntime(server: makeTestServer(), options: socketOptions(path, framing: framing))
         try runtime.start()
         let client = try StreamClient.connect(socketPath: path, framing: framing)
@@ -95,13 +91,12 @@ struct TransportTests {
         client.close()
         runtime.stop()
         _ = runtime.waitUntilStopped()
-        rmdir(directory)
     }
 
     @Test("a client that disconnects mid-job has the job cancelled while others are served")
     func disconnectCancelsJob() async throws {
-        let directory = temporaryDirectory()
-        let path = directory + "/d.sock"
+        let directory = try socketFolder()
+        let path = directory.file("d.sock")
         let cancelled = Recorder<String>()
         let server = makeTestServer()
         server.register(method: "test/wait") { _, context in
@@ -118,25 +113,24 @@ struct TransportTests {
         let job = Task { try await leaving.connection.sendRequest(method: "test/wait", params: nil) }
         try await Task.sleep(for: .milliseconds(50))
         leaving.close()
-        #expect(await eventually { cancelled.all.count == 1 })
+        try await waitUntil { cancelled.all.count == 1 }
         #expect(cancelled.all.first == "the client disconnected")
         _ = await job.result
         #expect(try await staying.connection.send(EchoRequest.self, .init(text: "y", count: 3)).echoed == "yyy")
-        #expect(await eventually { runtime.connectionCount == 1 })
+        try await waitUntil { runtime.connectionCount == 1 }
         _ = try await staying.connection.send(ShutdownRequest.self, EmptyObject())
         try staying.connection.notify(ExitNotification.self, EmptyObject())
         #expect(staying.waitUntilServerCloses(), "exit over a socket closes that connection")
-        #expect(await eventually { runtime.connectionCount == 0 })
+        try await waitUntil { runtime.connectionCount == 0 }
         runtime.stop()
         _ = runtime.waitUntilStopped()
         staying.close()
-        rmdir(directory)
     }
 
     @Test("SIGTERM cancels jobs, ends progress, answers, removes the socket and stops")
     func sigterm() async throws {
-        let directory = temporaryDirectory()
-        let path = directory + "/d.sock"
+        let directory = try socketFolder()
+        let path = directory.file("d.sock")
         var options = socketOptions(path)
         options.handlesSignals = true
         let runtime = ServerRuntime(server: makeTestServer(), options: options)
@@ -147,7 +141,7 @@ struct TransportTests {
         client.connection.setNotificationObserver { progress.append($0) }
         _ = try await initialize(client.connection)
         let job = Task { try await client.connection.send(SlowRequest.self, .init(workDoneToken: .int(5))) }
-        #expect(await eventually { progress.all.count >= 2 })
+        try await waitUntil { progress.all.count >= 2 }
         kill(getpid(), SIGTERM)
         do {
             _ = try await job.value
@@ -159,7 +153,6 @@ struct TransportTests {
         #expect(progress.all.last?.params?["value"]?["outcome"] == "cancelled")
         #expect(access(path, F_OK) != 0)
         client.close()
-        rmdir(directory)
     }
 
     @Test("socket paths: too long, live, stale and non-socket files")
@@ -168,8 +161,8 @@ struct TransportTests {
         #expect(throws: TransportError.socketPathTooLong(path: long, bytes: long.utf8.count, limit: 107)) {
             try ServerRuntime(server: makeTestServer(), options: socketOptions(long)).start()
         }
-        let directory = temporaryDirectory()
-        let path = directory + "/live.sock"
+        let directory = try socketFolder()
+        let path = directory.file("live.sock")
         let live = ServerRuntime(server: makeTestServer(), options: socketOptions(path))
         try live.start()
         #expect(throws: TransportError.socketInUse(path: path)) {
@@ -179,7 +172,7 @@ struct TransportTests {
         _ = live.waitUntilStopped()
 
         // A socket file nobody listens on (a crashed server) is replaced.
-        let stalePath = directory + "/stale.sock"
+        let stalePath = directory.file("stale.sock")
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
@@ -198,18 +191,19 @@ struct TransportTests {
         replacing.stop()
         _ = replacing.waitUntilStopped()
 
-        let filePath = directory + "/plain"
+        let filePath = directory.file("plain")
         #expect(FileManager.default.createFile(atPath: filePath, contents: Data("keep".utf8)))
         #expect(throws: TransportError.pathIsNotASocket(path: filePath)) {
             try ServerRuntime(server: makeTestServer(), options: socketOptions(filePath)).start()
         }
         #expect(FileManager.default.contents(atPath: filePath) == Data("keep".utf8))
         unlink(filePath)
-        rmdir(directory)
     }
 
-    @Test("stdio over pipes: end of input cancels the running job, ends its progress and stops the runtime")
-    func stdioPipes() async throws {
+    /// A runtime serving the test server on stdio over two fresh pipes, started and waited for in
+    /// the background; returns that wait (it ends with the runtime's stop reason) and our ends: the
+    /// write end of its input and the read end of its output (the runtime closes its own ends).
+    private func startOverPipes() throws -> (stopped: Task<StopReason, Never>, toServer: Int32, fromServer: Int32) {
         var toServer: [Int32] = [0, 0]
         var fromServer: [Int32] = [0, 0]
         #expect(pipe(&toServer) == 0)
@@ -219,14 +213,19 @@ struct TransportTests {
         options.handlesSignals = false
         let runtime = ServerRuntime(server: makeTestServer(), options: options)
         try runtime.start()
-        let stopped = runInBackground(runtime)
-        let client = StreamClient(readFD: fromServer[0], writeFD: toServer[1])
+        return (runInBackground(runtime), toServer[1], fromServer[0])
+    }
+
+    @Test("stdio over pipes: end of input cancels the running job, ends its progress and stops the runtime")
+    func stdioPipes() async throws {
+        let (stopped, toServer, fromServer) = try startOverPipes()
+        let client = StreamClient(readFD: fromServer, writeFD: toServer)
         let progress = Recorder<NotificationMessage>()
         client.connection.setNotificationObserver { progress.append($0) }
         _ = try await initialize(client.connection)
         #expect(try await client.connection.send(EchoRequest.self, .init(text: "p", count: 2)).echoed == "pp")
         let job = Task { try await client.connection.send(SlowRequest.self, .init(workDoneToken: .string("t"))) }
-        #expect(await eventually { progress.all.count >= 2 })
+        try await waitUntil { progress.all.count >= 2 }
         client.finishWriting()
         do {
             _ = try await job.value
@@ -288,8 +287,8 @@ struct TransportTests {
 
     @Test("stdio from and to regular files answers every request")
     func stdioFiles() throws {
-        let directory = temporaryDirectory()
-        let inputPath = directory + "/in.ndjson", outputPath = directory + "/out.ndjson"
+        let directory = try socketFolder()
+        let inputPath = directory.file("in.ndjson"), outputPath = directory.file("out.ndjson")
         let requests = [
             #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}"#,
             #"{"jsonrpc":"2.0","method":"initialized","params":{}}"#,
@@ -316,13 +315,12 @@ struct TransportTests {
         #expect(replies.contains { $0["id"] == .null && $0["error"]?["code"] == -32700 })
         unlink(inputPath)
         unlink(outputPath)
-        rmdir(directory)
     }
 
     @Test("a slow reader gets coalesced progress but every response")
     func slowReaderCoalesces() async throws {
-        let directory = temporaryDirectory()
-        let path = directory + "/d.sock"
+        let directory = try socketFolder()
+        let path = directory.file("d.sock")
         let finished = Recorder<Int>()
         let server = Server(info: ServerInfo(name: "flood", version: "1"), progressInterval: .zero)
         let padding = JSONValue.string(String(repeating: "p", count: 2048))
@@ -338,7 +336,7 @@ struct TransportTests {
         let requests = #"{"jsonrpc":"2.0","id":1,"method":"initialize"}"# + "\n"
             + #"{"jsonrpc":"2.0","id":2,"method":"test/flood","params":{"workDoneToken":"w"}}"# + "\n"
         _ = requests.utf8CString.withUnsafeBytes { write(fd, $0.baseAddress, requests.utf8.count) }
-        #expect(await eventually { finished.all.count == 1 })
+        try await waitUntil { finished.all.count == 1 }
         try await Task.sleep(for: .milliseconds(100))
         var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
@@ -359,43 +357,26 @@ struct TransportTests {
         close(fd)
         runtime.stop()
         _ = runtime.waitUntilStopped()
-        rmdir(directory)
     }
 
     @Test("a header block that never ends on stdio is answered -32700, then the runtime stops by itself")
     func stdioFramingErrorStops() async throws {
-        var toServer: [Int32] = [0, 0]
-        var fromServer: [Int32] = [0, 0]
-        #expect(pipe(&toServer) == 0)
-        #expect(pipe(&fromServer) == 0)
-        var options = ServerRuntimeOptions()
-        options.stdio = StdioDescriptors(input: toServer[0], output: fromServer[1])
-        options.handlesSignals = false
-        let runtime = ServerRuntime(server: makeTestServer(), options: options)
-        try runtime.start()
-        let stopped = runInBackground(runtime)
+        let (stopped, toServer, fromServer) = try startOverPipes()
         let junk = [UInt8](repeating: UInt8(ascii: "a"), count: ContentLengthFrameDecoder.maxHeaderBytes + 100)
-        #expect(junk.withUnsafeBytes { write(toServer[1], $0.baseAddress, $0.count) } == junk.count)
+        #expect(writeAll(junk, to: toServer))
         #expect(await stopped.value == .framingError)
-        var output: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { read(fromServer[0], $0.baseAddress, $0.count) }
-            if count <= 0 { break }
-            output += buffer[0..<count]
-        }
-        let replies = parseFramedOutput(output, framing: .contentLength)
+        let replies = parseFramedOutput(readUntilEndOfFile(fromServer), framing: .contentLength)
         #expect(replies.count == 1)
         #expect(replies.first?["error"]?["code"] == -32700)
         #expect(replies.first?["id"] == .null)
-        close(toServer[1])
-        close(fromServer[0])
+        close(toServer)
+        close(fromServer)
     }
 
     @Test("short socket connections leave nothing behind: every Connection is freed after its client leaves")
     func shortConnectionsAreFreed() async throws {
-        let directory = temporaryDirectory()
-        let path = directory + "/d.sock"
+        let directory = try socketFolder()
+        let path = directory.file("d.sock")
         let seen = WeakConnections()
         let server = makeTestServer()
         server.register(method: "test/whoami") { _, context in
@@ -417,17 +398,16 @@ struct TransportTests {
             client.close()
         }
         #expect(seen.count == 200)
-        #expect(await eventually(seconds: 30) { runtime.connectionCount == 0 })
-        #expect(await eventually(seconds: 30) { seen.alive == 0 }, "\(seen.alive) of 200 connections still alive")
+        try await waitUntil(timeout: .seconds(30)) { runtime.connectionCount == 0 }
+        try await waitUntil("\(seen.alive) of 200 connections still alive", timeout: .seconds(30)) { seen.alive == 0 }
         runtime.stop()
         _ = runtime.waitUntilStopped()
-        rmdir(directory)
     }
 
     @Test("backpressure: a client that writes without reading holds bounded server memory, others are served, then it gets every answer")
     func backpressureBoundsUnreadOutput() async throws {
-        let directory = temporaryDirectory()
-        let path = directory + "/d.sock"
+        let directory = try socketFolder()
+        let path = directory.file("d.sock")
         let runtime = ServerRuntime(server: makeTestServer(), options: socketOptions(path, framing: .ndjson))
         try runtime.start()
         let fd = try UnixSocketAddress(path: path).connect()
@@ -456,7 +436,7 @@ struct TransportTests {
             wroteAll.store(!failed, ordering: .releasing)
             writerDone.signal()
         }.start()
-        #expect(await eventually(seconds: 60) { runtime.readPausedConnectionCount == 1 })
+        try await waitUntil(timeout: .seconds(60)) { runtime.readPausedConnectionCount == 1 }
         var largest = 0
         for _ in 0..<40 {
             largest = max(largest, runtime.queuedOutputBytes)
@@ -494,22 +474,21 @@ struct TransportTests {
             }
             readerDone.signal()
         }.start()
-        #expect(await eventually(seconds: 120) { readerDone.wait(timeout: .now()) == .success })
+        try await waitUntil(timeout: .seconds(120)) { readerDone.wait(timeout: .now()) == .success }
         #expect(answered.withLock { $0.count } == total + 1)
-        #expect(await eventually(seconds: 30) { writerDone.wait(timeout: .now()) == .success })
+        try await waitUntil(timeout: .seconds(30)) { writerDone.wait(timeout: .now()) == .success }
         let wroteEverything = wroteAll.load(ordering: .acquiring)
         #expect(wroteEverything)
         close(fd)
-        #expect(await eventually(seconds: 30) { runtime.connectionCount == 0 && runtime.queuedOutputBytes == 0 })
+        try await waitUntil(timeout: .seconds(30)) { runtime.connectionCount == 0 && runtime.queuedOutputBytes == 0 }
         runtime.stop()
         _ = runtime.waitUntilStopped()
-        rmdir(directory)
     }
 
     @Test("a socket path of 107 bytes binds at exactly that path; 108 bytes is refused with a clear error")
     func socketPathAtTheLimit() throws {
-        let directory = temporaryDirectory()
-        let prefix = directory + "/"
+        let directory = try socketFolder()
+        let prefix = directory.path + "/"
         let longest = prefix + String(repeating: "s", count: 107 - prefix.utf8.count)
         let tooLong = longest + "t"
         #expect(longest.utf8.count == 107)
@@ -527,13 +506,12 @@ struct TransportTests {
         runtime.stop()
         _ = runtime.waitUntilStopped()
         #expect(access(longest, F_OK) != 0)
-        rmdir(directory)
     }
 
     @Test("stopping a server whose socket file was replaced by another server's leaves the other's socket")
     func replacedSocketIsNotUnlinked() async throws {
-        let directory = temporaryDirectory()
-        let path = directory + "/d.sock"
+        let directory = try socketFolder()
+        let path = directory.file("d.sock")
         let first = ServerRuntime(server: makeTestServer(), options: socketOptions(path))
         try first.start()
         #expect(unlink(path) == 0)
@@ -548,7 +526,6 @@ struct TransportTests {
         second.stop()
         _ = second.waitUntilStopped()
         #expect(access(path, F_OK) != 0, "the second server removes its own socket")
-        rmdir(directory)
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import RPC
+import TestSupport
 
 // RPC round trips of a trivial request (`model/list` on an empty daemon) against the real
 // `cfspd`, over stdio pipes and over its Unix socket: round trips per second (one request in
@@ -19,8 +20,7 @@ struct BenchSettings {
             guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return nil }
             return arguments[index + 1]
         }
-        executable = option("--cfspd")
-            ?? URL(fileURLWithPath: arguments[0]).deletingLastPathComponent().appendingPathComponent("cfspd").path
+        executable = option("--cfspd") ?? BuiltProduct.executable("cfspd") ?? "cfspd"
         requests = Int(option("--requests") ?? "") ?? 100_000
         framing = Framing(rawValue: option("--framing") ?? "content-length") ?? .contentLength
     }
@@ -62,14 +62,12 @@ func runBench(_ settings: BenchSettings) async -> Int32 {
     let stdio = try DaemonProcess(executable: executable, arguments: [], framing: framing, socketPath: nil)
     try await measure(transport: "stdio", daemon: stdio, settings: settings)
     print("        cfspd exit status after SIGTERM: \(stdio.stop())")
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rpcbench-\(getpid())").path
-    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    let socketPath = folder + "/cfspd.sock"
+    let folder = try ScratchFolder(prefix: "rpcbench")
+    let socketPath = folder.file("cfspd.sock")
     let socket = try DaemonProcess(
         executable: executable, arguments: ["--no-stdio", "--socket", socketPath], framing: framing, socketPath: socketPath)
     try await measure(transport: "socket", daemon: socket, settings: settings)
     print("        cfspd exit status after SIGTERM: \(socket.stop())")
-    try? FileManager.default.removeItem(atPath: folder)
 } catch {
     FileHandle.standardError.write(Data("RPCBench: \(error)\n".utf8))
     return 1
