@@ -52,6 +52,15 @@ struct TinyLlamaGGUF {
 
 @Suite("GGUF LlamaConfig")
 struct GGUFLlamaConfigTests {
+    @Test("a GGUF file copied into memory (MappedFile(copying:), what fuzz/ reads) parses as from disk")
+    func inMemoryCopy() throws {
+        let bytes = TinyLlamaGGUF().builder().bytes().bytes
+        let copy = try GGUFFile(file: MappedFile(copying: bytes))
+        #expect(try copy.llamaConfig() == openGGUF(bytes).llamaConfig())
+        #expect(copy.file.path == "<memory>")
+        #expect(throws: GGUFError.self) { try GGUFFile(file: MappedFile(copying: [UInt8]())) }
+    }
+
     @Test func llamaConfigFromMetadataAndShapes() throws {
         let config = try openGGUF(TinyLlamaGGUF().builder().bytes().bytes).llamaConfig()
         #expect(config == LlamaConfig(
