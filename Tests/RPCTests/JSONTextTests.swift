@@ -58,6 +58,15 @@ struct JSONTextTests {
         #expect(throws: JSONSyntaxError.self) { try JSONValue(parsing: Array(text.utf8)) }
     }
 
+    /// Found by fuzz/ (harness json): `1e400` parsed as infinity, a value no JSON text can
+    /// carry (it serialized as `null`), so a hostile number reached handlers as `.double(inf)`.
+    @Test("numbers beyond the range of a double are rejected, not read as infinity", arguments: [
+        "1e400", "-1e400", "[2" + String(repeating: "1", count: 400) + "]", "{\"x\":1.5e309}",
+    ])
+    func rejectsOverflowingNumbers(text: String) {
+        #expect(throws: JSONSyntaxError.self) { try JSONValue(parsing: Array(text.utf8)) }
+    }
+
     @Test("deep nesting and invalid UTF-8 are rejected")
     func hostileInput() {
         let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)

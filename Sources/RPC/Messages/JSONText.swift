@@ -198,6 +198,9 @@ enum JSONText {
             let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
             if isInteger, let integer = Int(text) { return .int(integer) }
             guard let double = Double(text) else { throw JSONSyntaxError(offset: start, reason: "invalid number") }
+            // Beyond ±1.8e308 `Double` rounds to infinity, which no JSON text can carry (it is
+            // written as null): refuse the number rather than hand handlers a value it is not.
+            guard double.isFinite else { throw JSONSyntaxError(offset: start, reason: "number out of the range of a double") }
             if let integer = Int(exactly: double), !text.contains(".") { return .int(integer) }
             return .double(double)
         }
