@@ -147,6 +147,16 @@ struct HuggingFaceConfigTests {
         let keys = denseText.split(separator: "\n").compactMap { $0.split(separator: "\"").dropFirst().first.map(String.init) }
         #expect(keys == keys.sorted(), "keys are sorted")
     }
+
+    /// Found by fuzz/ (harness hf-config): the LLaMA, Qwen2 and Qwen3 writers always wrote
+    /// `"hidden_act": "silu"`, so exporting a model whose config.json said gelu_pytorch_tanh
+    /// silently changed its FFN activation.
+    @Test("the FFN activation survives writing and reading config.json", arguments: ["llama", "qwen2", "qwen3"])
+    func activationRoundTrip(family: String) throws {
+        let config = try parse(json(["model_type": "\"\(family)\"", "hidden_act": "\"gelu_pytorch_tanh\""]))
+        #expect(config.activation == .geluTanh)
+        #expect(try parse(try HuggingFaceConfigWriter.json(for: config)).activation == .geluTanh)
+    }
 }
 
 @Suite("Hugging Face folders")

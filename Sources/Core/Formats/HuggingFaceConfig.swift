@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 
 /// Reads the `config.json` of a Hugging Face decoder of any supported family.
 ///
@@ -89,13 +90,12 @@ public enum HuggingFaceConfig {
             numHeads: heads, numKVHeads: kvHeads, headDim: headDim, rmsNormEps: Float(eps),
             ropeTheta: Float(theta), contextLength: context, tieWordEmbeddings: tied, ropeLayout: .rotateHalf)
         if let activation = try keys.optionalString("hidden_act") ?? keys.optionalString("hidden_activation") {
-            switch activation {
-            case "silu": config.activation = .silu
-            case "gelu_pytorch_tanh": config.activation = .geluTanh
-            default:
+            guard let gated = GatedActivation(huggingFaceName: activation) else {
+                let supported = GatedActivation.allCases.map(\.huggingFaceName).joined(separator: ", ")
                 throw HuggingFaceError.unsupportedConfigFeature(
-                    path: path, key: "hidden_act", reason: "activation '\(activation)'; supported: silu, gelu_pytorch_tanh")
+                    path: path, key: "hidden_act", reason: "activation '\(activation)'; supported: \(supported)")
             }
+            config.activation = gated
         }
         try family.configureFromHuggingFace(&config, keys)
         return config
