@@ -148,6 +148,26 @@ struct HuggingFaceConfigTests {
         #expect(keys == keys.sorted(), "keys are sorted")
     }
 
+    /// Found by fuzz/ (harness hf-config, with crafted inputs): head counts and head sizes were
+    /// unbounded, so `num_attention_heads` x `head_dim` overflowed (a trap) when the tensor list
+    /// was made, and a huge `head_dim` sized Llama 3's rotary table (an 8 GiB allocation).
+    @Test("sizes above LlamaConfig.maxDimension are refused before anything is sized by them")
+    func hugeSizes() throws {
+        let huge = "4294967296"
+        let cases: [[String: String]] = [
+            ["num_attention_heads": huge, "head_dim": huge, "num_key_value_heads": "1"],
+            ["head_dim": huge, "rope_scaling": #"{"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0, "original_max_position_embeddings": 16}"#],
+            ["vocab_size": huge], ["hidden_size": huge], ["intermediate_sizes": "[6, \(huge)]"],
+        ]
+        for extra in cases {
+            #expect(throws: HuggingFaceError.self, "\(extra)") {
+                let config = try parse(json(extra))
+                try HuggingFaceTensorLayout.validate(config) { _ in nil }
+            }
+        }
+        #expect(try parse(json(["head_dim": "\(LlamaConfig.maxDimension)"])).headDim == LlamaConfig.maxDimension)
+    }
+
     /// Found by fuzz/ (harness hf-config): the LLaMA, Qwen2 and Qwen3 writers always wrote
     /// `"hidden_act": "silu"`, so exporting a model whose config.json said gelu_pytorch_tanh
     /// silently changed its FFN activation.
