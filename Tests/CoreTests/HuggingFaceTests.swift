@@ -168,6 +168,28 @@ struct HuggingFaceConfigTests {
         #expect(try parse(json(["head_dim": "\(LlamaConfig.maxDimension)"])).headDim == LlamaConfig.maxDimension)
     }
 
+    /// Found by fuzz/ (harness hf-config, with crafted inputs): Gemma 3's writer turned the
+    /// attention scale back into `query_pre_attn_scalar` with `Int(...)`, which trapped for a
+    /// scalar above Int.max or one whose scale underflowed to 0 (1e300), and rounded a
+    /// fractional scalar (10.5) to another model; a huge `rope_local_base_freq` became
+    /// infinity, which the writer wrote as `inf`, not JSON.
+    @Test("Gemma 3's attention scalar and local rotary base are checked on read and kept on write")
+    func gemma3ScalarsRoundTrip() throws {
+        let gemma = ["model_type": "\"gemma3_text\"", "head_dim": "4"]
+        for scalar in ["1e300", "1e-300"] {
+            #expect(throws: HuggingFaceError.self, "\(scalar)") {
+                try parse(json(gemma.merging(["query_pre_attn_scalar": scalar]) { $1 }))
+            }
+        }
+        #expect(throws: HuggingFaceError.self) { try parse(json(gemma.merging(["rope_local_base_freq": "1e300"]) { $1 })) }
+        for scalar in ["1e30", "10.5", "256", "4", "0.3"] {
+            let config = try parse(json(gemma.merging(["query_pre_attn_scalar": scalar]) { $1 }))
+            #expect(try parse(try HuggingFaceConfigWriter.json(for: config)) == config, "\(scalar)")
+        }
+        let plain = try HuggingFaceConfigWriter.json(for: try parse(json(gemma.merging(["query_pre_attn_scalar": "256"]) { $1 })))
+        #expect(plain.contains("\"query_pre_attn_scalar\": 256"))
+    }
+
     /// Found by fuzz/ (harness hf-config): the LLaMA, Qwen2 and Qwen3 writers always wrote
     /// `"hidden_act": "silu"`, so exporting a model whose config.json said gelu_pytorch_tanh
     /// silently changed its FFN activation.
