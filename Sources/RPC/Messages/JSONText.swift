@@ -36,7 +36,11 @@ enum JSONText {
                 output.append(contentsOf: String(Int(number)).utf8)
                 output.append(contentsOf: ".0".utf8)
             } else {
-                output.append(contentsOf: "\(number)".utf8)
+                // Shortest round-trip text; an exponent form without a fraction ("1e+16") would
+                // read back as an integer, so it gets one ("1.0e+16") and stays a double.
+                var text = "\(number)"
+                if !text.contains("."), let exponent = text.firstIndex(of: "e") { text.insert(contentsOf: ".0", at: exponent) }
+                output.append(contentsOf: text.utf8)
             }
         case .string(let text): writeString(text, into: &output)
         case .array(let elements):
