@@ -132,6 +132,9 @@ struct ArchitectureTests {
         #expect(recovered.originalContext == 8192 && recovered.factor == 8)
         #expect(abs(recovered.highFrequencyFactor - 4) < 1e-6)
         #expect(Llama3RopeScaling.inferred(fromFactors: Array(repeating: 1, count: 64), headDim: 128, theta: 500_000) == nil)
+        // A corrupt GGUF's factors and rotary base (found with the gguf fuzz harness): the
+        // least-squares context came out as -5e19, which Int(...) trapped on while the file was opened.
+        #expect(Llama3RopeScaling.inferred(fromFactors: [8, 1, 2, 3], headDim: 8, theta: 1e38) == nil)
 
         // A tiny Llama 3 model (head size 32, so the blended band has several pairs) through GGUF into HF.
         var config = LlamaConfig.tiny(layers: 2, hidden: 64, heads: 2, kvHeads: 1, ffn: 40, vocab: 50, context: 64)

@@ -53,6 +53,33 @@ struct TinyLlamaGGUF {
 
 @Suite("GGUF LlamaConfig")
 struct GGUFLlamaConfigTests {
+    @Test("a GGUF file copied into memory (MappedFile(copying:), what fuzz/ reads) parses as from disk")
+    func inMemoryCopy() throws {
+        let bytes = TinyLlamaGGUF().builder().bytes().bytes
+        let copy = try GGUFFile(file: MappedFile(copying: bytes))
+        #expect(try copy.llamaConfig() == openGGUF(bytes).llamaConfig())
+        #expect(copy.file.path == "<memory>")
+        #expect(throws: GGUFError.self) { try GGUFFile(file: MappedFile(copying: [UInt8]())) }
+    }
+
+    /// Found by fuzz/ (harness gguf, with a crafted input): head counts and head sizes were
+    /// unbounded, so `head_count` x `key_length` (two u32 near 2^32) overflowed, a trap, when
+    /// the configuration was checked against the tensor table.
+    @Test("head counts and head sizes above LlamaConfig.maxDimension are refused, not multiplied")
+    func hugeHeadSizes() throws {
+        var b = TinyLlamaGGUF().builder()
+        b.set("llama.attention.head_count", .uint32(.max))
+        b.set("llama.attention.head_count_kv", .uint32(.max))
+        b.set("llama.attention.key_length", .uint32(.max))
+        #expect(throws: GGUFError.self) { try openGGUF(b.bytes().bytes).llamaConfig() }
+        var wide = TinyLlamaGGUF().builder()
+        wide.set("llama.attention.key_length", .uint32(UInt32(LlamaConfig.maxDimension + 1)))
+        #expect(throws: GGUFError.invalidMetadata(
+            key: "llama.attention.key_length",
+            reason: "is \(LlamaConfig.maxDimension + 1), above the limit of \(LlamaConfig.maxDimension) for a model size")
+        ) { try openGGUF(wide.bytes().bytes).llamaConfig() }
+    }
+
     @Test func llamaConfigFromMetadataAndShapes() throws {
         let config = try openGGUF(TinyLlamaGGUF().builder().bytes().bytes).llamaConfig()
         #expect(config == LlamaConfig(

@@ -148,6 +148,58 @@ struct HuggingFaceConfigTests {
         let keys = denseText.split(separator: "\n").compactMap { $0.split(separator: "\"").dropFirst().first.map(String.init) }
         #expect(keys == keys.sorted(), "keys are sorted")
     }
+
+    /// Found by fuzz/ (harness hf-config, with crafted inputs): head counts and head sizes were
+    /// unbounded, so `num_attention_heads` x `head_dim` overflowed (a trap) when the tensor list
+    /// was made, and a huge `head_dim` sized Llama 3's rotary table (an 8 GiB allocation).
+    @Test("sizes above LlamaConfig.maxDimension are refused before anything is sized by them")
+    func hugeSizes() throws {
+        let huge = "4294967296"
+        let cases: [[String: String]] = [
+            ["num_attention_heads": huge, "head_dim": huge, "num_key_value_heads": "1"],
+            ["head_dim": huge, "rope_scaling": #"{"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0, "original_max_position_embeddings": 16}"#],
+            ["vocab_size": huge], ["hidden_size": huge], ["intermediate_sizes": "[6, \(huge)]"],
+        ]
+        for extra in cases {
+            #expect(throws: HuggingFaceError.self, "\(extra)") {
+                let config = try parse(json(extra))
+                try HuggingFaceTensorLayout.validate(config) { _ in nil }
+            }
+        }
+        #expect(try parse(json(["head_dim": "\(LlamaConfig.maxDimension)"])).headDim == LlamaConfig.maxDimension)
+    }
+
+    /// Found by fuzz/ (harness hf-config, with crafted inputs): Gemma 3's writer turned the
+    /// attention scale back into `query_pre_attn_scalar` with `Int(...)`, which trapped for a
+    /// scalar above Int.max or one whose scale underflowed to 0 (1e300), and rounded a
+    /// fractional scalar (10.5) to another model; a huge `rope_local_base_freq` became
+    /// infinity, which the writer wrote as `inf`, not JSON.
+    @Test("Gemma 3's attention scalar and local rotary base are checked on read and kept on write")
+    func gemma3ScalarsRoundTrip() throws {
+        let gemma = ["model_type": "\"gemma3_text\"", "head_dim": "4"]
+        for scalar in ["1e300", "1e-300"] {
+            #expect(throws: HuggingFaceError.self, "\(scalar)") {
+                try parse(json(gemma.merging(["query_pre_attn_scalar": scalar]) { $1 }))
+            }
+        }
+        #expect(throws: HuggingFaceError.self) { try parse(json(gemma.merging(["rope_local_base_freq": "1e300"]) { $1 })) }
+        for scalar in ["1e30", "10.5", "256", "4", "0.3"] {
+            let config = try parse(json(gemma.merging(["query_pre_attn_scalar": scalar]) { $1 }))
+            #expect(try parse(try HuggingFaceConfigWriter.json(for: config)) == config, "\(scalar)")
+        }
+        let plain = try HuggingFaceConfigWriter.json(for: try parse(json(gemma.merging(["query_pre_attn_scalar": "256"]) { $1 })))
+        #expect(plain.contains("\"query_pre_attn_scalar\": 256"))
+    }
+
+    /// Found by fuzz/ (harness hf-config): the LLaMA, Qwen2 and Qwen3 writers always wrote
+    /// `"hidden_act": "silu"`, so exporting a model whose config.json said gelu_pytorch_tanh
+    /// silently changed its FFN activation.
+    @Test("the FFN activation survives writing and reading config.json", arguments: ["llama", "qwen2", "qwen3"])
+    func activationRoundTrip(family: String) throws {
+        let config = try parse(json(["model_type": "\"\(family)\"", "hidden_act": "\"gelu_pytorch_tanh\""]))
+        #expect(config.activation == .geluTanh)
+        #expect(try parse(try HuggingFaceConfigWriter.json(for: config)).activation == .geluTanh)
+    }
 }
 
 @Suite("Hugging Face folders")

@@ -52,6 +52,19 @@ struct SafetensorsTests {
         #expect(throws: SafetensorsError.tensorNotFound(path: path, tensor: "missing")) { try file.floats("missing") }
     }
 
+    @Test("a file copied into memory (MappedFile(copying:), what fuzz/ reads) reads as from disk")
+    func inMemoryCopy() throws {
+        let bytes = hfHandMadeSafetensors(
+            header: #"{"__metadata__":{"k":"v"},"t":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#,
+            data: [0, 0, 128, 63, 0, 0, 0, 64])
+        let file = try SafetensorsFile(file: MappedFile(copying: bytes, path: "copy.safetensors"))
+        #expect(file.path == "copy.safetensors" && file.metadata == ["k": "v"])
+        #expect(try file.floats("t") == [1, 2])
+        #expect(throws: SafetensorsError.truncated(path: "<memory>", fileSize: 0, needed: 8)) {
+            try SafetensorsFile(file: MappedFile(copying: [UInt8]()))
+        }
+    }
+
     @Test("header: keys sorted, data 8-byte aligned, tensors contiguous and aligned to their element size")
     func headerLayout() throws {
         let folder = try ScratchFolder()

@@ -118,6 +118,16 @@ struct TokenizerJSONTests {
         #expect(tokenizer.encode("a\u{4}\u{4}bc") == [97, 4, 4, 257])
     }
 
+    /// Found by fuzz/ (harness tokenizer-json): the id list was sized by the largest id before the
+    /// ids were checked to be contiguous, so one added token with id 2^31 - 2 reserved 32 GiB.
+    @Test("An id far past the vocabulary is refused before anything is sized by it")
+    func hugeTokenID() {
+        let data = tokenizerJSON(addedTokens: #"[{"id": 2147483646, "content": "<x>", "special": true}]"#)
+        #expect(throws: TokenizerError.invalidTokenizerJSON("no token has id 259 (ids must be contiguous from 0 to 2147483646)")) {
+            try makeTokenizer(tokenizerJSON: data)
+        }
+    }
+
     @Test("Unsupported or malformed tokenizer.json files are rejected with specific errors")
     func rejected() {
         func message(_ data: Data) -> String {

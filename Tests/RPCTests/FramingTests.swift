@@ -122,6 +122,19 @@ struct FramingTests {
         #expect(split.bufferedByteCount == 0)
     }
 
+    /// Found by fuzz/ (harness ndjson): a read ending between a line's `\r` and its `\n` counted
+    /// the `\r` as content, so a line of exactly the limit (or a blank CRLF line under limit 0)
+    /// was refused or accepted depending on where the stream happened to be split.
+    @Test("a CRLF line at the size limit decodes the same wherever the reads split it")
+    func ndjsonCarriageReturnAtLimit() {
+        let whole = decodeAll([Array("abcd\r\n{}\n".utf8)], framing: .ndjson, limit: 4)
+        let split = decodeAll([Array("abcd\r".utf8), Array("\n{}\n".utf8)], framing: .ndjson, limit: 4)
+        #expect(payloads(whole) == ["abcd"])
+        #expect(payloads(split) == ["abcd"])
+        #expect(split.count == 1, "no messageTooLarge for the split line")
+        #expect(decodeAll([Array("\r".utf8), Array("\n".utf8)], framing: .ndjson, limit: 0).isEmpty)
+    }
+
     @Test("buffered bytes return to zero after many messages")
     func boundedBuffer() {
         var decoder = Framing.contentLength.makeDecoder()

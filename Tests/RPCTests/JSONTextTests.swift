@@ -59,6 +59,23 @@ struct JSONTextTests {
         #expect(throws: JSONSyntaxError.self) { try JSONValue(parsing: Array(text.utf8)) }
     }
 
+    /// Found by fuzz/ (harness json): `1e400` parsed as infinity, a value no JSON text can
+    /// carry (it serialized as `null`), so a hostile number reached handlers as `.double(inf)`.
+    @Test("numbers beyond the range of a double are rejected, not read as infinity", arguments: [
+        "1e400", "-1e400", "[2" + String(repeating: "1", count: 400) + "]", "{\"x\":1.5e309}",
+    ])
+    func rejectsOverflowingNumbers(text: String) {
+        #expect(throws: JSONSyntaxError.self) { try JSONValue(parsing: Array(text.utf8)) }
+    }
+
+    /// Found by fuzz/ (harness json): a double of 1e15 or more without a fraction was written as
+    /// `1e+16`, which reads back as the integer 10000000000000000, not the double it was.
+    @Test("large whole doubles stay doubles through serialize and parse", arguments: [1e16, -1e15, 1e300, Double.leastNonzeroMagnitude, 1.5e20])
+    func largeDoublesRoundTrip(number: Double) throws {
+        let text = JSONValue.double(number).serialized()
+        #expect(try JSONValue(parsing: text) == .double(number), "\(String(decoding: text, as: UTF8.self))")
+    }
+
     @Test("deep nesting and invalid UTF-8 are rejected")
     func hostileInput() {
         let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)

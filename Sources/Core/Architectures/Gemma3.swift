@@ -44,6 +44,11 @@ extension Architecture {
             }
             let scalar = try keys.optionalPositiveDouble("query_pre_attn_scalar") ?? 256
             let scale = Float(1 / scalar.squareRoot())
+            guard scale.isNormal else {
+                throw HuggingFaceError.invalidConfigValue(
+                    path: keys.path, key: "query_pre_attn_scalar",
+                    reason: "(\(scalar)) gives an attention scale 1/sqrt(\(scalar)) outside the range of a 32-bit float")
+            }
             config.attentionScale = scale == 1 / Float(Double(config.headDim).squareRoot()) ? nil : scale
             config.slidingWindow = try keys.optionalPositiveInt("sliding_window") ?? 4096
             config.slidingWindowLayers = try gemma3LocalLayers(keys: keys, layers: config.numLayers)
@@ -51,17 +56,22 @@ extension Architecture {
             try HuggingFaceRope.requirePlain(rope.perLayerType["full_attention"] ?? rope.parameters, family: "gemma3")
             try HuggingFaceRope.requirePlain(rope.perLayerType["sliding_attention"], family: "gemma3")
             config.ropeTheta = Float(rope.theta ?? 1_000_000)
-            config.localRopeTheta = Float(try rope.perLayerType["sliding_attention"]?.optionalPositiveDouble("rope_theta")
-                ?? keys.optionalPositiveDouble("rope_local_base_freq") ?? Double(gemma3LocalRopeTheta))
+            let local = try rope.perLayerType["sliding_attention"]?.optionalPositiveDouble("rope_theta")
+                ?? keys.optionalPositiveDouble("rope_local_base_freq") ?? Double(gemma3LocalRopeTheta)
+            // Held as a 32-bit float, as the global base is (HuggingFaceConfig checks that one).
+            guard Float(local).isFinite else {
+                throw HuggingFaceError.invalidConfigValue(
+                    path: keys.path, key: "rope_local_base_freq",
+                    reason: "(\(local)) must be a positive number below \(Float.greatestFiniteMagnitude)")
+            }
+            config.localRopeTheta = Float(local)
         },
         huggingFaceFields: { config in
             let types = config.slidingWindowLayers.map { $0 ? "\"sliding_attention\"" : "\"full_attention\"" }
-            let scale = config.attentionScale ?? 1 / Float(Double(config.headDim).squareRoot())
-            let scalar = (1 / (Double(scale) * Double(scale))).rounded()
             let local = config.localRopeTheta ?? config.ropeTheta
             return [
                 ("model_type", "\"gemma3_text\""), ("architectures", "[\"Gemma3ForCausalLM\"]"),
-                ("hidden_activation", "\"gelu_pytorch_tanh\""), ("query_pre_attn_scalar", "\(Int(scalar))"),
+                ("hidden_activation", "\"gelu_pytorch_tanh\""), ("query_pre_attn_scalar", gemma3QueryScalar(config)),
                 ("sliding_window", "\(config.slidingWindow ?? 4096)"), ("layer_types", "[" + types.joined(separator: ", ") + "]"),
                 ("rope_parameters", "{\"full_attention\": {\"rope_theta\": \(config.ropeTheta), \"rope_type\": \"default\"}, \"sliding_attention\": {\"rope_theta\": \(local), \"rope_type\": \"default\"}}"),
                 ("final_logit_softcapping", "null"), ("attn_logit_softcapping", "null"),
@@ -95,6 +105,17 @@ extension Architecture {
 
 /// The rotary base of Gemma 3's sliding-window layers (transformers' default, llama.cpp's constant).
 let gemma3LocalRopeTheta: Float = 10_000
+
+/// `query_pre_attn_scalar` for `config`'s attention scale (1/sqrt of it): the integer it
+/// usually is (256, the head size) when that reads back as the same 32-bit scale, else the
+/// exact value, so a model read from any config.json is written back unchanged.
+func gemma3QueryScalar(_ config: LlamaConfig) -> String {
+    let scale = config.attentionScale ?? 1 / Float(Double(config.headDim).squareRoot())
+    let scalar = 1 / (Double(scale) * Double(scale))
+    let whole = scalar.rounded()
+    if whole >= 1, whole < 1e15, Float(1 / whole.squareRoot()) == scale { return "\(Int(whole))" }
+    return "\(scalar)"
+}
 
 /// Gemma 3's switches that both formats imply.
 private func setGemma3Switches(_ config: inout LlamaConfig) {

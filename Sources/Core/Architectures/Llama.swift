@@ -48,7 +48,7 @@ extension Architecture {
             // A LLaMA block with Q/K/V biases (read from a deci or llama GGUF) is exactly Qwen2's;
             // transformers' LlamaForCausalLM cannot hold it (its attention_bias adds an output bias too).
             if config.attentionBias { return Architecture.qwen2.huggingFaceFields(config) }
-            var fields: [(String, String)] = [("attention_bias", "false"), ("hidden_act", "\"silu\"")]
+            var fields: [(String, String)] = [("attention_bias", "false"), ("hidden_act", "\"\(config.activation.huggingFaceName)\"")]
             if let window = config.slidingWindow {
                 fields += [("model_type", "\"mistral\""), ("architectures", "[\"MistralForCausalLM\"]"),
                            ("sliding_window", "\(window)")]

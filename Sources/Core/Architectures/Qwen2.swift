@@ -22,8 +22,9 @@ extension Architecture {
                     path: keys.path, key: "use_sliding_window", reason: "Qwen2's sliding-window layers are not implemented")
             }
         },
-        huggingFaceFields: { _ in
-            [("model_type", "\"qwen2\""), ("architectures", "[\"Qwen2ForCausalLM\"]"), ("hidden_act", "\"silu\""),
+        huggingFaceFields: { config in
+            [("model_type", "\"qwen2\""), ("architectures", "[\"Qwen2ForCausalLM\"]"),
+             ("hidden_act", "\"\(config.activation.huggingFaceName)\""),
              ("use_sliding_window", "false")]
         },
         ggufExport: { config in

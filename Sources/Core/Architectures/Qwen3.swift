@@ -26,8 +26,9 @@ extension Architecture {
                     path: keys.path, key: "use_sliding_window", reason: "Qwen3's sliding-window layers are not implemented")
             }
         },
-        huggingFaceFields: { _ in
-            [("model_type", "\"qwen3\""), ("architectures", "[\"Qwen3ForCausalLM\"]"), ("hidden_act", "\"silu\""),
+        huggingFaceFields: { config in
+            [("model_type", "\"qwen3\""), ("architectures", "[\"Qwen3ForCausalLM\"]"),
+             ("hidden_act", "\"\(config.activation.huggingFaceName)\""),
              ("attention_bias", "false"), ("use_sliding_window", "false")]
         },
         ggufExport: { config in

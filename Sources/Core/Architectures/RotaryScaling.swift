@@ -56,10 +56,13 @@ public struct Llama3RopeScaling: Sendable, Equatable, Codable {
         for r in rows { aa += r.a * r.a; ab += r.a * r.b; bb += r.b * r.b; ac += r.a * r.c; bc += r.b * r.c }
         let det = aa * bb - ab * ab
         guard abs(det) > 0 else { return nil }
-        let context = (ac * bb - ab * bc) / det
+        let context = ((ac * bb - ab * bc) / det).rounded()
         let high = (aa * bc - ab * ac) / det
+        // Factors that are not Llama 3's (a corrupt file) can give any value here (-5e19, NaN):
+        // only a positive one that fits an Int is a candidate (`Int(_:)` would trap on the rest).
+        guard context >= 1, context < 0x1p62 else { return nil }
         let candidate = Llama3RopeScaling(factor: factor, lowFrequencyFactor: 1, highFrequencyFactor: high,
-                                          originalContext: Int(context.rounded()))
+                                          originalContext: Int(context))
         guard (try? candidate.validate()) != nil else { return nil }
         let again = candidate.frequencyFactors(headDim: headDim, theta: theta)
         guard zip(again, factors).allSatisfy({ abs($0 - $1) <= 1e-5 * $1 }) else { return nil }

@@ -23,6 +23,25 @@ struct GGUFConfigReader {
         return v
     }
 
+    /// A model size (`embedding_length`, `attention.key_length`...): a positive integer up to
+    /// `LlamaConfig.maxDimension`, or nil when absent.
+    func optionalSize(_ name: String) throws -> Int? {
+        guard let v = try optionalPositiveInt(name) else { return nil }
+        try checkSize(v, name)
+        return v
+    }
+
+    func size(_ name: String) throws -> Int {
+        guard let v = try optionalSize(name) else { throw GGUFError.missingMetadata(key: key(name)) }
+        return v
+    }
+
+    private func checkSize(_ value: Int, _ name: String) throws {
+        guard value <= LlamaConfig.maxDimension else {
+            throw GGUFError.invalidMetadata(key: key(name), reason: "is \(value), above the limit of \(LlamaConfig.maxDimension) for a model size")
+        }
+    }
+
     func optionalFloat(_ name: String) throws -> Float? {
         let key = key(name)
         guard let value = file.metadata[key] else { return nil }
@@ -39,14 +58,14 @@ struct GGUFConfigReader {
     }
 
     /// A per-layer count stored as a scalar or as an array whose entries must all be equal
-    /// (`LlamaConfig` has one head count for all blocks).
+    /// (`LlamaConfig` has one head count for all blocks), up to `LlamaConfig.maxDimension`.
     func uniformPerLayer(_ name: String, layers: Int, default fallback: Int? = nil) throws -> Int {
         let key = key(name)
         guard let value = file.metadata[key] else {
             if let fallback { return fallback }
             throw GGUFError.missingMetadata(key: key)
         }
-        if value.int != nil { return try positiveInt(name) }
+        if value.int != nil { return try size(name) }
         guard let items = value.intArray else {
             throw GGUFError.metadataTypeMismatch(key: key, expected: "an integer or an array of integers", found: value.typeDescription)
         }
@@ -56,6 +75,7 @@ struct GGUFConfigReader {
         guard let first = items.first, first > 0, items.allSatisfy({ $0 == first }) else {
             throw GGUFError.invalidMetadata(key: key, reason: "per-block values \(items) differ or are zero; cfsp supports one positive value for all blocks")
         }
+        try checkSize(first, name)
         return first
     }
 }

@@ -30,14 +30,14 @@ extension GGUFFile {
                 key: keys.key("block_count"),
                 reason: "is \(layers), but the file has only \(tensors.count) tensors (every block has several)")
         }
-        let hidden = try keys.positiveInt("embedding_length")
+        let hidden = try keys.size("embedding_length")
         let heads = try keys.uniformPerLayer("attention.head_count", layers: layers)
         let kvHeads = try keys.uniformPerLayer("attention.head_count_kv", layers: layers, default: heads)
         guard heads % kvHeads == 0 else {
             throw GGUFError.inconsistentModel("\(heads) attention heads are not a multiple of \(kvHeads) KV heads")
         }
-        let headDim = try keys.optionalPositiveInt("attention.key_length")
-            ?? keys.optionalPositiveInt("rope.dimension_count")
+        let headDim = try keys.optionalSize("attention.key_length")
+            ?? keys.optionalSize("rope.dimension_count")
             ?? (hidden % heads == 0 ? hidden / heads : nil)
         guard let headDim else {
             throw GGUFError.inconsistentModel("hidden size \(hidden) is not divisible by \(heads) heads and no head size key is present")

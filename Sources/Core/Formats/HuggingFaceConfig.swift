@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 
 /// Reads the `config.json` of a Hugging Face decoder of any supported family.
 ///
@@ -12,7 +13,7 @@ public enum HuggingFaceConfig {
     static let defaultRopeTheta: Double = 10_000
     static let defaultContextLength = 2048
     /// The most blocks a config may declare (real models have at most a few hundred); checked
-    /// before anything is sized by `num_hidden_layers`.
+    /// before anything is sized by `num_hidden_layers`. Sizes are capped at `LlamaConfig.maxDimension`.
     public static let maxLayers = 1 << 16
 
     /// Parses `data` (the text of `config.json`; `path` only names it in errors). The result's
@@ -42,20 +43,20 @@ public enum HuggingFaceConfig {
             throw HuggingFaceError.unsupportedConfigFeature(path: path, key: "mlp_bias", reason: "FFN layers with biases")
         }
 
-        let hidden = try keys.positiveInt("hidden_size")
+        let hidden = try keys.size("hidden_size")
         let layers = try keys.positiveInt("num_hidden_layers")
         guard layers <= maxLayers else {
             throw HuggingFaceError.invalidConfigValue(
                 path: path, key: "num_hidden_layers", reason: "(\(layers)) exceeds the limit of \(maxLayers) blocks")
         }
-        let heads = try keys.positiveInt("num_attention_heads")
-        let kvHeads = try keys.optionalPositiveInt("num_key_value_heads") ?? heads
+        let heads = try keys.size("num_attention_heads")
+        let kvHeads = try keys.optionalSize("num_key_value_heads") ?? heads
         guard heads % kvHeads == 0 else {
             throw HuggingFaceError.invalidConfigValue(
                 path: path, key: "num_key_value_heads", reason: "(\(kvHeads)) must divide num_attention_heads (\(heads))")
         }
         let headDim: Int
-        if let explicit = try keys.optionalPositiveInt("head_dim") {
+        if let explicit = try keys.optionalSize("head_dim") {
             headDim = explicit
         } else {
             guard hidden % heads == 0 else {
@@ -68,7 +69,7 @@ public enum HuggingFaceConfig {
             throw HuggingFaceError.invalidConfigValue(path: path, key: "head_dim", reason: "(\(headDim)) must be even for rotary embeddings")
         }
         let widths = try intermediateSizes(keys: keys, layers: layers, path: path)
-        let vocab = try keys.positiveInt("vocab_size")
+        let vocab = try keys.size("vocab_size")
         let eps = try keys.optionalPositiveDouble("rms_norm_eps") ?? defaultRMSNormEps
         let context = try keys.optionalPositiveInt("max_position_embeddings") ?? defaultContextLength
         let tied = try keys.optionalBool("tie_word_embeddings") ?? family.huggingFaceTiesByDefault
@@ -89,13 +90,12 @@ public enum HuggingFaceConfig {
             numHeads: heads, numKVHeads: kvHeads, headDim: headDim, rmsNormEps: Float(eps),
             ropeTheta: Float(theta), contextLength: context, tieWordEmbeddings: tied, ropeLayout: .rotateHalf)
         if let activation = try keys.optionalString("hidden_act") ?? keys.optionalString("hidden_activation") {
-            switch activation {
-            case "silu": config.activation = .silu
-            case "gelu_pytorch_tanh": config.activation = .geluTanh
-            default:
+            guard let gated = GatedActivation(huggingFaceName: activation) else {
+                let supported = GatedActivation.allCases.map(\.huggingFaceName).joined(separator: ", ")
                 throw HuggingFaceError.unsupportedConfigFeature(
-                    path: path, key: "hidden_act", reason: "activation '\(activation)'; supported: silu, gelu_pytorch_tanh")
+                    path: path, key: "hidden_act", reason: "activation '\(activation)'; supported: \(supported)")
             }
+            config.activation = gated
         }
         try family.configureFromHuggingFace(&config, keys)
         return config
@@ -112,6 +112,7 @@ public enum HuggingFaceConfig {
                 guard let width = HuggingFaceConfigKeys.integer(item), width > 0 else {
                     throw HuggingFaceError.invalidConfigValue(path: path, key: "intermediate_sizes", reason: "must be an array of positive integers")
                 }
+                try HuggingFaceConfigKeys.checkSize(width, key: "intermediate_sizes", path: path)
                 return width
             }
             guard widths.count == layers else {
@@ -120,6 +121,6 @@ public enum HuggingFaceConfig {
             }
             return widths
         }
-        return Array(repeating: try keys.positiveInt("intermediate_size"), count: layers)
+        return Array(repeating: try keys.size("intermediate_size"), count: layers)
     }
 }

@@ -22,6 +22,29 @@ struct HuggingFaceConfigKeys {
         return value
     }
 
+    /// A model size (`hidden_size`, `head_dim`...): a positive integer up to `LlamaConfig.maxDimension`.
+    func size(_ key: String) throws -> Int {
+        guard let value = try optionalSize(key) else {
+            throw HuggingFaceError.missingConfigKey(path: path, key: prefix + key)
+        }
+        return value
+    }
+
+    /// `size(key)`, or nil when the key is absent or null.
+    func optionalSize(_ key: String) throws -> Int? {
+        guard let value = try optionalPositiveInt(key) else { return nil }
+        try Self.checkSize(value, key: prefix + key, path: path)
+        return value
+    }
+
+    /// Throws unless `value` is at most `LlamaConfig.maxDimension`.
+    static func checkSize(_ value: Int, key: String, path: String) throws {
+        guard value <= LlamaConfig.maxDimension else {
+            throw HuggingFaceError.invalidConfigValue(
+                path: path, key: key, reason: "(\(value)) exceeds the limit of \(LlamaConfig.maxDimension) for a model size")
+        }
+    }
+
     func optionalPositiveDouble(_ key: String) throws -> Double? {
         guard let raw = json[key], !(raw is NSNull) else { return nil }
         guard !Self.isBoolean(raw), let number = raw as? NSNumber, number.doubleValue > 0, number.doubleValue.isFinite else {

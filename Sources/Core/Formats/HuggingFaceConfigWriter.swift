@@ -13,6 +13,12 @@ public enum HuggingFaceConfigWriter {
         guard config.ropeTheta.isFinite, config.ropeTheta > 0 else {
             throw HuggingFaceError.invalidConfigValue(path: "config.json", key: "rope_theta", reason: "must be a positive finite number")
         }
+        if let scale = config.attentionScale, !(scale.isNormal && scale > 0) {
+            throw HuggingFaceError.invalidConfigValue(path: "config.json", key: "query_pre_attn_scalar", reason: "the attention scale \(scale) must be a positive finite number")
+        }
+        if let local = config.localRopeTheta, !(local.isFinite && local > 0) {
+            throw HuggingFaceError.invalidConfigValue(path: "config.json", key: "rope_local_base_freq", reason: "must be a positive finite number")
+        }
         guard let widest = config.intermediateSizes.max() else {
             throw HuggingFaceError.invalidConfigValue(path: "config.json", key: "num_hidden_layers", reason: "must be at least 1")
         }

@@ -49,14 +49,18 @@ public enum MappedFileError: Error, CustomStringConvertible, Equatable {
 /// Model files are gigabytes: mapping them lets readers parse headers and dequantize single
 /// tensors without reading everything, and lets the kernel page data in and out as needed.
 /// The mapping lives as long as this object and is unmapped in `deinit`.
+/// `init(copying:path:)` holds bytes already in memory instead, so the same parsers
+/// (`GGUFFile(file:)`, `SafetensorsFile(file:)`) can read a buffer: the fuzz harnesses do.
 public final class MappedFile: @unchecked Sendable {
-    // Safety of @unchecked Sendable: the mapping is read-only (PROT_READ) and never changes
-    // after `init`, so concurrent readers cannot race.
+    // Safety of @unchecked Sendable: the bytes are read-only (PROT_READ, or a private copy no
+    // one writes) and never change after `init`, so concurrent readers cannot race.
 
     /// The path the file was opened from.
     public let path: String
     /// The mapped bytes; valid until this object is deallocated.
     public let bytes: UnsafeRawBufferPointer
+    /// True when `bytes` is an `mmap` (unmapped in `deinit`), false when it is a heap copy.
+    private let isMapped: Bool
 
     /// Maps the file at `path` read-only.
     /// - Throws: `MappedFileError` if the file is missing, unreadable, not a regular file or empty.
@@ -69,13 +73,28 @@ public final class MappedFile: @unchecked Sendable {
             throw MappedFileError.unreadable(path: path, reason: "mmap failed: \(RegularFile.message(errno))")
         }
         bytes = UnsafeRawBufferPointer(start: base, count: size)
+        isMapped = true
+    }
+
+    /// A private copy of `contents`, read as the file `path` (which only names it in errors).
+    /// Unlike `init(path:)` it accepts no bytes at all, so the format readers report a
+    /// truncated file themselves. The copy is exactly `contents.count` bytes long, so the
+    /// address sanitizer catches any read past the end.
+    public init(copying contents: some Collection<UInt8>, path: String = "<memory>") {
+        self.path = path
+        let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: contents.count, alignment: 16)
+        _ = storage.initializeMemory(as: UInt8.self, fromContentsOf: contents)
+        bytes = UnsafeRawBufferPointer(storage)
+        isMapped = false
     }
 
     /// The file's size in bytes.
     public var count: Int { bytes.count }
 
     deinit {
-        if let base = bytes.baseAddress {
+        if !isMapped {
+            UnsafeMutableRawBufferPointer(mutating: bytes).deallocate()
+        } else if let base = bytes.baseAddress {
             munmap(UnsafeMutableRawPointer(mutating: base), bytes.count)
         }
     }

@@ -14,7 +14,7 @@ public final class SafetensorsFile: TensorSource {
     private let entries: [String: SafetensorsEntry]
 
     /// Opens and validates `path`.
-    public init(path: String) throws {
+    public convenience init(path: String) throws {
         let mapping: MappedFile
         do {
             mapping = try MappedFile(path: path)
@@ -23,6 +23,13 @@ public final class SafetensorsFile: TensorSource {
         } catch {
             throw SafetensorsError.cannotOpen(path: path, reason: "\(error)")
         }
+        try self.init(file: mapping)
+    }
+
+    /// Validates a file already in memory (`MappedFile`, mapped or copied); `file.path` names
+    /// it in errors. What `init(path:)` does once the file is mapped.
+    public init(file mapping: MappedFile) throws {
+        let path = mapping.path
         let header = try SafetensorsHeader(bytes: mapping.bytes, path: path)
         self.path = path
         self.mapping = mapping

@@ -50,6 +50,13 @@ public struct LlamaConfig: Sendable, Equatable, Codable {
 
     public var numLayers: Int { intermediateSizes.count }
 
+    /// The largest value one size of a model may have when read from a file (vocabulary,
+    /// hidden size, FFN width, head counts, head size): far above every supported model
+    /// (vocabularies reach 262,144), and small enough that a product of two sizes cannot
+    /// overflow and no table sized by one is huge. The GGUF and config.json readers refuse
+    /// larger values before anything is computed or allocated from them.
+    public static let maxDimension = 1 << 20
+
     public init(
         architecture: String, vocabSize: Int, hiddenSize: Int, intermediateSizes: [Int],
         numHeads: Int, numKVHeads: Int, headDim: Int, rmsNormEps: Float, ropeTheta: Float,

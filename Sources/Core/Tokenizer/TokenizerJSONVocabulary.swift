@@ -38,14 +38,17 @@ struct TokenizerJSONVocabulary {
             try assign(content, id, type: special ? .control : .userDefined, field: "added token")
         }
 
-        let count = (textForID.keys.max() ?? -1) + 1
+        // Distinct ids are contiguous from 0 exactly when each of 0..<entries is present: checked
+        // before anything is sized, since a corrupt file's largest id can be 2^31 - 2.
+        let count = textForID.count
         var tokens: [String] = []
         var types: [VocabularyTokenType] = []
         tokens.reserveCapacity(count)
         types.reserveCapacity(count)
         for id in 0..<count {
             guard let text = textForID[id], let type = typeForID[id] else {
-                throw TokenizerError.invalidTokenizerJSON("no token has id \(id) (ids must be contiguous from 0 to \(count - 1))")
+                let largest = textForID.keys.max() ?? 0
+                throw TokenizerError.invalidTokenizerJSON("no token has id \(id) (ids must be contiguous from 0 to \(largest))")
             }
             tokens.append(text)
             types.append(type)

@@ -1,5 +1,6 @@
 /// Decodes newline-delimited JSON: each message is one line ending in `\n` (a `\r` before it is
 /// dropped). Blank lines are ignored. A line longer than the limit is skipped up to its newline.
+/// Drained, it buffers at most one unfinished line: the limit, plus a `\r` that may end it.
 public struct NDJSONFrameDecoder: FrameDecoder {
     /// Largest accepted payload; larger messages are skipped with `messageTooLarge`.
     public let maxMessageBytes: Int
@@ -37,7 +38,10 @@ public struct NDJSONFrameDecoder: FrameDecoder {
             }
             guard let newline = buffer.firstIndex(of: 10, from: scanFrom) else {
                 scanFrom = buffer.endIndex
-                if buffer.count > maxMessageBytes {
+                // A final `\r` may be the start of the line's `\r\n`, which is not content: the
+                // line is too long only if it is even without it, wherever the reads split it.
+                let endsInCR = buffer.count > 0 && buffer[absolute: buffer.endIndex - 1] == 13
+                if buffer.count - (endsInCR ? 1 : 0) > maxMessageBytes {
                     let size = buffer.count
                     discardingLine = true
                     buffer.discard(upTo: buffer.endIndex)

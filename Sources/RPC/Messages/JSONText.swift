@@ -36,7 +36,11 @@ enum JSONText {
                 output.append(contentsOf: String(Int(number)).utf8)
                 output.append(contentsOf: ".0".utf8)
             } else {
-                output.append(contentsOf: "\(number)".utf8)
+                // Shortest round-trip text; an exponent form without a fraction ("1e+16") would
+                // read back as an integer, so it gets one ("1.0e+16") and stays a double.
+                var text = "\(number)"
+                if !text.contains("."), let exponent = text.firstIndex(of: "e") { text.insert(contentsOf: ".0", at: exponent) }
+                output.append(contentsOf: text.utf8)
             }
         case .string(let text): writeString(text, into: &output)
         case .array(let elements):
@@ -198,6 +202,9 @@ enum JSONText {
             let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
             if isInteger, let integer = Int(text) { return .int(integer) }
             guard let double = Double(text) else { throw JSONSyntaxError(offset: start, reason: "invalid number") }
+            // Beyond ±1.8e308 `Double` rounds to infinity, which no JSON text can carry (it is
+            // written as null): refuse the number rather than hand handlers a value it is not.
+            guard double.isFinite else { throw JSONSyntaxError(offset: start, reason: "number out of the range of a double") }
             if let integer = Int(exactly: double), !text.contains(".") { return .int(integer) }
             return .double(double)
         }
