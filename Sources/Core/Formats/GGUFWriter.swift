@@ -188,7 +188,7 @@ public enum GGUFWriter {
             case let .nonFinite(type, index, value):
                 reason = "the value at \(at(index)) is \(value), which \(type.rawValue) cannot store (block types hold finite values only)"
             case let .scaleOverflow(type, index, magnitude):
-                reason = "the \(type.rawValue) block at \(at(index)) reaches magnitude \(magnitude), beyond its f16 scale; store this tensor as f32"
+                reason = "the \(type.rawValue) block at \(at(index)) reaches magnitude \(magnitude), beyond the \(Quantize.largestMagnitude(type)) its f16 scale can express; store this tensor as f32"
             case .notWholeBlocks:
                 reason = error.description
             }

@@ -60,6 +60,22 @@ public enum Quantize {
         }
     }
 
+    /// The largest magnitude a block of `type` can hold: beyond it the f16 block scale (or,
+    /// for Q4_1/Q5_1, the f16 minimum) would overflow, or Q6_K's squared-value weights would
+    /// lose the value altogether.
+    public static func largestMagnitude(_ type: TensorType) -> Float {
+        let half: Float = 65504
+        switch type {
+        case .q8_0: return 127 * half
+        case .q4_0: return 8 * half
+        case .q5_0: return 16 * half
+        case .q4_1, .q5_1: return half
+        case .q4_K, .q5_K: return 63 * half
+        case .q6_K: return 31 * 128 * half
+        case .f32, .f16, .bf16: return .greatestFiniteMagnitude
+        }
+    }
+
     /// Blocks encoded in parallel chunks (each block depends only on its own values, so the
     /// bytes do not depend on the split).
     private static func blocks(
@@ -80,8 +96,10 @@ public enum Quantize {
         nonisolated(unsafe) let source = start
         let stride = type.bytesPerBlock
         let offsets = halfOffsets(type)
+        let largest = largestMagnitude(type)
         let blocksPerChunk = 64
         let chunks = (count + blocksPerChunk - 1) / blocksPerChunk
+        // The first block of each chunk whose scale would overflow, or -1.
         var overflow = [Int](repeating: -1, count: chunks)
         let bytes = [UInt8](unsafeUninitializedCapacity: count * stride) { out, initialized in
             nonisolated(unsafe) let base = UnsafeMutableRawPointer(out.baseAddress!)
@@ -89,8 +107,15 @@ public enum Quantize {
                 nonisolated(unsafe) let overflowed = slots
                 DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
                     for block in (chunk * blocksPerChunk)..<min(count, (chunk + 1) * blocksPerChunk) {
+                        let x = source + block * size
+                        var amax: Float = 0
+                        for i in 0..<size { amax = max(amax, abs(x[i])) }
+                        guard amax <= largest else {
+                            if overflowed[chunk] < 0 { overflowed[chunk] = block }
+                            continue
+                        }
                         let p = base + block * stride
-                        encodeBlock(source + block * size, p)
+                        encodeBlock(x, p)
                         let infinite = offsets.contains { p.loadUnaligned(fromByteOffset: $0, as: UInt16.self) & 0x7C00 == 0x7C00 }
                         if infinite && overflowed[chunk] < 0 { overflowed[chunk] = block }
                     }

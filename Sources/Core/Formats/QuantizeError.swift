@@ -6,7 +6,7 @@ public enum QuantizeError: Error, CustomStringConvertible, Equatable, Sendable {
     /// value would corrupt its whole block (ggml writes garbage there; cfsp refuses).
     case nonFinite(type: TensorType, index: Int, value: Float)
     /// The block starting at value `index` has magnitudes up to `magnitude`, beyond what the
-    /// type's f16 block scale can express (it would round to infinity).
+    /// type's f16 block scale can express (`Quantize.largestMagnitude`).
     case scaleOverflow(type: TensorType, index: Int, magnitude: Float)
 
     public var description: String {
@@ -16,7 +16,7 @@ public enum QuantizeError: Error, CustomStringConvertible, Equatable, Sendable {
         case let .nonFinite(type, index, value):
             return "cannot quantize as \(type.rawValue): value \(index) is \(value); block types store only finite values"
         case let .scaleOverflow(type, index, magnitude):
-            return "cannot quantize as \(type.rawValue): the block at value \(index) reaches magnitude \(magnitude), too large for its f16 scale; store this tensor as f32"
+            return "cannot quantize as \(type.rawValue): the block at value \(index) reaches magnitude \(magnitude), beyond the \(Quantize.largestMagnitude(type)) its f16 scale can express; store this tensor as f32"
         }
     }
 }
