@@ -36,6 +36,10 @@ enum GGUFExportMetadata {
             entries.append(GGUFMetadataEntry("general.name", .string(name)))
         }
         entries.append(GGUFMetadataEntry("general.file_type", .uint32(precision.ggufFileType)))
+        if precision.isQuantized {
+            // ggml's GGML_QNT_VERSION: the block layouts written are those of version 2.
+            entries.append(GGUFMetadataEntry("general.quantization_version", .uint32(2)))
+        }
 
         let hyperparameters = try self.hyperparameters(config: config, rule: rule)
         entries += hyperparameters

@@ -10,7 +10,10 @@ public struct GGUFExportResult: Sendable, Equatable {
     public var tensorCount: Int
     /// Whether the file carries `tokenizer.*` metadata (copied from the source GGUF).
     public var hasTokenizer: Bool
-    /// Caveats in plain words (no tokenizer, a bias llama.cpp ignores, ...).
+    /// How many tensors each stored type holds (norms and biases included, as F32).
+    public var tensorTypes: [TensorType: Int]
+    /// Caveats in plain words (no tokenizer, a bias llama.cpp ignores, tensors that fell back
+    /// to another type, ...).
     public var notes: [String]
 }
 
@@ -24,6 +27,10 @@ public struct GGUFExportResult: Sendable, Equatable {
 /// - Tensors are named as llama.cpp names them; matrices are stored in the requested precision,
 ///   norm vectors and biases in f32 (as llama.cpp's converter does). Q/K rows (and biases) are written
 ///   in the rotary order llama.cpp's graph for that architecture applies.
+/// - A quantized precision picks each matrix's type as `llama-quantize` does for that file type
+///   (`GGUFQuantizationMix`, fallbacks included) and quantizes as ggml does (`Quantize`), so the
+///   file matches what llama.cpp makes from this model's f32 export; each tensor is quantized
+///   when the writer reaches it, never the whole model at once.
 /// - A tied output head is not written (llama.cpp then reuses `token_embd.weight`).
 /// - A FLAP down bias is written as `blk.N.ffn_down.bias`: cfsp reads it back, but llama.cpp's
 ///   llama/deci graphs do not apply an FFN down bias, so there such a model runs without it.
@@ -33,12 +40,13 @@ public struct GGUFExportResult: Sendable, Equatable {
 public enum GGUFExporter {
     /// Exports `model` to `path`.
     /// - Parameters:
-    ///   - precision: storage type of the weight matrices (norms stay f32).
+    ///   - precision: storage type of the weight matrices, or the quantized mix (norms stay f32).
     ///   - source: the GGUF file the model came from, whose general and tokenizer metadata to carry.
     ///   - name: `general.name` to record (replacing the source's).
     ///   - overwrite: replace an existing file at `path` (otherwise that is an error).
     /// - Throws: `ExportError` if the source tokenizer does not fit the model, `GGUFWriterError`
-    ///   if the file cannot be written; on any failure no file is left at `path`.
+    ///   if the file cannot be written (or a weight cannot be quantized: NaN, infinity, or a
+    ///   magnitude beyond the type's scale); on any failure no file is left at `path`.
     @discardableResult
     public static func export(
         _ model: LlamaModel, to path: String, precision: ExportPrecision = .f32, source: GGUFFile? = nil,
@@ -47,9 +55,17 @@ public enum GGUFExporter {
         let config = model.config
         let metadata = try GGUFExportMetadata.entries(config: config, precision: precision, source: source, name: name)
         let rule = try GGUFExportMetadata.rule(for: config)
-        let tensors = ExportTensorList.tensors(of: model, naming: .gguf, layout: rule.rotaryLayout).map { tensor in
-            GGUFWriterTensor(name: tensor.name, shape: tensor.shape, type: tensor.isVector ? .f32 : precision.tensorType,
-                             values: tensor.values)
+        let list = ExportTensorList.tensors(of: model, naming: .gguf, layout: rule.rotaryLayout)
+        let mix = GGUFQuantizationMix(
+            precision: precision, layers: config.numLayers, tiedOutput: !list.contains { $0.name == "output.weight" })
+        var fallbacks: [GGUFQuantizationNotes.Fallback] = []
+        let tensors = list.map { tensor in
+            let rowLength = tensor.shape.last ?? 1
+            let choice = tensor.isVector ? nil : mix.choice(name: tensor.name, rowLength: rowLength)
+            if let choice, choice.stored != choice.preferred {
+                fallbacks.append(.init(name: tensor.name, rowLength: rowLength, choice: choice))
+            }
+            return GGUFWriterTensor(name: tensor.name, shape: tensor.shape, type: choice?.stored ?? .f32, values: tensor.values)
         }
         try GGUFWriter.write(metadata: metadata, tensors: tensors, to: path, overwrite: overwrite)
 
@@ -61,8 +77,9 @@ public enum GGUFExporter {
         if model.blocks.contains(where: { $0.downBias != nil }) {
             notes.append("FFN down biases written as blk.N.ffn_down.bias: cfsp applies them, llama.cpp ignores them")
         }
+        notes += GGUFQuantizationNotes.describe(fallbacks, precision: precision)
         return GGUFExportResult(
-            path: path, architecture: rule.architecture, tensorCount: tensors.count,
-            hasTokenizer: hasTokenizer, notes: notes)
+            path: path, architecture: rule.architecture, tensorCount: tensors.count, hasTokenizer: hasTokenizer,
+            tensorTypes: tensors.reduce(into: [:]) { $0[$1.type, default: 0] += 1 }, notes: notes)
     }
 }

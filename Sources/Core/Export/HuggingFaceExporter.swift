@@ -25,22 +25,25 @@ public struct HuggingFaceExportResult: Sendable, Equatable {
 public enum HuggingFaceExporter {
     /// Exports `model` to the folder `path`.
     /// - Parameters:
-    ///   - precision: storage type of every tensor.
+    ///   - precision: storage type of every tensor: f32, f16 or bf16 (the quantized types are GGUF's).
     ///   - tokenizerJSONPath: a `tokenizer.json` to copy in (the source folder's), if any.
     ///   - overwrite: replace an existing folder at `path` (otherwise that is an error).
-    /// - Throws: `HuggingFaceError` or `SafetensorsError` if the folder cannot be written; on
-    ///   any failure nothing is left at `path`.
+    /// - Throws: `ExportError.unsupportedPrecision` for a quantized precision, `HuggingFaceError`
+    ///   or `SafetensorsError` if the folder cannot be written; on any failure nothing is left at `path`.
     @discardableResult
     public static func export(
         _ model: LlamaModel, to path: String, precision: ExportPrecision = .f32, tokenizerJSONPath: String? = nil,
         overwrite: Bool = false
     ) throws -> HuggingFaceExportResult {
+        guard let dtype = precision.safetensorsDType else {
+            throw ExportError.unsupportedPrecision(precision, format: "Hugging Face safetensors")
+        }
         var config = model.config
         config.ropeLayout = .rotateHalf
         let family = try config.family
         let tensors = ExportTensorList.tensors(of: model, naming: family.huggingFaceNaming, layout: .rotateHalf,
                                                normOffset: family.huggingFaceNormOffset).map { tensor in
-            SafetensorsTensor(name: tensor.name, shape: tensor.shape, values: tensor.values(), dtype: precision.safetensorsDType)
+            SafetensorsTensor(name: tensor.name, shape: tensor.shape, values: tensor.values(), dtype: dtype)
         }
         try HuggingFaceFolderWriter.write(
             config: config, tensors: tensors, tokenizerJSONPath: tokenizerJSONPath, to: path, overwrite: overwrite)

@@ -13,9 +13,10 @@ public struct GGUFMetadataEntry: Sendable, Equatable {
     }
 }
 
-/// One tensor to write: f32 values, row-major, stored as `type` (F32, F16 or BF16; narrowing
-/// rounds to nearest even). The values are produced only when the writer reaches the tensor,
-/// so a whole model never needs a second full copy in memory.
+/// One tensor to write: f32 values, row-major, stored as `type`: F32, F16 or BF16 (narrowing
+/// rounds to nearest even) or one of ggml's block types (`Quantize`; rows must then be a whole
+/// number of blocks). The values are produced only when the writer reaches the tensor, so a
+/// whole model never needs a second full copy in memory.
 public struct GGUFWriterTensor {
     /// The tensor's name (`blk.0.attn_q.weight`); at most 63 bytes, as ggml requires.
     public var name: String
@@ -82,7 +83,7 @@ public enum GGUFWriter {
                         throw GGUFWriterError.invalidTensor(
                             name: tensor.name, reason: "shape \(tensor.shape) holds \(count) values but \(values.count) were given")
                     }
-                    var bytes = GGUFWriterEncoding.encode(values, as: tensor.type)
+                    var bytes = try encode(values, tensor)
                     bytes.append(contentsOf: [UInt8](repeating: 0, count: padding(size, alignment)))
                     try sink.append(bytes)
                 }
@@ -124,12 +125,15 @@ public enum GGUFWriter {
             guard seen.insert(name).inserted else {
                 throw GGUFWriterError.invalidTensor(name: name, reason: "the name appears more than once")
             }
-            guard [.f32, .f16, .bf16].contains(tensor.type) else {
-                throw GGUFWriterError.unsupportedTensorType(name: name, type: tensor.type)
-            }
             guard (1...maxDimensions).contains(tensor.shape.count), tensor.shape.allSatisfy({ $0 > 0 }) else {
                 throw GGUFWriterError.invalidTensor(
                     name: name, reason: "shape \(tensor.shape) must have 1 to \(maxDimensions) positive dimensions")
+            }
+            let rowLength = tensor.shape[tensor.shape.count - 1]
+            guard rowLength % tensor.type.blockSize == 0 else {
+                throw GGUFWriterError.invalidTensor(
+                    name: name,
+                    reason: "rows of \(rowLength) values are not a whole number of \(tensor.type.rawValue) blocks of \(tensor.type.blockSize)")
             }
             var count = 1
             for dimension in tensor.shape {
@@ -170,6 +174,26 @@ public enum GGUFWriter {
         }
         out.bytes.append(contentsOf: [UInt8](repeating: 0, count: padding(out.bytes.count, alignment)))
         return out.bytes
+    }
+
+    /// The tensor's stored bytes; a value quantization cannot store is reported by row and column.
+    private static func encode(_ values: [Float], _ tensor: GGUFWriterTensor) throws -> [UInt8] {
+        do {
+            return try Quantize.encode(values, as: tensor.type)
+        } catch let error as QuantizeError {
+            let rowLength = tensor.shape[tensor.shape.count - 1]
+            func at(_ index: Int) -> String { "row \(index / rowLength), column \(index % rowLength)" }
+            let reason: String
+            switch error {
+            case let .nonFinite(type, index, value):
+                reason = "the value at \(at(index)) is \(value), which \(type.rawValue) cannot store (block types hold finite values only)"
+            case let .scaleOverflow(type, index, magnitude):
+                reason = "the \(type.rawValue) block at \(at(index)) reaches magnitude \(magnitude), beyond the \(Quantize.largestMagnitude(type)) its f16 scale can express; store this tensor as f32"
+            case .notWholeBlocks:
+                reason = error.description
+            }
+            throw GGUFWriterError.invalidTensor(name: tensor.name, reason: reason)
+        }
     }
 
     /// Zero bytes needed after `size` bytes to reach a multiple of `alignment`.

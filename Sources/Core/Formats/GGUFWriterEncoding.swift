@@ -1,5 +1,4 @@
-import Kernels
-/// GGUF's little-endian encoding of metadata values and dense tensor data.
+/// GGUF's little-endian encoding of metadata values (tensor data is `Quantize`'s).
 enum GGUFWriterEncoding {
     /// A growing byte buffer with GGUF's primitive encoders.
     struct Buffer {
@@ -48,21 +47,6 @@ enum GGUFWriterEncoding {
                     key: key, reason: "array of \(type) has element \(index) of type \(item.typeDescription)")
             }
             try checkArrays(item, key: key)
-        }
-    }
-
-    /// `values` stored as `type` (F32, F16 or BF16), little-endian; narrowing rounds to nearest even.
-    static func encode(_ values: [Float], as type: TensorType) -> [UInt8] {
-        switch type {
-        case .f16:
-            let halves = values.map { f16Bits($0).littleEndian }
-            return halves.withUnsafeBytes { Array($0) }
-        case .bf16:
-            let halves = values.map { bf16Bits($0).littleEndian }
-            return halves.withUnsafeBytes { Array($0) }
-        default:
-            let words = values.map { $0.bitPattern.littleEndian }
-            return words.withUnsafeBytes { Array($0) }
         }
     }
 }

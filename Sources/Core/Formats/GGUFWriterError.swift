@@ -7,8 +7,6 @@ public enum GGUFWriterError: Error, CustomStringConvertible, Equatable, Sendable
     case invalidMetadata(key: String, reason: String)
     /// A tensor's name, shape or values are unusable (`reason` says why).
     case invalidTensor(name: String, reason: String)
-    /// A tensor type the writer does not encode (only F32, F16 and BF16 are written).
-    case unsupportedTensorType(name: String, type: TensorType)
     /// The destination exists and `overwrite` was not requested.
     case destinationExists(path: String)
     /// The file system refused the write (`reason` is the system's message).
@@ -24,8 +22,6 @@ public enum GGUFWriterError: Error, CustomStringConvertible, Equatable, Sendable
             return "cannot write GGUF metadata key '\(key)': \(reason)"
         case let .invalidTensor(name, reason):
             return "cannot write GGUF tensor '\(name)': \(reason)"
-        case let .unsupportedTensorType(name, type):
-            return "cannot write GGUF tensor '\(name)' as \(type.rawValue): the writer stores f32, f16 or bf16 only"
         case let .destinationExists(path):
             return "\(path) already exists; choose another path or ask to overwrite it"
         case let .writeFailed(path, reason):
