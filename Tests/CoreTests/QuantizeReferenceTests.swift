@@ -1,13 +1,14 @@
 import Core
 import Foundation
 import Testing
+import TestSupport
 
 /// Reference quantizations of `QuantizeSamples.varied`, written once by
 /// Scripts/quant_reference.py: gguf-py's for the 32-value types, ggml's own when
 /// llama-cpp-python is installed.
 private let referenceFixtures: Result<(folder: URL, values: [Float]), TestProcess.Failure> = {
     do {
-        let folder = try makeTemporaryDirectory()
+        let scratch = try ScratchFolder(); let folder = scratch.url
         let values = QuantizeSamples.varied(superBlocks: 40, seed: 14)
         let input = folder.appendingPathComponent("input.f32")
         try QuantizeSamples.rawBytes(values).write(to: input)

@@ -1,6 +1,7 @@
 import Core
 import Foundation
 import Testing
+import TestSupport
 
 /// Quantize, then read back with cfsp's own dequantizer: the error stays within what each
 /// format's step allows, the K-quant searches beat plain round-to-nearest, and degenerate

@@ -127,12 +127,20 @@ struct FramingTests {
     /// was refused or accepted depending on where the stream happened to be split.
     @Test("a CRLF line at the size limit decodes the same wherever the reads split it")
     func ndjsonCarriageReturnAtLimit() {
-        let whole = decodeAll([Array("abcd\r\n{}\n".utf8)], framing: .ndjson, limit: 4)
-        let split = decodeAll([Array("abcd\r".utf8), Array("\n{}\n".utf8)], framing: .ndjson, limit: 4)
-        #expect(payloads(whole) == ["abcd"])
-        #expect(payloads(split) == ["abcd"])
-        #expect(split.count == 1, "no messageTooLarge for the split line")
-        #expect(decodeAll([Array("\r".utf8), Array("\n".utf8)], framing: .ndjson, limit: 0).isEmpty)
+        func decode(_ chunks: [String], limit: Int) -> [Result<[UInt8], FramingError>] {
+            var decoder = NDJSONFrameDecoder(maxMessageBytes: limit)
+            var outputs: [Result<[UInt8], FramingError>] = []
+            for chunk in chunks {
+                decoder.append(Array(chunk.utf8))
+                while let output = decoder.next() { outputs.append(output) }
+            }
+            return outputs
+        }
+        let line = Result<[UInt8], FramingError>.success(Array("abcd".utf8))
+        let empty = Result<[UInt8], FramingError>.success(Array("{}".utf8))
+        #expect(decode(["abcd\r\n{}\n"], limit: 4) == [line, empty])
+        #expect(decode(["abcd\r", "\n{}\n"], limit: 4) == [line, empty], "no messageTooLarge for the split line")
+        #expect(decode(["\r", "\n"], limit: 0).isEmpty)
     }
 
     @Test("buffered bytes return to zero after many messages")

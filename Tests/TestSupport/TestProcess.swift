@@ -9,6 +9,9 @@ public enum TestProcess {
     public struct Failure: Error, CustomStringConvertible {
         /// The whole account, ready for a test report.
         public var description: String
+
+        /// A failure described by `description` (for helpers that catch and pass one on).
+        public init(description: String) { self.description = description }
     }
 
     /// Runs `arguments` through /usr/bin/env and returns its stdout; `what` names it in errors.
