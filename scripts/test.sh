@@ -16,6 +16,7 @@ swift build -c release
 swift test -c release --skip Integration
 swift test -c release --filter Integration
 scripts/test-clients.sh
-# 10 s per harness after a sanitized build of RPC and Core (about 4 min in all); where the
-# toolchain has no libFuzzer it prints "fuzz: NOT RUN" and why, and goes on.
+# 10 s per harness after a sanitized build of RPC, Core and the harnesses (fuzz/README.md
+# gives the time it adds); where the toolchain has no libFuzzer it prints "fuzz: NOT RUN" and
+# why, and goes on.
 fuzz/run --seconds "${CFSP_FUZZ_SECONDS:-10}" --if-available
