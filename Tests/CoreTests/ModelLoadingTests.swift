@@ -18,6 +18,7 @@ struct ModelLoadingTests {
     @Test("progress is told before every tensor, in order, and the load completes")
     func progressPerTensor() throws {
         let scratch = try ScratchFolder()
+        defer { scratch.remove() }
         let path = try tinyFolder(in: scratch)
         let seen = Mutex<[(Int, Int)]>([])
         let loaded = try ModelLoader.load(path: path, loading: LoadingObserver(progress: { done, total in
@@ -32,6 +33,7 @@ struct ModelLoadingTests {
     @Test("a cancelled load stops at the next tensor with OperationCancelled")
     func cancellation() throws {
         let scratch = try ScratchFolder()
+        defer { scratch.remove() }
         let path = try tinyFolder(in: scratch)
         let reads = Mutex(0)
         #expect(throws: OperationCancelled.self) {

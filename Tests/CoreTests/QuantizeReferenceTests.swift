@@ -6,9 +6,12 @@ import TestSupport
 /// Reference quantizations of `QuantizeSamples.varied`, written once by
 /// Scripts/quant_reference.py: gguf-py's for the 32-value types, ggml's own when
 /// llama-cpp-python is installed.
+/// Held for the whole run: the fixture files are read by every test case.
+private let referenceFolder = Result { try ScratchFolder.forTheWholeRun(prefix: "cfsp-quant-reference") }
+
 private let referenceFixtures: Result<(folder: URL, values: [Float]), TestProcess.Failure> = {
     do {
-        let scratch = try ScratchFolder(); let folder = scratch.url
+        let folder = try referenceFolder.get().url
         let values = QuantizeSamples.varied(superBlocks: 40, seed: 14)
         let input = folder.appendingPathComponent("input.f32")
         try QuantizeSamples.rawBytes(values).write(to: input)

@@ -32,7 +32,7 @@ struct QuantizedExportTests {
 
     @Test("each matrix gets the type llama-quantize's mix gives it; norms stay F32", arguments: quantizedPrecisions)
     func mixPerTensor(precision: ExportPrecision) throws {
-        let scratch = try ScratchFolder(); let folder = scratch.url
+        let scratch = try ScratchFolder(); defer { scratch.remove() }; let folder = scratch.url
         let path = folder.appendingPathComponent("m.gguf").path
         let model = try quantTestModel()
         let result = try GGUFExporter.export(model, to: path, precision: precision)
@@ -71,7 +71,7 @@ struct QuantizedExportTests {
 
     @Test("an untied head is Q6_K while the embedding keeps the file type's own type")
     func untiedHead() throws {
-        let scratch = try ScratchFolder(); let folder = scratch.url
+        let scratch = try ScratchFolder(); defer { scratch.remove() }; let folder = scratch.url
         let path = folder.appendingPathComponent("m.gguf").path
         try GGUFExporter.export(try quantTestModel(tied: false), to: path, precision: .q4_k_m)
         let types = try stored(path)
@@ -81,7 +81,7 @@ struct QuantizedExportTests {
 
     @Test("general.file_type names the mix (llama_ftype) and general.quantization_version is 2")
     func fileTypeMetadata() throws {
-        let scratch = try ScratchFolder(); let folder = scratch.url
+        let scratch = try ScratchFolder(); defer { scratch.remove() }; let folder = scratch.url
         let expected: [ExportPrecision: UInt32] = [
             .f32: 0, .f16: 1, .bf16: 32, .q4_0: 2, .q8_0: 7, .q4_k_s: 14, .q4_k_m: 15, .q5_k_s: 16, .q5_k_m: 17, .q6_k: 18,
         ]
@@ -97,7 +97,7 @@ struct QuantizedExportTests {
 
     @Test("rows fitting no 32-value block fall back to F16, and the notes say what align would fix")
     func fallbackNotes() throws {
-        let scratch = try ScratchFolder(); let folder = scratch.url
+        let scratch = try ScratchFolder(); defer { scratch.remove() }; let folder = scratch.url
         let path = folder.appendingPathComponent("m.gguf").path
         let model = try quantTestModel(widths: [512, 300, 288, 512])
         let result = try GGUFExporter.export(model, to: path, precision: .q4_k_m)
@@ -117,7 +117,7 @@ struct QuantizedExportTests {
     @Test("a quantized export reloads in cfsp with logits near the f32 model's", arguments: zip(
         [ExportPrecision.q8_0, .q6_k, .q5_k_m, .q4_k_m, .q4_0], [0.01, 0.03, 0.06, 0.12, 0.15] as [Float]))
     func reloadsNearF32(precision: ExportPrecision, limit: Float) throws {
-        let scratch = try ScratchFolder(); let folder = scratch.url
+        let scratch = try ScratchFolder(); defer { scratch.remove() }; let folder = scratch.url
         let path = folder.appendingPathComponent("m.gguf").path
         let model = try quantTestModel()
         try GGUFExporter.export(model, to: path, precision: precision)
@@ -130,7 +130,7 @@ struct QuantizedExportTests {
 
     @Test("a NaN weight fails the quantized export by tensor, row and column, leaving no file")
     func nonFiniteWeight() throws {
-        let scratch = try ScratchFolder(); let folder = scratch.url
+        let scratch = try ScratchFolder(); defer { scratch.remove() }; let folder = scratch.url
         let path = folder.appendingPathComponent("m.gguf").path
         let model = try quantTestModel()
         var embedding = model.embedding
@@ -146,7 +146,7 @@ struct QuantizedExportTests {
 
     @Test("Hugging Face exports refuse the quantized types, which safetensors cannot hold")
     func huggingFaceRefusesQuantized() throws {
-        let scratch = try ScratchFolder(); let folder = scratch.url
+        let scratch = try ScratchFolder(); defer { scratch.remove() }; let folder = scratch.url
         let path = folder.appendingPathComponent("hf").path
         let error = caughtError { try HuggingFaceExporter.export(try quantTestModel(), to: path, precision: .q4_k_m) } as? ExportError
         #expect(error == .unsupportedPrecision(.q4_k_m, format: "Hugging Face safetensors"))
@@ -157,7 +157,7 @@ struct QuantizedExportTests {
     /// same model's f32 export, tensor by tensor, type and bytes.
     @Test(.enabled(if: llamaCppAvailable, "llama-cpp-python is not installed"), arguments: quantizedPrecisions)
     func equalsLlamaQuantize(precision: ExportPrecision) throws {
-        let scratch = try ScratchFolder(); let folder = scratch.url
+        let scratch = try ScratchFolder(); defer { scratch.remove() }; let folder = scratch.url
         let model = try quantTestModel()
         let f32 = folder.appendingPathComponent("f32.gguf").path
         let ours = folder.appendingPathComponent("ours.gguf").path

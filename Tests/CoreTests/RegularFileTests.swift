@@ -52,6 +52,7 @@ struct RegularFileTests {
     ])
     func huggingFaceFolder(file: String) throws {
         let scratch = try ScratchFolder()
+        defer { scratch.remove() }
         let model = try folder(in: scratch)
         let fifo = (model as NSString).appendingPathComponent(file)
         try makeFIFO(fifo)
@@ -63,6 +64,7 @@ struct RegularFileTests {
     @Test("a FIFO as the shard index of a sharded folder")
     func shardIndex() throws {
         let scratch = try ScratchFolder()
+        defer { scratch.remove() }
         let model = try folder(in: scratch)
         try FileManager.default.removeItem(atPath: (model as NSString).appendingPathComponent("model.safetensors"))
         let fifo = (model as NSString).appendingPathComponent("model.safetensors.index.json")
@@ -74,6 +76,7 @@ struct RegularFileTests {
     @Test("a FIFO as a GGUF file, a text corpus or any file read whole")
     func singleFiles() throws {
         let scratch = try ScratchFolder()
+        defer { scratch.remove() }
         let fifo = scratch.file("pipe")
         try makeFIFO(fifo)
         #expect(promptError(unblocking: fifo) { _ = try GGUFFile(path: fifo) } as? MappedFileError == .notRegularFile(path: fifo))
@@ -90,6 +93,7 @@ struct RegularFileTests {
     @Test("a file over its kind's limit is refused before it is read; one within is read whole")
     func limits() throws {
         let scratch = try ScratchFolder()
+        defer { scratch.remove() }
         let path = scratch.file("big.json")
         try Data(repeating: 0x20, count: 4097).write(to: URL(fileURLWithPath: path))
         #expect(throws: MappedFileError.tooLarge(path: path, bytes: 4097, limit: 4096)) {

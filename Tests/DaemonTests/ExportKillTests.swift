@@ -14,6 +14,7 @@ struct ExportKillTests {
             return
         }
         let folder = try ScratchFolder()
+        defer { folder.remove() }
         let seeds: [UInt64] = [1, 2]
         var weights: [UInt64: Data] = [:]
         for seed in seeds {

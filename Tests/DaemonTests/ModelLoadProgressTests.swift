@@ -13,6 +13,7 @@ struct ModelLoadProgressTests {
     @Test("model/load reports tensors read and ends completed")
     func progress() async throws {
         let folder = try ScratchFolder()
+        defer { folder.remove() }
         let path = try writeTinyModel(in: folder)
         let daemon = try await InProcessDaemon()
         defer { daemon.close() }

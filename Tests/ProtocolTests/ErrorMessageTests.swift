@@ -7,15 +7,15 @@ import Testing
 /// in the message and in `data`.
 @Suite("Params errors name the member and what it accepts")
 struct ErrorMessageTests {
-    @Test("an enum member lists every accepted value (--method wanda, --precision q8_0)")
+    @Test("an enum member lists every accepted value (--method wanda, --precision q8_0 on load, q3_k on export)")
     func enumValues() throws {
         let method = try #require(try decodingError(PruningParams.self,
                                                    #"{"model":"m1","calibration":"c1","sparsity":0.3,"method":"wanda"}"#))
         #expect(method.message == #"'method' must be one of "cfsp", "cfsp-ref", "activation", "wanda-sp", "magnitude-sp", "flap", not "wanda""#)
         #expect(method.details["accepted"] == .array(PruningMethod.allCases.map { .string($0.rawValue) }))
         let precision = try #require(try decodingError(ExportParams.self,
-                                                      #"{"model":"m1","format":"gguf","path":"/o","precision":"q8_0"}"#))
-        #expect(precision.message == #"'precision' must be one of "f32", "f16", "bf16", not "q8_0""#)
+                                                      #"{"model":"m1","format":"gguf","path":"/o","precision":"q3_k"}"#))
+        #expect(precision.message == #"'precision' must be one of "f32", "f16", "bf16", "q8_0", "q4_0", "q4_k_s", "q4_k_m", "q5_k_s", "q5_k_m", "q6_k", not "q3_k""#)
         let load = try #require(try decodingError(LoadModelParams.self, #"{"path":"/m","precision":"q8_0"}"#))
         #expect(load.message == #"'precision' must be one of "f32", "bf16", not "q8_0""#)
         let format = try #require(try decodingError(EvaluateParams.self, #"{"model":"m1","path":"/t","format":"csv"}"#))

@@ -198,7 +198,7 @@ struct ResultCodingTests {
         let members = DaemonCapabilities().wireMembers
         #expect(members["pruningMethods"] == .array(PruningMethod.allCases.map { .string($0.rawValue) }))
         #expect(members["loadPrecisions"] == ["f32", "bf16"])
-        #expect(members["exportPrecisions"] == ["f32", "f16", "bf16"])
+        #expect(members["exportPrecisions"] == .array(ExportPrecision.allCases.map { .string($0.rawValue) }))
         #expect(members["rankAllocations"] == ["importance", "pruned", "uniform"])
         #expect(Set(members.keys) == Set(DaemonCapabilities.members.map(\.name)))
     }
