@@ -66,7 +66,7 @@ def test_help_everywhere(cli, words: List[str]) -> None:
     (["evaluate", "--model", "m1", "--text", "a", "--window-size", "1"], "--window-size must be an integer at least 2, not 1"),
     # Enum values are checked before anything is sent, listing the accepted ones.
     (["prune", "--model", "m1", "--calibration", "c1", "--sparsity", "0.3", "--method", "wanda"], "- wanda-sp"),
-    (["export", "--model", "m1", "out.gguf", "--precision", "q8_0"], "Please provide one of 'f32', 'f16' or 'bf16'"),
+    (["export", "--model", "m1", "out.gguf", "--precision", "q3_k"], "  - q4_k_m\n"),
     (["model", "load", "model.gguf", "--precision", "q8_0"], "Please provide one of 'f32' and 'bf16'"),
     (["finetune", "--model", "m2", "--text", "a", "--steps", "1", "--allocation", "random"],
      "Please provide one of 'importance', 'pruned' or 'uniform'"),
