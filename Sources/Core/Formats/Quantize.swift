@@ -116,7 +116,7 @@ public enum Quantize {
                         }
                         let p = base + block * stride
                         encodeBlock(x, p)
-                        let infinite = offsets.contains { p.loadUnaligned(fromByteOffset: $0, as: UInt16.self) & 0x7C00 == 0x7C00 }
+                        let infinite = offsets.contains { UInt16(littleEndian: p.loadUnaligned(fromByteOffset: $0, as: UInt16.self)) & 0x7C00 == 0x7C00 }
                         if infinite && overflowed[chunk] < 0 { overflowed[chunk] = block }
                     }
                 }
