@@ -19,6 +19,24 @@ struct OutgoingQueueTests {
         #expect(String(decoding: queue.dequeue(maxBytes: 1 << 20), as: UTF8.self) == "A6;")
     }
 
+    @Test("a kept report takes the unwritten report's place and no later report replaces it")
+    func keptReports() {
+        let queue = OutgoingQueue()
+        queue.enqueue(Array("begin;".utf8))
+        queue.enqueueReport(Array("load 1;".utf8), token: .string("run"))
+        queue.enqueueReport(Array("other;".utf8), token: .string("x"))
+        queue.enqueueReport(Array("calibrate;".utf8), token: .string("run"), keep: true)
+        queue.enqueueReport(Array("window 1;".utf8), token: .string("run"))
+        queue.enqueueReport(Array("evaluate;".utf8), token: .string("run"), keep: true)
+        queue.enqueueReport(Array("window 2;".utf8), token: .string("run"))
+        queue.enqueueReport(Array("window 3;".utf8), token: .string("run"))
+        #expect(String(decoding: queue.dequeue(maxBytes: 1 << 20), as: UTF8.self)
+                == "begin;calibrate;other;evaluate;window 3;")
+        #expect(queue.pendingByteCount == 0)
+        queue.enqueueReport(Array("export;".utf8), token: .string("run"), keep: true)
+        #expect(String(decoding: queue.dequeue(maxBytes: 1 << 20), as: UTF8.self) == "export;")
+    }
+
     @Test("dequeue returns whole frames up to the byte budget")
     func budget() {
         let queue = OutgoingQueue()

@@ -166,12 +166,13 @@ public final class Connection: Sendable, CustomStringConvertible {
         callback?()
     }
 
-    /// Queues a `$/progress` notification; a `report` coalesces with an unwritten one of the same token.
-    public func sendProgress(_ value: ProgressValue, token: ProgressToken) {
+    /// Queues a `$/progress` notification; a `report` coalesces with an unwritten one of the same
+    /// token, and a kept one (`keep`) is written whatever follows it.
+    public func sendProgress(_ value: ProgressValue, token: ProgressToken, keep: Bool = false) {
         if state.withLock({ $0.closed }) { return }
         let frame = framing.frame(Message.notification(value.notification(token: token)).serialized())
         if case .report = value {
-            outgoing.enqueueReport(frame, token: token)
+            outgoing.enqueueReport(frame, token: token, keep: keep)
         } else {
             outgoing.enqueue(frame)
         }

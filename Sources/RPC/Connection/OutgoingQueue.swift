@@ -31,9 +31,25 @@ public final class OutgoingQueue: Sendable {
         }
     }
 
-    /// Queues a progress report for `token`, replacing an unwritten one for the same token.
-    public func enqueueReport(_ frame: [UInt8], token: ProgressToken) {
+    /// Queues a progress report for `token`, replacing an unwritten one for the same token. A
+    /// report that must be written (`keep`, a new stage of a run) replaces the unwritten one too,
+    /// in its place, but no later report replaces it.
+    public func enqueueReport(_ frame: [UInt8], token: ProgressToken, keep: Bool = false) {
         state.withLock { state in
+            if keep {
+                if let previous = state.pendingReports.removeValue(forKey: token),
+                   let slot = state.entries[state.head...].lastIndex(where: {
+                       if case .report(let pending) = $0 { pending == token } else { false }
+                   }) {
+                    state.entries[slot] = .frame(frame)
+                    state.byteCount += frame.count - previous.count
+                    state.coalescedCount += 1
+                } else {
+                    state.entries.append(.frame(frame))
+                    state.byteCount += frame.count
+                }
+                return
+            }
             if let previous = state.pendingReports[token] {
                 state.byteCount += frame.count - previous.count
                 state.pendingReports[token] = frame

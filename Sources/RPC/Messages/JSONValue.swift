@@ -98,6 +98,12 @@ extension JSONValue {
         return nil
     }
 
+    /// The members, if this is an object.
+    public var objectValue: [String: JSONValue]? {
+        if case .object(let members) = self { return members }
+        return nil
+    }
+
     /// The integer payload, if this is an integer (or a double with an exact integer value).
     public var intValue: Int? {
         switch self {

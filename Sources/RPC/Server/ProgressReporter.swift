@@ -26,22 +26,26 @@ public final class ProgressReporter: Sendable {
     }
 
     /// Reports progress; `percentage` is clamped to 0...100, `fields` are method-specific members
-    /// (such as `window`, `tokensPerSecond`, `block`). Returns whether the report was sent.
+    /// (such as `window`, `tokensPerSecond`, `block`). Reports closer together than the minimum
+    /// interval are dropped, and a report not yet written is replaced by the next, unless
+    /// `always` (a report a client must see, such as a new stage of a run).
+    /// Returns whether the report was sent.
     @discardableResult
-    public func report(message: String? = nil, percentage: Double? = nil, fields: [String: JSONValue] = [:])
-        -> Bool
+    public func report(message: String? = nil, percentage: Double? = nil, fields: [String: JSONValue] = [:],
+                       always: Bool = false) -> Bool
     {
         guard let token, let connection else { return false }
         let now = ContinuousClock.now
         let send = state.withLock { state -> Bool in
             if state.ended { return false }
-            if let last = state.lastReport, now - last < minimumInterval { return false }
+            if !always, let last = state.lastReport, now - last < minimumInterval { return false }
             state.lastReport = now
             return true
         }
         guard send else { return false }
         let percent = percentage.map { Int(min(100, max(0, $0.isNaN ? 0 : $0)).rounded(.down)) }
-        connection.sendProgress(.report(message: message, percentage: percent, fields: fields), token: token)
+        connection.sendProgress(.report(message: message, percentage: percent, fields: fields), token: token,
+                                keep: always)
         return true
     }
 
