@@ -207,7 +207,8 @@ struct ResultCodingTests {
     func registry() {
         let names = ProtocolMethods.descriptions.map(\.method)
         #expect(Set(names).count == names.count)
-        #expect(names.count == 13)
-        #expect(names.contains("calibrate") && names.contains("finetune"))
+        #expect(names == ["model/load", "model/list", "model/describe", "model/unload", "calibrate",
+                          "calibration/save", "calibration/load", "calibration/release", "score", "prune",
+                          "finetune", "evaluate", "export", "run"])
     }
 }

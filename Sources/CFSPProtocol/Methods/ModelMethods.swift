@@ -7,7 +7,7 @@ public struct LoadModelParams: WireObject, Equatable {
     /// A `.gguf` file or a Hugging Face folder.
     public var path: String
     /// The precision of the weights in memory.
-    public var precision: WeightPrecision = .f32
+    public var precision = ModelLoader.defaultPrecision
 
     /// Params loading `path` in `precision`.
     public init(path: String, precision: WeightPrecision? = nil) {

@@ -2,8 +2,8 @@ import RPC
 
 /// A model method of cfspd: its name (`method`), params, result and progress report, each a
 /// `WireObject`, and a sentence for the docs. The daemon routes it, clients send it, and the
-/// schema and protocol.md's tables are derived from it; adding a method (say a whole-pipeline
-/// `run`) is one more conforming type listed in `ProtocolMethods.all`.
+/// schema and protocol.md's tables are derived from it; adding a method is one more conforming
+/// type listed in `ProtocolMethods.all`.
 public protocol ProtocolMethod: RequestType where Params: WireObject, Response: WireObject {
     /// The `value` members of this method's `$/progress` reports (`NoProgress` when it only
     /// sends `begin` and `end`).
@@ -55,7 +55,7 @@ public enum ProtocolMethods {
         LoadModelRequest.self, ListModelsRequest.self, DescribeModelRequest.self, UnloadModelRequest.self,
         CalibrateRequest.self, SaveCalibrationRequest.self, LoadCalibrationRequest.self,
         ReleaseCalibrationRequest.self, ScoreRequest.self, PruneRequest.self, FinetuneRequest.self,
-        EvaluateRequest.self, ExportRequest.self,
+        EvaluateRequest.self, ExportRequest.self, RunRequest.self,
     ]
 
     /// Their descriptions, in the same order.

@@ -63,6 +63,16 @@ public struct TextInput: Sendable, Equatable, WireObject {
         .refused("windows", "is accepted by calibrate only"),
     ]
 
+    /// Whether a source (text, path, tokens or windows) is given.
+    public var hasSource: Bool { !sources.isEmpty }
+
+    /// The same input with explicit windows dropped (what an evaluation reads of a calibration input).
+    public var withoutWindows: TextInput {
+        var input = self
+        input.windows = nil
+        return input
+    }
+
     /// The source names given, in wire order.
     private var sources: [String] {
         [("text", text != nil), ("path", path != nil), ("tokens", tokens != nil), ("windows", windows != nil)]

@@ -47,6 +47,10 @@ public enum ModelFileError: Error, Equatable, CustomStringConvertible {
 
 /// Opens model files in any supported format.
 public enum ModelLoader {
+    /// The precision models load in unless asked otherwise: f32, exact to the file's values
+    /// (bf16 halves the memory).
+    public static let defaultPrecision = WeightPrecision.f32
+
     /// Which format `path` holds: a folder is a Hugging Face folder, a file starting with the
     /// bytes `GGUF` is a GGUF file. Anything else (a FIFO, a device) is refused before it is
     /// opened, since opening a FIFO blocks until a writer appears.
@@ -74,7 +78,7 @@ public enum ModelLoader {
     /// Loads the model at `path` (GGUF file or Hugging Face folder) with its linear layers in
     /// `precision`, and its tokenizer; `loading` sees every tensor and may stop the load.
     public static func load(
-        path: String, precision: WeightPrecision = .f32, loading: LoadingObserver = LoadingObserver()
+        path: String, precision: WeightPrecision = defaultPrecision, loading: LoadingObserver = LoadingObserver()
     ) throws -> LoadedModel {
         switch try detectFormat(path: path) {
         case .gguf:

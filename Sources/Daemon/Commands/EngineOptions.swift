@@ -8,7 +8,7 @@ struct EngineOptions: ParsableArguments {
     var threads: Int = ThreadPool.availableProcessors
 
     @Option(help: "Precision of the linear layers in memory: f32 or bf16.")
-    var precision: WeightPrecision = .f32
+    var precision = ModelLoader.defaultPrecision
 
     func validate() throws {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }

@@ -4,7 +4,7 @@ import Foundation
 import RPC
 
 extension DaemonService {
-    func calibrate(_ params: CalibrateParams, _ context: RequestContext) async throws -> CalibrationInfo {
+    func calibrate(_ params: CalibrateParams, _ context: JobContext) async throws -> CalibrationInfo {
         let sampling = params.sampling
         try Self.checkWindowMemory(count: params.starts?.count ?? sampling.count, size: sampling.windowSize,
                                    countMember: params.starts == nil ? "count" : "starts")
@@ -70,7 +70,7 @@ extension DaemonService {
                         metric: metric)
     }
 
-    func saveCalibration(_ params: SaveCalibrationParams, _ context: RequestContext) async throws
+    func saveCalibration(_ params: SaveCalibrationParams, _ context: JobContext) async throws
         -> SavedCalibration
     {
         let entry = try registry.calibration(params.calibration)
@@ -93,7 +93,7 @@ extension DaemonService {
         return SavedCalibration(calibration: entry.handle, path: path, bytes: bytes)
     }
 
-    func loadCalibration(_ params: LoadCalibrationParams, _ context: RequestContext) async throws
+    func loadCalibration(_ params: LoadCalibrationParams, _ context: JobContext) async throws
         -> CalibrationInfo
     {
         let model = try params.model.map { handle throws(DaemonError) in try registry.model(handle) }

@@ -4,7 +4,7 @@ import Foundation
 import RPC
 
 extension DaemonService {
-    func evaluate(_ params: EvaluateParams, _ context: RequestContext) async throws -> EvaluateResult {
+    func evaluate(_ params: EvaluateParams, _ context: JobContext) async throws -> EvaluateResult {
         try await registry.withJob(on: params.model, method: EvaluateRequest.method) { entry in
             let reporter = context.progress(title: EvaluateRequest.method)
             let pool = self.pool
@@ -29,7 +29,7 @@ extension DaemonService {
         }
     }
 
-    func export(_ params: ExportParams, _ context: RequestContext) async throws -> ExportResult {
+    func export(_ params: ExportParams, _ context: JobContext) async throws -> ExportResult {
         try await registry.withJob(on: params.model, method: ExportRequest.method) { entry in
             _ = context.progress(title: ExportRequest.method)
             let precision = params.precision

@@ -4,7 +4,7 @@ import Foundation
 import RPC
 
 extension DaemonService {
-    func finetune(_ params: FinetuneParams, _ context: RequestContext) async throws -> FinetuneResult {
+    func finetune(_ params: FinetuneParams, _ context: JobContext) async throws -> FinetuneResult {
         let options = params.options
         do { try options.validate() } catch { throw DaemonError.badData("\(error)") }
         return try await registry.withJob(on: params.model, method: FinetuneRequest.method) { entry in

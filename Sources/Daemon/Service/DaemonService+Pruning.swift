@@ -4,7 +4,7 @@ import Foundation
 import RPC
 
 extension DaemonService {
-    func score(_ params: PruningParams, _ context: RequestContext) async throws -> ScoreResult {
+    func score(_ params: PruningParams, _ context: JobContext) async throws -> ScoreResult {
         try await registry.withJob(on: params.model, method: ScoreRequest.method) { entry in
             _ = context.progress(title: ScoreRequest.method)
             let calibration = try registry.calibration(params.calibration)
@@ -16,7 +16,7 @@ extension DaemonService {
         }
     }
 
-    func prune(_ params: PruningParams, _ context: RequestContext) async throws -> PruneResult {
+    func prune(_ params: PruningParams, _ context: JobContext) async throws -> PruneResult {
         try await registry.withJob(on: params.model, method: PruneRequest.method) { entry in
             _ = context.progress(title: PruneRequest.method)
             let calibration = try registry.calibration(params.calibration)

@@ -55,13 +55,14 @@ public final class DaemonService: Sendable {
         route(EvaluateRequest.self, on: server) { [self] params, context in try await evaluate(params, context) }
         route(ExportRequest.self, on: server) { [self] params, context in try await export(params, context) }
         route(FinetuneRequest.self, on: server) { [self] params, context in try await finetune(params, context) }
+        route(RunRequest.self, on: server) { [self] params, context in try await run(params, context) }
     }
 
     /// Registers a typed handler whose params are decoded by their members (errors -32602 name
     /// the member, its range or its accepted values) rather than by the server's generic decoding.
     private func route<R: ProtocolMethod>(
         _ type: R.Type, on server: Server,
-        _ handler: @escaping @Sendable (R.Params, RequestContext) async throws -> R.Response
+        _ handler: @escaping @Sendable (R.Params, JobContext) async throws -> R.Response
     ) {
         server.register(method: R.method) { params, context in
             let typed: R.Params
@@ -70,7 +71,7 @@ public final class DaemonService: Sendable {
             } catch {
                 throw error.responseError(method: R.method)
             }
-            return try await handler(typed, context).wireJSON
+            return try await handler(typed, JobContext(context)).wireJSON
         }
     }
 
@@ -81,7 +82,7 @@ public final class DaemonService: Sendable {
                   hasTokenizer: entry.tokenizer != nil, parent: entry.parent)
     }
 
-    private func loadModel(_ params: LoadModelParams, _ context: RequestContext) async throws -> ModelInfo {
+    func loadModel(_ params: LoadModelParams, _ context: JobContext) async throws -> ModelInfo {
         let reporter = context.progress(title: LoadModelRequest.method)
         let path = params.path
         let precision = params.precision

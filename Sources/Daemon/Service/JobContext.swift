@@ -1,0 +1,76 @@
+import CFSPProtocol
+import RPC
+
+/// What a daemon job needs of the request it serves: whether it was cancelled, and a way to
+/// report progress. A method's own request gives it directly (`init(_:)`); `run` gives each of
+/// its stages one whose reports carry the stage and count toward the whole run (`stage(_:)`).
+struct JobContext: Sendable {
+    /// Cancelled by `$/cancelRequest`, disconnect or shutdown.
+    let cancellation: CancellationToken
+    private let startProgress: @Sendable (String) -> JobProgress
+
+    /// The context of a request's own job.
+    init(_ context: RequestContext) {
+        cancellation = context.cancellation
+        startProgress = { title in JobProgress(reporter: context.progress(title: title), stage: nil) }
+    }
+
+    private init(cancellation: CancellationToken, progress: JobProgress) {
+        self.cancellation = cancellation
+        startProgress = { _ in progress }
+    }
+
+    /// True once the request was cancelled.
+    var isCancelled: Bool { cancellation.isCancelled }
+
+    /// Throws -32800 when cancelled.
+    func checkCancellation() throws(ResponseError) { try cancellation.checkCancellation() }
+
+    /// The job's progress (`begin` is sent the first time, for a request's own job).
+    func progress(title: String) -> JobProgress { startProgress(title) }
+
+    /// The context of one stage of `run`: same cancellation, reports into `run`'s progress,
+    /// announced at once (a client sees every stage begin, however short).
+    func stage(_ stage: RunProgress, of run: JobProgress) -> JobContext {
+        let progress = JobProgress(reporter: run.reporter, stage: stage)
+        progress.report(always: true)
+        return JobContext(cancellation: cancellation, progress: progress)
+    }
+}
+
+/// Progress of a job: the request's reporter, and for a stage of `run` the stage, which every
+/// report then carries (members `stage`, `step`, `steps`; messages start with the stage; the
+/// percentage is of the whole run).
+struct JobProgress: Sendable {
+    /// The request's reporter.
+    let reporter: ProgressReporter
+    /// The stage of `run` this job is, if it is one.
+    let stage: RunProgress?
+
+    /// Reports `fields` (a method's report members) with a message and the job's own percentage.
+    @discardableResult
+    func report(message: String? = nil, percentage: Double? = nil, fields: [String: JSONValue] = [:],
+                always: Bool = false) -> Bool {
+        guard let stage else {
+            return reporter.report(message: message, percentage: percentage, fields: fields, always: always)
+        }
+        let label = stage.stage.label
+        let done = Double(stage.step - 1) + min(max(percentage ?? 0, 0), 100) / 100
+        return reporter.report(message: message.map { "\(label): \($0)" } ?? label,
+                               percentage: 100 * done / Double(stage.steps),
+                               fields: fields.merging(stage.wireMembers) { _, run in run }, always: always)
+    }
+
+    /// Reports `progress`, a method's typed report.
+    @discardableResult
+    func report<Progress: WireObject>(_ progress: Progress, message: String? = nil, percentage: Double? = nil)
+        -> Bool {
+        report(message: message, percentage: percentage, fields: progress.wireMembers)
+    }
+
+    /// Sends `end` for a request's own job; a stage leaves that to the run.
+    func end(message: String? = nil, outcome: ProgressOutcome = .completed) {
+        guard stage == nil else { return }
+        reporter.end(message: message, outcome: outcome)
+    }
+}
