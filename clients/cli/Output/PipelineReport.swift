@@ -2,61 +2,47 @@ import CFSPProtocol
 import Foundation
 import RPC
 
-/// What `cfsp run` measured: each stage's result and wall time, and the summary built from the
-/// typed results of the evaluations, the pruning and the export.
+/// What `cfsp run` prints of the daemon's `run` result: the summary table, or with --json the
+/// result itself with a `summary` member of the headline figures.
 struct PipelineReport {
-    private(set) var stages: [(name: String, seconds: Double, result: JSONValue)] = []
-    /// The dense model's evaluation.
-    var dense: EvaluateResult?
-    /// The pruning.
-    var pruned: PruneResult?
-    /// The pruned model's evaluation.
-    var prunedEvaluation: EvaluateResult?
-    /// The export.
-    var export: ExportResult?
+    /// The daemon's result.
+    let result: RunResult
 
-    mutating func add(_ name: String, seconds: Double, result: JSONValue) {
-        stages.append((name, seconds, result))
+    init(_ result: RunResult) {
+        self.result = result
     }
 
-    private var totalSeconds: Double { stages.reduce(0) { $0 + $1.seconds } }
-
-    /// The results and timings as one JSON object, for --json.
+    /// The result and a summary, as one JSON object, for --json.
     var json: JSONValue {
-        var members: [String: JSONValue] = [:]
-        members["stages"] = .array(stages.map { .object(["stage": .string($0.name), "seconds": .double($0.seconds)]) })
-        for (name, _, result) in stages { members[name.replacingOccurrences(of: " ", with: "_")] = result }
-        var summary: [String: JSONValue] = [
-            "densePerplexity": dense.map { .double($0.perplexity) } ?? .null,
-            "prunedPerplexity": prunedEvaluation.map { .double($0.perplexity) } ?? .null,
-            "parametersBefore": pruned.map { .int($0.parametersBefore) } ?? .null,
-            "parametersAfter": pruned.map { .int($0.parametersAfter) } ?? .null,
-            "shareRemoved": pruned.map { .double($0.shareRemoved) } ?? .null,
-            "ffnSparsity": pruned.map { .double($0.achievedSparsity) } ?? .null,
-            "exported": export.map { .string($0.path) } ?? .null,
-        ]
-        summary["totalSeconds"] = .double(totalSeconds)
-        members["summary"] = .object(summary)
+        guard case .object(var members) = result.wireJSON else { return result.wireJSON }
+        let pruning = result.pruning
+        members["summary"] = .object([
+            "densePerplexity": .double(result.denseEvaluation.perplexity),
+            "prunedPerplexity": .double(result.prunedEvaluation.perplexity),
+            "parametersBefore": .int(pruning.parametersBefore),
+            "parametersAfter": .int(pruning.parametersAfter),
+            "shareRemoved": .double(pruning.shareRemoved),
+            "ffnSparsity": .double(pruning.achievedSparsity),
+            "exported": result.export.map { .string($0.path) } ?? .null,
+            "totalSeconds": .double(result.totalSeconds),
+        ])
         return .object(members)
     }
 
     /// The human-readable summary table.
     var summary: String {
-        var rows: [(String, String)] = []
-        func format(_ value: Double?, digits: Int = 3) -> String {
-            value.map { String(format: "%.\(digits)f", $0) } ?? "-"
-        }
-        rows.append(("dense perplexity", format(dense?.perplexity)))
-        rows.append(("pruned perplexity", format(prunedEvaluation?.perplexity)))
-        if let pruned {
-            rows.append(("parameters", "\(grouped(pruned.parametersBefore)) -> \(grouped(pruned.parametersAfter))"))
-            rows.append(("parameters removed", "\(grouped(pruned.parametersBefore - pruned.parametersAfter)) "
-                         + "(\(String(format: "%.1f", pruned.shareRemoved * 100)) %)"))
-            rows.append(("FFN sparsity", String(format: "%.1f %%", pruned.achievedSparsity * 100)))
-        }
-        for (name, seconds, _) in stages { rows.append(("time: \(name)", String(format: "%.2f s", seconds))) }
-        rows.append(("time: total", String(format: "%.2f s", totalSeconds)))
-        rows.append(("exported", export?.path ?? "-"))
+        let pruning = result.pruning
+        var rows: [(String, String)] = [
+            ("dense perplexity", String(format: "%.3f", result.denseEvaluation.perplexity)),
+            ("pruned perplexity", String(format: "%.3f", result.prunedEvaluation.perplexity)),
+            ("parameters", "\(grouped(pruning.parametersBefore)) -> \(grouped(pruning.parametersAfter))"),
+            ("parameters removed", "\(grouped(pruning.parametersBefore - pruning.parametersAfter)) "
+                + "(\(String(format: "%.1f", pruning.shareRemoved * 100)) %)"),
+            ("FFN sparsity", String(format: "%.1f %%", pruning.achievedSparsity * 100)),
+        ]
+        for stage in result.stages { rows.append(("time: \(stage.stage.label)", String(format: "%.2f s", stage.seconds))) }
+        rows.append(("time: total", String(format: "%.2f s", result.totalSeconds)))
+        rows.append(("exported", result.export?.path ?? "-"))
         let width = rows.map(\.0.count).max() ?? 0
         return rows.map { "\($0.0.rightPadded(width))  \($0.1)" }.joined(separator: "\n")
     }

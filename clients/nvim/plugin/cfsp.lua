@@ -14,5 +14,7 @@ command('CfspPrune', 1, nil, function(s) require('cfsp').prune(s) end, 'cfsp: pr
 command('CfspEvaluate', '+', 'file', function(...) require('cfsp').evaluate(...) end,
   'cfsp: perplexity of the current model on a text file [window size] [max windows]')
 command('CfspExport', 1, 'file', function(path) require('cfsp').export(path) end, 'cfsp: export the current model as GGUF')
+command('CfspRun', '+', 'file', function(...) require('cfsp').run(...) end,
+  'cfsp: load, calibrate, evaluate, prune, evaluate and export: {model} {text file} [member=value ...]')
 command('CfspCancel', 0, nil, function() require('cfsp').cancel() end, 'cfsp: cancel running requests')
 command('CfspStop', 0, nil, function() require('cfsp').stop() end, 'cfsp: stop the daemon')

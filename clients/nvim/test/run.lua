@@ -88,6 +88,30 @@ wait_for('evaluate answers', 60000, function() return cfsp.state.last and cfsp.s
 local perplexity = cfsp.state.last and cfsp.state.last.perplexity
 check(type(perplexity) == 'number' and perplexity > 1, 'perplexity is a number above 1, got ' .. tostring(perplexity))
 
+-- The whole pipeline in one request: its progress names each stage, the pruned model becomes current.
+local exported = vim.fn.tempname() .. '.gguf'
+local before_run = #cfsp.state.progress
+cfsp.state.last = nil
+vim.cmd('CfspRun ' .. vim.fn.fnameescape(model) .. ' ' .. vim.fn.fnameescape(text)
+  .. ' sparsity=0.25 count=4 windowSize=16 evalWindowSize=16 maxWindows=4 exportPath=' .. vim.fn.fnameescape(exported))
+wait_for('run answers', 60000, function() return cfsp.state.last and cfsp.state.last.prunedEvaluation ~= nil end)
+local run = cfsp.state.last or {}
+check(run.pruning and run.pruning.options.sparsity == 0.25, 'run pruned at the sparsity given')
+check(run.export and run.export.path == exported and vim.fn.filereadable(exported) == 1, 'run exported ' .. exported)
+check(cfsp.state.model == (run.pruning and run.pruning.pruned), 'the pruned model is current after :CfspRun')
+local stages = {}
+for i = before_run + 1, #cfsp.state.progress do
+  local value = cfsp.state.progress[i]
+  if value.stage then stages[value.stage] = true end
+end
+check(stages.calibrate and stages.evaluateDense and stages.prune and stages.export, 'run reports every stage: '
+  .. vim.inspect(vim.tbl_keys(stages)))
+cfsp.state.last_error = nil
+vim.cmd('CfspRun ' .. vim.fn.fnameescape(model))
+check(cfsp.state.last_error and cfsp.state.last_error:find('usage: :CfspRun'), ':CfspRun without a text says how to use it')
+vim.cmd('CfspRun ' .. vim.fn.fnameescape(model) .. ' ' .. vim.fn.fnameescape(text) .. ' sparsity')
+check(cfsp.state.last_error and cfsp.state.last_error:find('is not member=value'), 'a pair without = is refused')
+
 -- A daemon error comes back as a message: a model file that does not exist.
 cfsp.state.last_error = nil
 vim.cmd('CfspLoad /nonexistent/model.gguf')

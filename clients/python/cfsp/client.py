@@ -14,7 +14,7 @@ from . import framing as framing_mod
 from .errors import ConnectionClosed, CfspError, RequestCancelled, error_from_response
 from .progress import ProgressCallback, ProgressEvent, TqdmProgress, tqdm_available
 from .results import (Calibration, Evaluation, ExportResult, FinetuneResult, ModelInfo, PruneResult, Released,
-                      SavedCalibration, ScoreResult, ServerInfo, Unloaded, from_json)
+                      RunResult, SavedCalibration, ScoreResult, ServerInfo, Unloaded, from_json)
 from .transport import (ProcessTransport, SocketTransport, Transport, default_socket_path,
                         find_daemon)
 
@@ -431,3 +431,41 @@ class Client:
         return from_json(ExportResult, self.request("export", _compact({
             "model": _model_handle(model), "path": os.fspath(path), "format": format,
             "precision": precision, "overwrite": overwrite, "name": name}), progress))
+
+    def run(self, model_path: str, *, text: Optional[str] = None, path: Optional[str] = None,
+            tokens: Optional[Sequence[int]] = None, windows: Optional[Sequence[Sequence[int]]] = None,
+            format: Optional[str] = None, field: Optional[str] = None, separator: Optional[str] = None,
+            count: Optional[int] = None, window_size: Optional[int] = None, seed: Optional[int] = None,
+            starts: Optional[Iterable[int]] = None, eval_text: Optional[str] = None,
+            eval_path: Optional[str] = None, eval_tokens: Optional[Sequence[int]] = None,
+            eval_format: Optional[str] = None, eval_field: Optional[str] = None,
+            eval_separator: Optional[str] = None, eval_window_size: Optional[int] = None,
+            max_windows: Optional[int] = None, sparsity: Optional[float] = None,
+            load_precision: Optional[str] = None, export_path: Optional[str] = None,
+            export_format: Optional[str] = None, export_precision: Optional[str] = None,
+            export_name: Optional[str] = None, overwrite: bool = False, release: bool = False,
+            progress: ProgressOption = None, **options: Any) -> RunResult:
+        """``run``: the whole pipeline in one request: loads ``model_path``, calibrates on one text
+        input (``text``, ``path``, ``tokens`` or ``windows``), evaluates the dense model, prunes
+        (``sparsity``, default the daemon's, and the pruning options of ``prune``), evaluates the
+        pruned model (on the ``eval_*`` input, by default the calibration input) and exports it
+        when ``export_path`` is given. Options left at None take the daemon's defaults."""
+        pruning = self._pruning_params("", "", 0.0, options)
+        for key in ("model", "calibration", "sparsity"):
+            pruning.pop(key)
+        params = {"modelPath": os.fspath(model_path),
+                  **self._text_input(text, path, tokens, windows, format, field, separator),
+                  **_compact({"count": count, "windowSize": window_size, "seed": seed,
+                              "starts": list(starts) if starts is not None else None,
+                              "evalText": eval_text,
+                              "evalPath": os.fspath(eval_path) if eval_path is not None else None,
+                              "evalTokens": list(eval_tokens) if eval_tokens is not None else None,
+                              "evalFormat": eval_format, "evalField": eval_field,
+                              "evalSeparator": eval_separator, "evalWindowSize": eval_window_size,
+                              "maxWindows": max_windows, "sparsity": sparsity,
+                              "loadPrecision": load_precision,
+                              "exportPath": os.fspath(export_path) if export_path is not None else None,
+                              "exportFormat": export_format, "exportPrecision": export_precision,
+                              "exportName": export_name}),
+                  "overwrite": overwrite, "release": release, **pruning}
+        return RunResult.from_json(self.request("run", params, progress))

@@ -169,6 +169,42 @@ class ExportResult:
 
 
 @dataclass
+class RunResult:
+    """The whole pipeline (``run``): each stage's result, and each stage's wall time in ``stages``
+    (``[{"stage": "calibrate", "seconds": 1.2}, ...]``). The pruned model's handle is
+    ``pruning.pruned`` (gone when the run was asked to ``release``)."""
+
+    model: ModelInfo = field(default_factory=ModelInfo)
+    calibration: Calibration = field(default_factory=Calibration)
+    dense_evaluation: Evaluation = field(default_factory=Evaluation)
+    pruning: PruneResult = field(default_factory=PruneResult)
+    pruned_evaluation: Evaluation = field(default_factory=Evaluation)
+    export: Optional[ExportResult] = None
+    stages: List[Dict[str, Any]] = field(default_factory=list)
+    released: Optional[bool] = None
+    total_seconds: Optional[float] = None
+    raw: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_json(cls, value: Any) -> "RunResult":
+        """The result with each stage's member as its own typed result."""
+        result = from_json(cls, value)
+        result.model = from_json(ModelInfo, result.raw.get("model"))
+        result.calibration = from_json(Calibration, result.raw.get("calibration"))
+        result.dense_evaluation = from_json(Evaluation, result.raw.get("denseEvaluation"))
+        result.pruning = from_json(PruneResult, result.raw.get("pruning"))
+        result.pruned_evaluation = from_json(Evaluation, result.raw.get("prunedEvaluation"))
+        exported = result.raw.get("export")
+        result.export = from_json(ExportResult, exported) if exported is not None else None
+        return result
+
+    def to_dataframe(self) -> Any:
+        """One row per stage: ``stage``, ``seconds``."""
+        pandas = _require_pandas()
+        return pandas.DataFrame(self.stages)
+
+
+@dataclass
 class SavedCalibration:
     """A calibration written to a JSON file (``calibration/save``)."""
 

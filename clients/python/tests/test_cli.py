@@ -171,6 +171,36 @@ def test_a_daemon_of_another_user_is_refused(cli) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def test_run_sends_the_daemons_run_method(cli, socket_daemon: str, tiny_model: str, text_file: str,
+                                          tmp_path: Path) -> None:
+    s = ["--socket", socket_daemon]
+    target = tmp_path / "run.gguf"
+    common = ["--path", text_file, "--count", "4", "--window-size", "16", "--eval-window-size", "16",
+              "--max-windows", "3", "-o", str(target), *s]
+    result = cli("run", tiny_model, "--sparsity", "0.25", "--json", *common)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["pruning"]["options"]["sparsity"] == 0.25 and report["export"]["path"] == str(target)
+    assert [stage["stage"] for stage in report["stages"]] == [
+        "load", "calibrate", "evaluateDense", "prune", "evaluatePruned", "export"]
+    summary = report["summary"]
+    assert summary["densePerplexity"] == report["denseEvaluation"]["perplexity"]
+    assert summary["parametersAfter"] < summary["parametersBefore"] and summary["exported"] == str(target)
+    stages = {e["value"].get("stage") for e in progress_lines(result.stderr) if e["value"]["kind"] == "report"}
+    assert {"load", "calibrate", "evaluateDense", "prune", "evaluatePruned", "export"} <= stages
+    assert target.stat().st_size == report["export"]["bytes"]
+
+    refused = cli("run", tiny_model, *common)
+    assert refused.returncode == USAGE and "pass --overwrite" in refused.stderr
+    table = cli("run", tiny_model, "--overwrite", "--release", "--quiet", *common)
+    assert table.returncode == 0, table.stderr
+    rows = dict(line.split("  ", 1) for line in table.stdout.splitlines() if "  " in line)
+    assert rows["FFN sparsity"].strip().endswith(" %") and rows["exported"].strip() == str(target)
+    assert "time: evaluate dense" in rows and table.stderr == ""
+    # --release freed the second run's models; the first run's stay.
+    assert [m["model"] for m in json.loads(cli("model", "list", "--json", *s).stdout)["models"]] == ["m1", "m2"]
+
+
 def test_every_method_over_the_socket(cli, socket_daemon: str, tiny_model: str, text_file: str,
                                       tmp_path: Path) -> None:
     s = ["--socket", socket_daemon]
@@ -302,7 +332,10 @@ def test_run_pipeline_with_a_private_daemon(cli, tiny_model: str, text_file: str
         assert row in result.stdout
     assert str(output) in result.stdout and output.exists()
     titles = [e["value"]["title"] for e in progress_lines(result.stderr) if e["value"]["kind"] == "begin"]
-    assert titles == ["model/load", "calibrate", "evaluate", "prune", "evaluate", "export"]
+    assert titles == ["run"]  # one request: the daemon's run method
+    reports = [e["value"] for e in progress_lines(result.stderr) if e["value"]["kind"] == "report"]
+    announced = [r["stage"] for i, r in enumerate(reports) if i == 0 or reports[i - 1]["stage"] != r["stage"]]
+    assert announced == ["load", "calibrate", "evaluateDense", "prune", "evaluatePruned", "export"]
 
     again = cli(*args, "--json", "--overwrite", "--sparsity", "0.5")
     assert again.returncode == 0, again.stderr

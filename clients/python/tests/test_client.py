@@ -90,6 +90,52 @@ def test_calibrate_score_prune_evaluate_export(loaded, text_file: str, tmp_path:
     assert reloaded.config["intermediateSizes"] == pruned.widths
 
 
+def test_run_is_the_stages_in_one_request(client: Client, tiny_model: str, text_file: str,
+                                          tmp_path: Path) -> None:
+    target = tmp_path / "run.gguf"
+    events = []
+    result = client.run(tiny_model, path=text_file, count=4, window_size=16, seed=3, eval_window_size=16,
+                        max_windows=4, sparsity=0.25, method="activation", align=2, export_path=str(target),
+                        export_precision="f16", progress=events.append)
+    assert isinstance(result, cfsp.RunResult)
+    assert isinstance(result.pruning, cfsp.PruneResult) and isinstance(result.export, cfsp.ExportResult)
+    assert result.model.model == "m1" and result.pruning.pruned == "m2" and result.calibration.calibration == "c1"
+    assert result.pruning.options["method"] == "activation" and result.pruning.options["sparsity"] == 0.25
+    assert all(width % 2 == 0 for width in result.pruning.widths)
+    assert [stage["stage"] for stage in result.stages] == [
+        "load", "calibrate", "evaluateDense", "prune", "evaluatePruned", "export"]
+    assert result.total_seconds == pytest.approx(sum(stage["seconds"] for stage in result.stages))
+    assert target.stat().st_size == result.export.bytes and result.export.precision == "f16"
+
+    # The same stages sent one by one give the same figures.
+    model = client.load_model(tiny_model)
+    calibration = client.calibrate(model, path=text_file, count=4, window_size=16, seed=3)
+    dense = client.evaluate(model, path=text_file, window_size=16, max_windows=4)
+    pruned = client.prune(model, calibration, 0.25, method="activation", align=2)
+    after = client.evaluate(pruned, path=text_file, window_size=16, max_windows=4)
+    assert result.dense_evaluation.perplexity == dense.perplexity
+    assert result.pruned_evaluation.perplexity == after.perplexity
+    assert result.pruning.widths == pruned.widths
+    assert {event.fields.get("stage") for event in events if event.kind == "report"} >= {"calibrate", "prune", "export"}
+
+
+def test_run_release_and_a_failing_stage(client: Client, tiny_model: str, text_file: str, tmp_path: Path) -> None:
+    released = client.run(tiny_model, path=text_file, count=2, window_size=16, eval_window_size=16, max_windows=2,
+                          release=True)
+    assert released.released is True and released.export is None
+    assert released.pruning.options["sparsity"] == 0.3  # run's default
+    assert client.list_models() == []
+    existing = tmp_path / "exists.gguf"
+    existing.write_text("keep")
+    with pytest.raises(cfsp.CannotWrite) as failure:
+        client.run(tiny_model, path=text_file, count=2, window_size=16, eval_window_size=16, max_windows=2,
+                   export_path=str(existing))
+    assert failure.value.message.startswith("export: ") and failure.value.data["stage"] == "export"
+    assert existing.read_text() == "keep" and client.list_models() == []
+    with pytest.raises(TypeError, match="unknown pruning option"):
+        client.run(tiny_model, path=text_file, window=3)
+
+
 def test_calibration_save_load_release(loaded, tmp_path: Path) -> None:
     client, model, calibration = loaded
     path = tmp_path / "calibration.json"

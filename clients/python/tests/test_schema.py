@@ -22,7 +22,7 @@ METHODS = {
     "load_model": "model/load", "describe_model": "model/describe", "unload_model": "model/unload",
     "calibrate": "calibrate", "save_calibration": "calibration/save", "load_calibration": "calibration/load",
     "release_calibration": "calibration/release", "score": "score", "prune": "prune", "evaluate": "evaluate",
-    "finetune": "finetune", "export": "export",
+    "finetune": "finetune", "export": "export", "run": "run",
 }
 
 #: Parameters of the client methods that are not params members (client-side settings).
@@ -56,7 +56,7 @@ def test_every_keyword_is_a_member(method: str) -> None:
 def test_every_member_can_be_given(method: str) -> None:
     rpc = METHODS[method]
     reachable = set(keywords(method))
-    if method in ("score", "prune"):
+    if method in ("score", "prune", "run"):
         reachable |= set(PRUNING_OPTIONS.values())
     missing = members(rpc) - reachable
     assert not missing, f"Client.{method} cannot send {sorted(missing)} of {rpc}"
@@ -83,6 +83,7 @@ def test_pruning_options_are_the_schemas() -> None:
     assert set(PRUNING_OPTIONS.values()) == options
     assert all(camel(python) == wire for python, wire in PRUNING_OPTIONS.items())
     assert members("prune") == members("score")
+    assert options <= members("run")
 
 
 def test_required_members_are_positional() -> None:

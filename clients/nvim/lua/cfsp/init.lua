@@ -234,4 +234,47 @@ function M.export(path)
   end, true)
 end
 
+--- :CfspRun {model} {text file} [member=value ...]: the whole pipeline (the daemon's `run`: load,
+--- calibrate, evaluate, prune, evaluate, export) in one request. The pairs are members of `run`'s
+--- params under their protocol names (sparsity=0.5 count=32 windowSize=512 exportPath=out.gguf
+--- overwrite=true; protocol.md lists them); the daemon checks them and has the defaults. The pruned
+--- model and the calibration become current.
+function M.run(model, path, ...)
+  if model == nil or path == nil then
+    M.state.last_error = 'usage: :CfspRun {model} {text file} [member=value ...]'
+    echo(M.state.last_error, 'ErrorMsg')
+    return
+  end
+  local params = {
+    modelPath = vim.fn.fnamemodify(vim.fn.expand(model), ':p'),
+    path = vim.fn.fnamemodify(vim.fn.expand(path), ':p'),
+  }
+  for _, pair in ipairs({ ... }) do
+    local name, value = pair:match('^(%w+)=(.*)$')
+    if name == nil then
+      M.state.last_error = "'" .. pair .. "' is not member=value (like sparsity=0.3)"
+      echo(M.state.last_error, 'ErrorMsg')
+      return
+    end
+    if value == 'true' or value == 'false' then
+      params[name] = value == 'true'
+    elseif tonumber(value) ~= nil then
+      params[name] = tonumber(value)
+    elseif name:match('Path$') then
+      params[name] = vim.fn.fnamemodify(vim.fn.expand(value), ':p')
+    else
+      params[name] = value
+    end
+  end
+  M.request('run', params, function(result)
+    M.state.model = result.pruning.pruned
+    M.state.calibration = result.calibration.calibration
+    echo(string.format('run: perplexity %.3f -> %.3f, %d -> %d parameters (%.1f%% removed)%s',
+      result.denseEvaluation.perplexity or 0, result.prunedEvaluation.perplexity or 0,
+      result.pruning.parametersBefore or 0, result.pruning.parametersAfter or 0,
+      100 * (result.pruning.shareRemoved or 0),
+      result.export and (', exported ' .. result.export.path) or ''))
+  end, true)
+end
+
 return M
