@@ -98,6 +98,15 @@ extension JSONValue {
         return nil
     }
 
+    /// The number, if this is one (an integer too).
+    public var doubleValue: Double? {
+        switch self {
+        case .double(let value): return value
+        case .int(let value): return Double(value)
+        default: return nil
+        }
+    }
+
     /// The members, if this is an object.
     public var objectValue: [String: JSONValue]? {
         if case .object(let members) = self { return members }

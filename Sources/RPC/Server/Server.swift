@@ -177,6 +177,7 @@ public final class Server: MessageHandler {
         let context = RequestContext(request: request, progressInterval: progressInterval)
         let logger = self.logger
         let task = Task {
+            let started = ContinuousClock.now
             let result: Result<JSONValue, ResponseError>
             do {
                 try request.cancellation.checkCancellation()
@@ -194,12 +195,25 @@ public final class Server: MessageHandler {
                     progress.end(message: error.message, outcome: .failed)
                 }
             }
-            if case .failure(let error) = result, error.code == ResponseError.internalErrorCode {
+            let milliseconds = (ContinuousClock.now - started) / .milliseconds(1)
+            switch result {
+            case .success:
+                logger.info("\(request.connection): \(request.method) (id \(request.id)) completed in \(Self.format(milliseconds)) ms")
+            case .failure(let error) where error.code == ResponseError.internalErrorCode:
                 logger.error("\(request.connection): '\(request.method)' failed: \(error.message)")
+            case .failure(let error) where error.code == ResponseError.requestCancelledCode:
+                logger.info("\(request.connection): \(request.method) (id \(request.id)) cancelled after \(Self.format(milliseconds)) ms")
+            case .failure(let error):
+                logger.info("\(request.connection): \(request.method) (id \(request.id)) failed in \(Self.format(milliseconds)) ms: error \(error.code): \(error.message)")
             }
             request.reply(result)
         }
         request.cancellation.onCancel { task.cancel() }
+    }
+
+    /// Milliseconds rounded to a tenth (`1234.5`).
+    private static func format(_ milliseconds: Double) -> String {
+        "\((milliseconds * 10).rounded() / 10)"
     }
 
     private static func responseError(for error: any Error, cancellation: CancellationToken) -> ResponseError {

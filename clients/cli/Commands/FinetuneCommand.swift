@@ -72,5 +72,16 @@ struct FinetuneCommand: AsyncParsableCommand {
 
     func validate() throws { try MemberFlags.validate(params, flags: ["timeBudgetSeconds": "--time-budget"]) }
 
-    func run() async throws { try await connection.perform(FinetuneRequest.self, params) }
+    func run() async throws {
+        let result = try await DaemonSession.with(connection) { session throws(CLIError) in
+            try await session.send(FinetuneRequest.self, params)
+        }
+        ResultPrinter.print(result.wireJSON, json: connection.json)
+        // Interrupted, the daemon still answers with the steps done (and keeps their adapters):
+        // the result is printed, and the status says the run did not finish.
+        if result.cancelled {
+            Console.err("cfsp: finetune cancelled after \(result.stepsCompleted) of \(result.stepsPlanned) steps; the result keeps the steps done")
+            throw ExitCode(ExitStatus.cancelled)
+        }
+    }
 }

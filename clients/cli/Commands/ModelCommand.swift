@@ -25,7 +25,36 @@ struct ModelCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the models the daemon holds (model/list).")
         @OptionGroup var connection: ConnectionOptions
 
-        func run() async throws { try await connection.perform(ListModelsRequest.self, EmptyObject(), progress: false) }
+        func run() async throws {
+            let list = try await DaemonSession.with(connection) { session throws(CLIError) in
+                try await session.send(ListModelsRequest.self, EmptyObject(), progress: false)
+            }
+            if connection.json {
+                ResultPrinter.print(list.wireJSON, json: true)
+            } else {
+                Console.out(Self.table(list.models))
+            }
+        }
+
+        /// One line per model: what it is, where it came from; `model describe` has the rest.
+        static func table(_ models: [ModelInfo]) -> String {
+            guard !models.isEmpty else { return "no models loaded (cfsp model load FILE)" }
+            let header = ["model", "architecture", "layers", "parameters", "precision", "parent", "path"]
+            let rows = models.map { info in
+                [info.model, info.architecture, String(info.config.layers), grouped(info.parameters),
+                 info.precision.rawValue, info.parent ?? "-", info.path]
+            }
+            let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
+            let numeric: Set = [2, 3]
+            func line(_ cells: [String]) -> String {
+                cells.indices.map { column in
+                    if numeric.contains(column) { return cells[column].leftPadded(widths[column]) }
+                    // The path, last, is not padded: no trailing blanks.
+                    return column == cells.count - 1 ? cells[column] : cells[column].rightPadded(widths[column])
+                }.joined(separator: "  ")
+            }
+            return ([line(header)] + rows.map(line)).joined(separator: "\n")
+        }
     }
 
     struct Describe: AsyncParsableCommand {

@@ -18,9 +18,37 @@ struct ConnectionOptions: ParsableArguments {
     @Flag(name: .long, help: "Print results as JSON (the daemon's result object) instead of text.")
     var json = false
 
-    @Flag(name: .long, help: "Do not show progress.")
+    @Option(name: .long, help: ArgumentHelp(
+        "How progress shows on stderr: a bar on a terminal (auto, the default: nothing elsewhere), bar, json (one $/progress value per line, for scripts) or none.",
+        valueName: "style"))
+    var progress: ProgressStyle = .auto
+
+    @Flag(name: .long, help: "Do not show progress (as --progress none).")
     var quiet = false
 
     /// The socket path to use.
     var socketPath: String { socket ?? SocketPath.default }
+
+    /// How progress is shown, decided: nil for none.
+    var progressRendering: ProgressRenderer.Style? {
+        if quiet { return nil }
+        switch progress {
+        case .auto: return Console.stderrIsTerminal ? .bar : nil
+        case .bar: return .bar
+        case .json: return .json
+        case .none: return nil
+        }
+    }
+}
+
+/// The choices of `--progress`.
+enum ProgressStyle: String, CaseIterable, ExpressibleByArgument {
+    /// A bar on a terminal, nothing elsewhere.
+    case auto
+    /// Always the bar.
+    case bar
+    /// One JSON line per `$/progress` value.
+    case json
+    /// Nothing.
+    case none
 }

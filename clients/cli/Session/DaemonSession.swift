@@ -119,19 +119,19 @@ final class DaemonSession: Sendable {
     }
 
     /// Sends `method` and waits for its result; shows progress unless `progress` is false or
-    /// --quiet. Ctrl-C during the wait cancels it on the daemon.
+    /// --quiet (or --progress none, or auto off a terminal). Ctrl-C during the wait cancels it on the daemon.
     func call(_ method: String, _ params: JSONValue, progress: Bool = true) async throws(CLIError) -> JSONValue {
         if interrupted.load(ordering: .acquiring) {
             throw CLIError("\(method) not started: interrupted", status: ExitStatus.cancelled)
         }
         var params = params
         var token: String?
-        if progress, !options.quiet, case .object(var members) = params {
+        if progress, let style = options.progressRendering, case .object(var members) = params {
             let name = "cli-\(nextToken.wrappingAdd(1, ordering: .relaxed).oldValue)"
             members["workDoneToken"] = .string(name)
             params = .object(members)
             token = name
-            renderers.withLock { $0[name] = ProgressRenderer(terminal: Console.stderrIsTerminal) }
+            renderers.withLock { $0[name] = ProgressRenderer(style: style) }
         }
         defer { if let token { renderers.withLock { _ = $0.removeValue(forKey: token) } } }
         let connection = client.connection

@@ -31,6 +31,22 @@ def from_json(cls: Type[T], value: Any) -> T:
     return cls(raw=value, **known)  # type: ignore[call-arg]
 
 
+#: Columns of the per-block tables, in the daemon's member order (snake_case, as the attributes).
+BLOCK_COLUMNS = ["block", "importance", "mean_importance", "keep_ratio", "width", "kept", "threshold"]
+
+
+def _frame(rows: List[Dict[str, Any]], order: List[str]) -> Any:
+    """A DataFrame of ``rows`` with snake_case columns: those of ``order`` first, in that order,
+    then any others (members a newer daemon added) in the order they come."""
+    pandas = _require_pandas()
+    renamed = [{snake_case(k): v for k, v in row.items()} for row in rows]
+    seen: List[str] = []
+    for row in renamed:
+        seen.extend(k for k in row if k not in seen)
+    columns = [c for c in order if c in seen or not rows] + [c for c in seen if c not in order]
+    return pandas.DataFrame(renamed, columns=columns)
+
+
 def _require_pandas() -> Any:
     try:
         import pandas  # type: ignore
@@ -73,12 +89,11 @@ class Calibration:
     raw: Dict[str, Any] = field(default_factory=dict, repr=False)
 
     def to_dataframe(self) -> Any:
-        """One row per block: ``block``, ``importance``, ``meanImportance``."""
-        pandas = _require_pandas()
+        """One row per block: ``block``, ``importance``, ``mean_importance``."""
         rows = [{"block": i, "importance": v,
-                 "meanImportance": self.mean_importance[i] if i < len(self.mean_importance) else None}
+                 "mean_importance": self.mean_importance[i] if i < len(self.mean_importance) else None}
                 for i, v in enumerate(self.importance)]
-        return pandas.DataFrame(rows, columns=["block", "importance", "meanImportance"])
+        return _frame(rows, ["block", "importance", "mean_importance"])
 
 
 @dataclass
@@ -95,9 +110,8 @@ class ScoreResult:
     raw: Dict[str, Any] = field(default_factory=dict, repr=False)
 
     def to_dataframe(self) -> Any:
-        """The per-block table (block, importance, meanImportance, keepRatio, width, kept, threshold)."""
-        pandas = _require_pandas()
-        return pandas.DataFrame(self.blocks)
+        """The per-block table: block, importance, mean_importance, keep_ratio, width, kept, threshold."""
+        return _frame(self.blocks, BLOCK_COLUMNS)
 
     def plot(self, ax: Any = None, title: Optional[str] = None) -> Any:
         """Bars of block importance with the kept share per block on a second axis; returns the axes."""
@@ -200,8 +214,7 @@ class RunResult:
 
     def to_dataframe(self) -> Any:
         """One row per stage: ``stage``, ``seconds``."""
-        pandas = _require_pandas()
-        return pandas.DataFrame(self.stages)
+        return _frame(self.stages, ["stage", "seconds"])
 
 
 @dataclass

@@ -177,7 +177,7 @@ def test_run_sends_the_daemons_run_method(cli, socket_daemon: str, tiny_model: s
     target = tmp_path / "run.gguf"
     common = ["--path", text_file, "--count", "4", "--window-size", "16", "--eval-window-size", "16",
               "--max-windows", "3", "-o", str(target), *s]
-    result = cli("run", tiny_model, "--sparsity", "0.25", "--json", *common)
+    result = cli("run", tiny_model, "--sparsity", "0.25", "--json", "--progress", "json", *common)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["pruning"]["options"]["sparsity"] == 0.25 and report["export"]["path"] == str(target)
@@ -218,9 +218,10 @@ def test_every_method_over_the_socket(cli, socket_daemon: str, tiny_model: str, 
     assert "model:" in ok("model", "describe", "m1").stdout
     assert [m["model"] for m in js("model", "list")["models"]] == ["m1"]
 
-    calibrated = ok("calibrate", "--model", "m1", "--path", text_file, "--count", "4", "--window-size", "16")
+    calibrated = ok("calibrate", "--model", "m1", "--path", text_file, "--count", "4", "--window-size", "16",
+                    "--progress", "json")
     assert "calibration:" in calibrated.stdout and "c1" in calibrated.stdout
-    events = progress_lines(calibrated.stderr)  # stderr is a pipe: one JSON line per event
+    events = progress_lines(calibrated.stderr)  # --progress json: one JSON line per event
     assert events[0]["value"]["kind"] == "begin" and events[0]["value"]["title"] == "calibrate"
     assert events[-1]["value"] == {"kind": "end", "outcome": "completed"}
     assert any(e["value"]["kind"] == "report" and "window" in e["value"] for e in events)
@@ -242,8 +243,9 @@ def test_every_method_over_the_socket(cli, socket_daemon: str, tiny_model: str, 
     assert evaluation["windows"] == 3 and evaluation["perplexity"] > 1
     assert js("evaluate", "--model", "m1", "--tokens", ",".join(map(str, range(33))),
               "--window-size", "16")["windows"] == 2
-    assert "perplexity:" in ok("evaluate", "--model", "m1", "--text", "the quick brown fox " * 20,
-                               "--window-size", "16").stdout
+    plain = ok("evaluate", "--model", "m1", "--text", "the quick brown fox " * 20, "--window-size", "16")
+    assert "perplexity:" in plain.stdout
+    assert plain.stderr == "", "off a terminal, progress shows only with --progress"
 
     target = tmp_path / "out.gguf"
     exported = js("export", "--model", "m2", str(target), "--precision", "bf16")
@@ -272,6 +274,48 @@ def test_every_method_over_the_socket(cli, socket_daemon: str, tiny_model: str, 
     assert js("daemon", "status")["running"] is True
 
 
+def test_model_list_is_one_short_line_per_model(cli, socket_daemon: str, tiny_model: str) -> None:
+    s = ["--socket", socket_daemon]
+    assert cli("model", "list", *s).stdout.strip() == "no models loaded (cfsp model load FILE)"
+    assert cli("model", "load", tiny_model, *s).returncode == 0
+    lines = cli("model", "list", *s).stdout.splitlines()
+    assert lines[0].split() == ["model", "architecture", "layers", "parameters", "precision", "parent", "path"]
+    assert lines[1].split()[:3] == ["m1", "llama", "2"] and lines[1].endswith(tiny_model)
+    assert "{" not in "".join(lines) and all(len(line) <= 80 + len(tiny_model) for line in lines)
+
+
+def test_progress_bar_shows_rate_and_clears_itself(cli, socket_daemon: str, tiny_model: str,
+                                                   long_text_file: str) -> None:
+    s = ["--socket", socket_daemon]
+    assert cli("model", "load", tiny_model, *s).returncode == 0
+    result = cli("evaluate", "--model", "m1", "--path", long_text_file, "--window-size", "8", "--max-windows",
+                 "20000", "--progress", "bar", *s)
+    assert result.returncode == 0, result.stderr
+    assert "evaluate [" in result.stderr and "tok/s" in result.stderr and "window " in result.stderr
+    assert result.stderr.endswith("\x1b[2K"), "the bar is cleared when the request ends"
+    assert "completed" not in result.stderr and "perplexity:" in result.stdout
+
+
+def test_a_cancelled_finetune_prints_its_result_and_exits_130(cfsp_cli: str, cfspd: str, socket_daemon: str,
+                                                                tiny_model: str, text_file: str, cli) -> None:
+    s = ["--socket", socket_daemon]
+    assert cli("model", "load", tiny_model, *s).returncode == 0
+    process = subprocess.Popen(
+        [cfsp_cli, "finetune", "--model", "m1", "--path", text_file, "--steps", "100000", "--sequence-length", "16",
+         "--rank", "2", "--allocation", "uniform", "--progress", "json", "--json", *s],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ, CFSPD=cfspd))
+    assert process.stderr is not None
+    for line in process.stderr:  # wait until steps run
+        if '"kind":"report"' in line:
+            break
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == CANCELLED, err
+    result = json.loads(out)
+    assert result["cancelled"] is True and 0 < result["stepsCompleted"] < 100000
+    assert err.count("cfsp: finetune cancelled after") == 1, err
+
+
 def test_quiet_and_invalid_params(cli, socket_daemon: str, tiny_model: str) -> None:
     s = ["--socket", socket_daemon]
     result = cli("model", "load", tiny_model, "--quiet", *s)
@@ -287,7 +331,7 @@ def test_ctrl_c_cancels_on_the_daemon(cfsp_cli: str, cfspd: str, socket_daemon: 
     s = ["--socket", socket_daemon]
     assert cli("model", "load", tiny_model, *s).returncode == 0
     process = subprocess.Popen(
-        [cfsp_cli, "evaluate", "--model", "m1", "--path", long_text_file, "--window-size", "8", *s],
+        [cfsp_cli, "evaluate", "--model", "m1", "--path", long_text_file, "--window-size", "8", "--progress", "json", *s],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ, CFSPD=cfspd))
     lines: List[str] = []
     assert process.stderr is not None
@@ -324,7 +368,8 @@ def test_daemon_start_status_stop(cli, tmp_path: Path) -> None:
 def test_run_pipeline_with_a_private_daemon(cli, tiny_model: str, text_file: str, tmp_path: Path) -> None:
     output = tmp_path / "pruned.gguf"
     args = ["run", "--spawn", tiny_model, "--path", text_file, "--count", "4", "--window-size", "16",
-            "--eval-path", text_file, "--eval-window-size", "16", "--max-windows", "4", "--export-path", str(output)]
+            "--eval-path", text_file, "--eval-window-size", "16", "--max-windows", "4", "--progress", "json",
+            "--export-path", str(output)]
     result = cli(*args)
     assert result.returncode == 0, result.stderr
     for row in ("dense perplexity", "pruned perplexity", "parameters removed", "time: calibrate",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import _thread
 import os
+import re
 import threading
 import time
 from pathlib import Path
@@ -303,12 +304,14 @@ def test_tables_and_plot(loaded) -> None:
     frame = pruned.to_dataframe()
     assert isinstance(frame, pandas.DataFrame)
     assert list(frame["block"]) == [0, 1]
-    assert {"importance", "keepRatio", "width", "kept"} <= set(frame.columns)
+    assert list(frame.columns) == ["block", "importance", "mean_importance", "keep_ratio", "width", "kept",
+                                   "threshold"]  # the attributes' snake_case, in the daemon's order
+    assert list(calibration.to_dataframe().columns) == ["block", "importance", "mean_importance"]
     assert calibration.to_dataframe()["importance"].tolist() == pytest.approx(calibration.importance)
     ax = pruned.plot()
     assert len(ax.patches) == 2  # one importance bar per block
     share = ax.figure.axes[1].lines[0].get_ydata()
-    assert list(share) == pytest.approx(list(frame["keepRatio"]))
+    assert list(share) == pytest.approx(list(frame["keep_ratio"]))
 
 
 def test_finetune_recovers_a_pruned_model_into_a_new_handle(loaded, text_file: str) -> None:
@@ -327,3 +330,27 @@ def test_finetune_recovers_a_pruned_model_into_a_new_handle(loaded, text_file: s
     assert steps and all(1 <= s <= 3 for s in steps)  # reports are rate-limited, so some may merge
     with pytest.raises(cfsp.BadData):
         client.finetune(pruned.pruned, 2, path=text_file)  # importance ranks need a calibration
+
+
+def test_the_daemon_logs_each_request_at_info(cfspd: str, tiny_model: str, tmp_path: Path) -> None:
+    import signal
+    import subprocess
+
+    from conftest import wait_for_socket
+
+    path = str(tmp_path / "log.sock")
+    process = subprocess.Popen([cfspd, "serve", "--socket", path, "--no-stdio", "--log-level", "info"],
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               text=True)
+    try:
+        wait_for_socket(path, process)
+        with Client.connect(path, show_progress=False) as client:
+            client.load_model(tiny_model)
+            with pytest.raises(cfsp.ModelNotFound):
+                client.describe_model("m9")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, log = process.communicate(timeout=15)
+    assert re.search(r"model/load \(id \d+\) completed in [0-9.]+ ms", log), log
+    assert re.search(r"model/describe \(id \d+\) failed in [0-9.]+ ms: error 1001: ", log), log
+

@@ -31,5 +31,5 @@ def test_example_notebook_runs_on_the_tiny_model(cfspd: str, tiny_model: str, te
     outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
     assert not [o for o in outputs if o.get("output_type") == "error"]
     html = "".join(o.get("data", {}).get("text/html", "") for o in outputs)
-    assert "dense perplexity" in html and "keepRatio" in html
+    assert "dense perplexity" in html and "keep_ratio" in html
     assert any("image/png" in o.get("data", {}) for o in outputs), "the plot was drawn"
