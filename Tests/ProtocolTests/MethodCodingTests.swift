@@ -209,6 +209,6 @@ struct ResultCodingTests {
         #expect(Set(names).count == names.count)
         #expect(names == ["model/load", "model/list", "model/describe", "model/unload", "calibrate",
                           "calibration/save", "calibration/load", "calibration/release", "score", "prune",
-                          "finetune", "evaluate", "export", "run"])
+                          "finetune", "evaluate", "export", "run", "sweep"])
     }
 }

@@ -55,7 +55,7 @@ public enum ProtocolMethods {
         LoadModelRequest.self, ListModelsRequest.self, DescribeModelRequest.self, UnloadModelRequest.self,
         CalibrateRequest.self, SaveCalibrationRequest.self, LoadCalibrationRequest.self,
         ReleaseCalibrationRequest.self, ScoreRequest.self, PruneRequest.self, FinetuneRequest.self,
-        EvaluateRequest.self, ExportRequest.self, RunRequest.self,
+        EvaluateRequest.self, ExportRequest.self, RunRequest.self, SweepRequest.self,
     ]
 
     /// Their descriptions, in the same order.

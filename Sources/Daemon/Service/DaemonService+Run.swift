@@ -16,7 +16,10 @@ extension DaemonService {
 
         func stage<T>(_ stage: RunStage, _ body: (JobContext) async throws -> T) async throws -> T {
             let step = (stages.firstIndex(of: stage) ?? 0) + 1
-            let job = context.stage(RunProgress(stage: stage, step: step, steps: stages.count), of: progress)
+            let job = context.stage(
+                JobStage(label: stage.label, step: step, steps: stages.count,
+                         fields: RunProgress(stage: stage, step: step, steps: stages.count)),
+                of: progress)
             let start = ContinuousClock.now
             do {
                 let value = try await body(job)
@@ -98,7 +101,8 @@ extension DaemonService {
         return ResponseError(code: response.code, message: "\(stage.label): \(response.message)", data: .object(data))
     }
 
-    private static func seconds(since start: ContinuousClock.Instant) -> Double {
+    /// Seconds from `start` to now.
+    static func seconds(since start: ContinuousClock.Instant) -> Double {
         let elapsed = ContinuousClock.now - start
         return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
     }

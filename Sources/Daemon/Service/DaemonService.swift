@@ -56,6 +56,7 @@ public final class DaemonService: Sendable {
         route(ExportRequest.self, on: server) { [self] params, context in try await export(params, context) }
         route(FinetuneRequest.self, on: server) { [self] params, context in try await finetune(params, context) }
         route(RunRequest.self, on: server) { [self] params, context in try await run(params, context) }
+        route(SweepRequest.self, on: server) { [self] params, context in try await sweep(params, context) }
     }
 
     /// Registers a typed handler whose params are decoded by their members (errors -32602 name

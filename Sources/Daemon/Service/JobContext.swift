@@ -29,23 +29,45 @@ struct JobContext: Sendable {
     /// The job's progress (`begin` is sent the first time, for a request's own job).
     func progress(title: String) -> JobProgress { startProgress(title) }
 
-    /// The context of one stage of `run`: same cancellation, reports into `run`'s progress,
-    /// announced at once (a client sees every stage begin, however short).
-    func stage(_ stage: RunProgress, of run: JobProgress) -> JobContext {
-        let progress = JobProgress(reporter: run.reporter, stage: stage)
+    /// The context of one stage of a job made of stages (`run`'s, `sweep`'s points): same
+    /// cancellation, reports into the job's progress with `stage`'s members, announced at once
+    /// (a client sees every stage begin, however short).
+    func stage(_ stage: JobStage, of job: JobProgress) -> JobContext {
+        let progress = JobProgress(reporter: job.reporter, stage: stage)
         progress.report(always: true)
         return JobContext(cancellation: cancellation, progress: progress)
     }
 }
 
-/// Progress of a job: the request's reporter, and for a stage of `run` the stage, which every
-/// report then carries (members `stage`, `step`, `steps`; messages start with the stage; the
-/// percentage is of the whole run).
+/// One stage of a job made of stages: its label (leading its messages), its number of how many
+/// (its share of the job's percentage) and the report members that say which stage it is.
+struct JobStage: Sendable {
+    /// Leads every message of the stage (`calibrate: window 3/32`).
+    let label: String
+    /// The stage's number, from 1.
+    let step: Int
+    /// Stages in the job.
+    let steps: Int
+    /// Report members naming the stage (`stage`, `step`, `steps` for `run`).
+    let fields: [String: JSONValue]
+
+    /// A stage; `fields` are a typed report's members.
+    init<Fields: WireObject>(label: String, step: Int, steps: Int, fields: Fields) {
+        self.label = label
+        self.step = step
+        self.steps = steps
+        self.fields = fields.wireMembers
+    }
+}
+
+/// Progress of a job: the request's reporter, and for a stage of a job made of stages the stage,
+/// which every report then carries (its members; messages start with its label; the percentage
+/// is of the whole job).
 struct JobProgress: Sendable {
     /// The request's reporter.
     let reporter: ProgressReporter
-    /// The stage of `run` this job is, if it is one.
-    let stage: RunProgress?
+    /// The stage this job is, if it is one.
+    let stage: JobStage?
 
     /// Reports `fields` (a method's report members) with a message and the job's own percentage.
     @discardableResult
@@ -54,11 +76,10 @@ struct JobProgress: Sendable {
         guard let stage else {
             return reporter.report(message: message, percentage: percentage, fields: fields, always: always)
         }
-        let label = stage.stage.label
         let done = Double(stage.step - 1) + min(max(percentage ?? 0, 0), 100) / 100
-        return reporter.report(message: message.map { "\(label): \($0)" } ?? label,
+        return reporter.report(message: message.map { "\(stage.label): \($0)" } ?? stage.label,
                                percentage: 100 * done / Double(stage.steps),
-                               fields: fields.merging(stage.wireMembers) { _, run in run }, always: always)
+                               fields: fields.merging(stage.fields) { _, job in job }, always: always)
     }
 
     /// Reports `progress`, a method's typed report.
@@ -68,7 +89,7 @@ struct JobProgress: Sendable {
         report(message: message, percentage: percentage, fields: progress.wireMembers)
     }
 
-    /// Sends `end` for a request's own job; a stage leaves that to the run.
+    /// Sends `end` for a request's own job; a stage leaves that to its job.
     func end(message: String? = nil, outcome: ProgressOutcome = .completed) {
         guard stage == nil else { return }
         reporter.end(message: message, outcome: outcome)

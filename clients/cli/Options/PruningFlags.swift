@@ -11,6 +11,18 @@ struct PruningFlags: ParsableArguments {
     @Option(name: .long, help: MemberFlags.help(PruningOptions.self, "method"))
     var method: PruningMethod?
 
+    @OptionGroup var settings: PruningSettingsFlags
+
+    /// The options these flags name at `sparsity`, the rest at PruningOptions' defaults.
+    func options(sparsity: Double) -> PruningOptions {
+        var options = settings.options(sparsity: sparsity)
+        if let method { options.method = method }
+        return options
+    }
+}
+
+/// The pruning options besides the sparsity and the method: what `sweep` shares across its points.
+struct PruningSettingsFlags: ParsableArguments {
     @Option(name: .long, help: MemberFlags.help(PruningOptions.self, "blockMetric"))
     var blockMetric: BlockMetric?
 
@@ -32,10 +44,9 @@ struct PruningFlags: ParsableArguments {
     @Flag(name: .long, help: MemberFlags.help(PruningOptions.self, "uniformWidths"))
     var uniformWidths = false
 
-    /// The options these flags name at `sparsity`, the rest at PruningOptions' defaults.
+    /// The options these flags name at `sparsity`, the rest (the method too) at PruningOptions' defaults.
     func options(sparsity: Double) -> PruningOptions {
         var options = PruningOptions(sparsity: sparsity)
-        if let method { options.method = method }
         if let blockMetric { options.blockMetric = blockMetric }
         if let temperature { options.temperature = temperature }
         if let scale { options.scale = scale }

@@ -16,13 +16,13 @@ from .errors import (BadData, CalibrationNotFound, CannotLoad, CannotWrite, Cfsp
                      ServerNotInitialized)
 from .progress import ProgressEvent
 from .results import (Calibration, Evaluation, ExportResult, FinetuneResult, ModelInfo, PruneResult, Released,
-                      RunResult, SavedCalibration, ScoreResult, ServerInfo, Unloaded)
+                      RunResult, SavedCalibration, SweepResult, ScoreResult, ServerInfo, Unloaded)
 from .transport import default_socket_path, find_daemon
 
 __all__ = [
     "Client", "PendingRequest", "ProgressEvent", "default_socket_path", "find_daemon",
     "ModelInfo", "Calibration", "ScoreResult", "PruneResult", "Evaluation", "ExportResult", "FinetuneResult",
-    "RunResult", "SavedCalibration", "Unloaded", "Released", "ServerInfo",
+    "RunResult", "SweepResult", "SavedCalibration", "Unloaded", "Released", "ServerInfo",
     "CfspError", "RpcError", "DaemonNotRunning", "DaemonNotFound", "ConnectionClosed",
     "ParseError", "InvalidRequest", "MethodNotFound", "InvalidParams", "InternalError",
     "ServerNotInitialized", "RequestCancelled", "ModelNotFound", "CalibrationNotFound", "ModelBusy",

@@ -14,7 +14,7 @@ from . import framing as framing_mod
 from .errors import ConnectionClosed, CfspError, RequestCancelled, error_from_response
 from .progress import ProgressCallback, ProgressEvent, TqdmProgress, tqdm_available
 from .results import (Calibration, Evaluation, ExportResult, FinetuneResult, ModelInfo, PruneResult, Released,
-                      RunResult, SavedCalibration, ScoreResult, ServerInfo, Unloaded, from_json)
+                      RunResult, SavedCalibration, SweepResult, ScoreResult, ServerInfo, Unloaded, from_json)
 from .transport import (ProcessTransport, SocketTransport, Transport, default_socket_path,
                         find_daemon)
 
@@ -469,3 +469,25 @@ class Client:
                               "exportName": export_name}),
                   "overwrite": overwrite, "release": release, **pruning}
         return RunResult.from_json(self.request("run", params, progress))
+
+    def sweep(self, model: ModelRef, calibration: CalibrationRef, sparsities: Sequence[float],
+              methods: Optional[Sequence[str]] = None, *, text: Optional[str] = None,
+              path: Optional[str] = None, tokens: Optional[Sequence[int]] = None,
+              format: Optional[str] = None, field: Optional[str] = None, separator: Optional[str] = None,
+              window_size: Optional[int] = None, max_windows: Optional[int] = None,
+              include_dense: bool = True, keep_models: bool = False, progress: ProgressOption = None,
+              **options: Any) -> SweepResult:
+        """``sweep``: from one calibration, prunes ``model`` to each of ``sparsities`` with each of
+        ``methods`` (default the daemon's, cfsp) and evaluates each on one text input; the other
+        pruning options (as ``prune``'s) are shared by every point. ``to_dataframe()`` gives one
+        row per point, ``plot()`` perplexity against sparsity."""
+        pruning = self._pruning_params(model, calibration, 0.0, options)
+        pruning.pop("sparsity")
+        params = {**pruning, "sparsities": list(sparsities),
+                  **self._text_input(text, path, tokens, None, format, field, separator),
+                  **_compact({"methods": list(methods) if methods is not None else None,
+                              "windowSize": window_size, "maxWindows": max_windows}),
+                  "includeDense": include_dense, "keepModels": keep_models}
+        if "method" in options:
+            raise TypeError("sweep takes methods=[...], not method=")
+        return SweepResult.from_json(self.request("sweep", params, progress))

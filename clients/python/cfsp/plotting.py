@@ -31,3 +31,29 @@ def plot_blocks(blocks: List[Dict[str, Any]], ax: Any = None, title: Optional[st
     share_ax.set_ylabel("kept share of FFN neurons", color="tab:orange")
     ax.set_title(title or "Block importance and kept FFN share")
     return ax
+
+
+def plot_sweep(points: List[Dict[str, Any]], dense: Optional[float] = None, ax: Any = None,
+               title: Optional[str] = None) -> Any:
+    """Perplexity against sparsity, one line per method, with the dense model's perplexity as a
+    dashed line; returns the axes."""
+    try:
+        import matplotlib.pyplot as plt  # type: ignore
+    except ImportError:
+        raise ImportError("plot() needs matplotlib: pip install 'cfsp[notebook]'") from None
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4))
+    methods: List[str] = []
+    for point in points:
+        if point["method"] not in methods:
+            methods.append(point["method"])
+    for method in methods:
+        rows = sorted((p for p in points if p["method"] == method), key=lambda p: p["sparsity"])
+        ax.plot([p["sparsity"] for p in rows], [p["perplexity"] for p in rows], marker="o", label=method)
+    if dense is not None:
+        ax.axhline(dense, color="gray", linestyle="--", label="dense")
+    ax.set_xlabel("FFN sparsity")
+    ax.set_ylabel("perplexity")
+    ax.legend()
+    ax.set_title(title or "Perplexity against FFN sparsity")
+    return ax

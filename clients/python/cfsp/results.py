@@ -218,6 +218,40 @@ class RunResult:
 
 
 @dataclass
+class SweepResult:
+    """Pruned and evaluated points from one calibration (``sweep``): one row per point in
+    ``points`` (methods outermost), the dense model's evaluation in ``dense``."""
+
+    model: Optional[str] = None
+    calibration: Optional[str] = None
+    dense: Optional[Evaluation] = None
+    parameters: Optional[int] = None
+    points: List[Dict[str, Any]] = field(default_factory=list)
+    seconds: Optional[float] = None
+    raw: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_json(cls, value: Any) -> "SweepResult":
+        """The result with the dense evaluation typed."""
+        result = from_json(cls, value)
+        dense = result.raw.get("dense")
+        result.dense = from_json(Evaluation, dense) if dense is not None else None
+        return result
+
+    def to_dataframe(self) -> Any:
+        """One row per point: method, sparsity, achieved_sparsity, perplexity, parameters,
+        share_removed, widths, seconds (and model, when the sweep kept the models)."""
+        return _frame(self.points, ["method", "sparsity", "achieved_sparsity", "perplexity", "parameters",
+                                    "share_removed", "widths", "seconds", "model"])
+
+    def plot(self, ax: Any = None, title: Optional[str] = None) -> Any:
+        """Perplexity against sparsity, one line per method, the dense model dashed; returns the axes."""
+        from .plotting import plot_sweep
+
+        return plot_sweep(self.points, dense=self.dense.perplexity if self.dense else None, ax=ax, title=title)
+
+
+@dataclass
 class SavedCalibration:
     """A calibration written to a JSON file (``calibration/save``)."""
 

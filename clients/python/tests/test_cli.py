@@ -316,6 +316,28 @@ def test_a_cancelled_finetune_prints_its_result_and_exits_130(cfsp_cli: str, cfs
     assert err.count("cfsp: finetune cancelled after") == 1, err
 
 
+def test_sweep_prints_one_row_per_point(cli, socket_daemon: str, tiny_model: str, text_file: str) -> None:
+    s = ["--socket", socket_daemon]
+    assert cli("model", "load", tiny_model, *s).returncode == 0
+    assert cli("calibrate", "--model", "m1", "--path", text_file, "--count", "4", "--window-size", "16",
+               *s).returncode == 0
+    common = ["sweep", "--model", "m1", "--calibration", "c1", "--path", text_file, "--window-size", "16",
+              "--max-windows", "2", *s]
+    table = cli(*common, "--sparsities", "0.25,0.5", "--methods", "cfsp,wanda-sp")
+    assert table.returncode == 0, table.stderr
+    lines = table.stdout.splitlines()
+    assert lines[0].split() == ["method", "sparsity", "achieved", "perplexity", "parameters", "removed", "seconds"]
+    assert [line.split()[0] for line in lines[1:]] == ["dense", "cfsp", "cfsp", "wanda-sp", "wanda-sp"]
+    result = json.loads(cli(*common, "--sparsities", "0.3", "--no-dense", "--json").stdout)
+    assert "dense" not in result and [p["sparsity"] for p in result["points"]] == [0.3]
+    bad = cli(*common, "--sparsities", "0.3,x")
+    assert bad.returncode == USAGE and "--sparsities must be comma-separated numbers" in bad.stderr
+    method = cli(*common, "--sparsities", "0.3", "--methods", "wanda")
+    assert method.returncode == USAGE and "wanda-sp" in method.stderr
+    out_of_range = cli(*common, "--sparsities", "0.3,1.2")
+    assert out_of_range.returncode == USAGE and "--sparsities must be in [0, 1), not 1.2" in out_of_range.stderr
+
+
 def test_quiet_and_invalid_params(cli, socket_daemon: str, tiny_model: str) -> None:
     s = ["--socket", socket_daemon]
     result = cli("model", "load", tiny_model, "--quiet", *s)

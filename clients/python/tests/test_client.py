@@ -137,6 +137,30 @@ def test_run_release_and_a_failing_stage(client: Client, tiny_model: str, text_f
         client.run(tiny_model, path=text_file, window=3)
 
 
+def test_sweep_table_and_plot(loaded, text_file: str) -> None:
+    pandas = pytest.importorskip("pandas")
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    client, model, calibration = loaded
+    sweep = client.sweep(model, calibration, [0.25, 0.5], methods=["cfsp", "activation"], path=text_file,
+                         window_size=16, max_windows=3, align=2)
+    assert isinstance(sweep, cfsp.SweepResult) and isinstance(sweep.dense, cfsp.Evaluation)
+    frame = sweep.to_dataframe()
+    assert isinstance(frame, pandas.DataFrame)
+    assert list(frame.columns)[:6] == ["method", "sparsity", "achieved_sparsity", "perplexity", "parameters",
+                                       "share_removed"]
+    assert list(frame["method"]) == ["cfsp", "cfsp", "activation", "activation"]
+    assert list(frame["sparsity"]) == [0.25, 0.5, 0.25, 0.5]
+    pruned = client.prune(model, calibration, 0.5, method="activation", align=2)
+    after = client.evaluate(pruned, path=text_file, window_size=16, max_windows=3)
+    assert frame["perplexity"].iloc[3] == after.perplexity and frame["widths"].iloc[3] == pruned.widths
+    assert [m.model for m in client.list_models()] == ["m1", pruned.pruned], "the sweep's models were freed"
+    ax = sweep.plot()
+    assert len(ax.lines) == 3  # two methods and the dense line
+    with pytest.raises(TypeError, match="methods="):
+        client.sweep(model, calibration, [0.3], path=text_file, method="cfsp")
+
+
 def test_calibration_save_load_release(loaded, tmp_path: Path) -> None:
     client, model, calibration = loaded
     path = tmp_path / "calibration.json"

@@ -22,7 +22,7 @@ METHODS = {
     "load_model": "model/load", "describe_model": "model/describe", "unload_model": "model/unload",
     "calibrate": "calibrate", "save_calibration": "calibration/save", "load_calibration": "calibration/load",
     "release_calibration": "calibration/release", "score": "score", "prune": "prune", "evaluate": "evaluate",
-    "finetune": "finetune", "export": "export", "run": "run",
+    "finetune": "finetune", "export": "export", "run": "run", "sweep": "sweep",
 }
 
 #: Parameters of the client methods that are not params members (client-side settings).
@@ -56,7 +56,7 @@ def test_every_keyword_is_a_member(method: str) -> None:
 def test_every_member_can_be_given(method: str) -> None:
     rpc = METHODS[method]
     reachable = set(keywords(method))
-    if method in ("score", "prune", "run"):
+    if method in ("score", "prune", "run", "sweep"):
         reachable |= set(PRUNING_OPTIONS.values())
     missing = members(rpc) - reachable
     assert not missing, f"Client.{method} cannot send {sorted(missing)} of {rpc}"
