@@ -58,9 +58,14 @@ struct HuggingFaceExportIntegration {
         let report = try TransformersExportReport.run(jobs)
         for ((name, model, tokenizer, tokens), result) in zip(cases, report.results) {
             #expect(result.widths == model.config.intermediateSizes, "\(name)")
-            let difference = maxAbsoluteDifference(try model.logits(for: tokens, pool: Self.pool), result.logits)
-            print("\(name): max |cfsp - transformers \(report.transformersVersion)| over \(tokens.count) positions = \(difference)")
-            #expect(difference <= 1e-4, "\(name): max |cfsp - transformers| = \(difference)")
+            let ours = try model.logits(for: tokens, pool: Self.pool)
+            let difference = maxAbsoluteDifference(ours, result.logits)
+            print("\(name): max |cfsp - transformers \(report.transformersVersion)| over \(tokens.count) positions = \(difference), largest |logit| \(ours.map(abs).max() ?? 0)")
+            // Measured on an AMD EPYC (Zen 5): 1.11e-4 (SmolLM2 per-layer), 1.19e-4 (uniform),
+            // 1.05e-4 (Gemma 3 per-layer), largest |logit| 31-37: f32 sums in another order over
+            // 30 and 18 blocks (3e-6 of the largest logit). The tiny exports stay under 1e-4.
+            #expect(difference <= 2.5e-4, "\(name): max |cfsp - transformers| = \(difference)")
+            #expect(exportRelativeDifference(ours, result.logits) < 1e-5, "\(name)")
             if !result.ids.isEmpty {
                 #expect(result.ids == tokenizerTexts.map(tokenizer.encode), "\(name): ids without special tokens")
                 #expect(result.idsWithSpecial == tokenizerTexts.map(tokenizer.encodeDocument), "\(name): with BOS as the GGUF says")
