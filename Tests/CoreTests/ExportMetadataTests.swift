@@ -85,15 +85,18 @@ struct ExportMetadataTests {
             == .destinationExists(path: hfPath))
         let missingTokenizer = folder.file("absent/tokenizer.json")
         let hfNew = folder.file("hf-new")
-        #expect(caughtError { try HuggingFaceExporter.export(model, to: hfNew, tokenizerJSONPath: missingTokenizer) } != nil)
+        let missing = HuggingFaceTokenizerSource.folder(tokenizerJSONPath: missingTokenizer, specialTokens: SpecialTokenIDs())
+        #expect(caughtError { try HuggingFaceExporter.export(model, to: hfNew, tokenizer: missing) } != nil)
         #expect(Set(try FileManager.default.contentsOfDirectory(atPath: folder.path)) == ["m.gguf", "hf"])
 
-        let nowhere = "/nonexistent-cfsp-export/m.gguf"
+        // A folder that cannot be made (its parent is a file) fails and leaves nothing.
+        let nowhere = folder.file("m.gguf/sub/m.gguf")
         #expect(caughtError { try GGUFExporter.export(model, to: nowhere) } is GGUFWriterError)
-        #expect(!FileManager.default.fileExists(atPath: nowhere))
+        #expect(caughtError { try HuggingFaceExporter.export(model, to: folder.file("m.gguf/hf")) } is HuggingFaceError)
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: folder.path)) == ["m.gguf", "hf"])
     }
 
-    @Test("a Hugging Face export copies the given tokenizer.json and notes per-layer widths")
+    @Test("a Hugging Face export copies the given tokenizer.json and notes per-layer widths and the modeling file")
     func huggingFaceTokenizer() throws {
         let folder = try ScratchFolder()
         let tokenizerPath = folder.file("tokenizer.json")
@@ -101,9 +104,10 @@ struct ExportMetadataTests {
         try tokenizerText.write(toFile: tokenizerPath, atomically: true, encoding: .utf8)
         let path = folder.file("hf")
         let result = try HuggingFaceExporter.export(
-            exportTestModel(layout: .interleaved), to: path, tokenizerJSONPath: tokenizerPath)
-        #expect(result.hasTokenizer)
-        #expect(result.notes.contains { $0.contains("intermediate_sizes") })
+            exportTestModel(layout: .interleaved), to: path,
+            tokenizer: .folder(tokenizerJSONPath: tokenizerPath, specialTokens: SpecialTokenIDs()))
+        #expect(result.hasTokenizer && result.hasModelingFile)
+        #expect(result.notes.contains { $0.contains("intermediate_sizes") && $0.contains("trust_remote_code") })
         let reopened = try HuggingFaceFolder(path: path)
         #expect(reopened.tokenizerJSONPath != nil)
         #expect(try String(contentsOfFile: path + "/tokenizer.json", encoding: .utf8) == tokenizerText)

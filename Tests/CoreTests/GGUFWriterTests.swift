@@ -164,9 +164,14 @@ struct GGUFWriterTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["model.gguf"])
     }
 
-    @Test("a folder that does not exist gives a write error naming the path")
+    @Test("a missing folder is made, parents included; one that cannot be made gives a write error naming the path")
     func missingFolder() throws {
-        let path = "/nonexistent-cfsp-folder/model.gguf"
+        let scratch = try ScratchFolder()
+        let made = scratch.file("new/nested/model.gguf")
+        try GGUFWriter.write(metadata: [], tensors: [GGUFWriterTensor(name: "w", shape: [1], type: .f32, values: [1])], to: made)
+        #expect(try GGUFFile(path: made).tensorInfo("w") != nil)
+        try Data([1]).write(to: scratch.fileURL("file"))
+        let path = scratch.file("file/sub/model.gguf")
         let error = caughtError {
             try GGUFWriter.write(metadata: [], tensors: [GGUFWriterTensor(name: "w", shape: [1], type: .f32, values: [1])], to: path)
         } as? GGUFWriterError

@@ -67,6 +67,8 @@ struct DaemonBinaryTests {
         #expect(await code(daemon.request("export", ["model": "m2", "format": "gguf", "path": .string(gguf)])) == 1007)
         let hf = folder.file("pruned-hf")
         #expect(await result(daemon.request("export", ["model": "m2", "format": "hf", "path": .string(hf), "precision": "bf16"]))?["format"] == "hf")
+        // Without its tokenizer files the folder loads with no tokenizer: text is refused with 1008.
+        for name in ["tokenizer.json", "tokenizer_config.json"] { try? FileManager.default.removeItem(atPath: hf + "/" + name) }
         #expect(await result(daemon.request("model/load", ["path": .string(hf)]))?["hasTokenizer"] == false)
         #expect(await code(daemon.request("evaluate", ["model": "m3", "text": "the other", "windowSize": 4])) == 1008)
         #expect(await result(daemon.request("calibration/save", ["calibration": "c1", "path": .string(folder.file("c1.json"))]))?["bytes"] != nil)

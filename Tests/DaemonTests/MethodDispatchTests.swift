@@ -274,7 +274,13 @@ struct MethodDispatchTests {
         #expect(abs(after.perplexity - before.perplexity) <= 1e-6 * before.perplexity)
         let hfBack = try await daemon.client.send(LoadModelRequest.self, .init(path: folder.file("pruned-hf")))
         #expect(hfBack.config.intermediateSizes == pruned.widths)
-        #expect(!hfBack.hasTokenizer, "a GGUF-born model has no tokenizer.json to copy")
+        #expect(hfBack.hasTokenizer, "a GGUF-born model's HF export has a tokenizer.json built from the GGUF metadata")
+        var hfAgain = evaluate
+        hfAgain.model = hfBack.model
+        let hfAfter = try await daemon.client.send(EvaluateRequest.self, hfAgain)
+        // The exported tokenizer cuts the text into the same tokens; the weights are f16 there.
+        #expect(hfAfter.scoredTokens == after.scoredTokens && hfAfter.windows == after.windows)
+        #expect(abs(hfAfter.perplexity - before.perplexity) <= 1e-2 * before.perplexity)
     }
 
     @Test("read-only jobs run side by side on one model; unload while a job runs is refused with 1003")

@@ -25,6 +25,18 @@ struct ErrorMessageTests {
         #expect(number.message == #"'blockMetric' must be one of "angular", "cosine", "mse", "mae", not 3"#)
     }
 
+    @Test("an hf export with a quantized precision is refused on 'precision', listing what hf accepts")
+    func hfPrecision() throws {
+        let error = try #require(try decodingError(ExportParams.self,
+                                                  #"{"model":"m1","format":"hf","path":"/o","precision":"q4_k_m"}"#))
+        #expect(error.member == "precision")
+        #expect(error.message.hasPrefix(#"'precision' must be one of "f32", "f16", "bf16" for format "hf", not "q4_k_m""#))
+        #expect(error.details["accepted"] == .array(["f32", "f16", "bf16"].map(JSONValue.string)))
+        #expect(error.responseError(method: "export").code == -32602)
+        #expect(try decodingError(ExportParams.self, #"{"model":"m1","format":"gguf","path":"/o","precision":"q4_k_m"}"#) == nil)
+        #expect(try decodingError(ExportParams.self, #"{"model":"m1","format":"hf","path":"/o","precision":"bf16"}"#) == nil)
+    }
+
     @Test("numbers out of range name the range, with the schema's keywords in data")
     func ranges() throws {
         for (value, text) in [("1.5", "1.5"), ("-0.1", "-0.1"), ("1", "1")] {

@@ -50,6 +50,24 @@ public struct ExportParams: WireObject, Equatable {
         .defaulted("overwrite", \.overwrite, "replace an existing file, or a previous hf export"),
         .optional("name", \.name, "general.name recorded in a GGUF export"),
     ]
+
+    /// The precisions a format accepts: every one for GGUF, the dense ones for `hf`
+    /// (safetensors has no quantized types).
+    public static func precisions(for format: ExportFormat) -> [ExportPrecision] {
+        format == .gguf ? ExportPrecision.allCases : ExportPrecision.allCases.filter { !$0.isQuantized }
+    }
+
+    /// Refuses a quantized precision for an `hf` export before anything is written.
+    public func validateWire() throws(WireError) {
+        let accepted = Self.precisions(for: format)
+        guard accepted.contains(precision) else {
+            let list = accepted.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
+            throw WireError(
+                member: "precision",
+                message: "'precision' must be one of \(list) for format \"\(format.rawValue)\", not \"\(precision.rawValue)\" (the quantized types exist only in GGUF)",
+                details: ["accepted": .array(accepted.map { .string($0.rawValue) })])
+        }
+    }
 }
 
 /// Result of `export`.

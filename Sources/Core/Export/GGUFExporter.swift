@@ -34,6 +34,8 @@ public struct GGUFExportResult: Sendable, Equatable {
 /// - A tied output head is not written (llama.cpp then reuses `token_embd.weight`).
 /// - A FLAP down bias is written as `blk.N.ffn_down.bias`: cfsp reads it back, but llama.cpp's
 ///   llama/deci graphs do not apply an FFN down bias, so there such a model runs without it.
+/// - A pruned model's `provenance` is written under `cfsp.*` (source, method, sparsity,
+///   calibration) and names the model unless `name` does.
 /// - `general.*` (except storage details) and every `tokenizer.*` key are copied from `source`,
 ///   the GGUF file the model was loaded from; without it the file has no tokenizer, which
 ///   cfsp does not need but llama.cpp does.
@@ -42,7 +44,9 @@ public enum GGUFExporter {
     /// - Parameters:
     ///   - precision: storage type of the weight matrices, or the quantized mix (norms stay f32).
     ///   - source: the GGUF file the model came from, whose general and tokenizer metadata to carry.
-    ///   - name: `general.name` to record (replacing the source's).
+    ///   - name: `general.name` to record (replacing the source's); without one, a pruned
+    ///     model is named after its source and `provenance` ("SmolLM2 (cfsp 30%)").
+    ///   - provenance: how a pruned model was made, recorded under `cfsp.*`.
     ///   - overwrite: replace an existing file at `path` (otherwise that is an error).
     /// - Throws: `ExportError` if the source tokenizer does not fit the model, `GGUFWriterError`
     ///   if the file cannot be written (or a weight cannot be quantized: NaN, infinity, or a
@@ -50,10 +54,12 @@ public enum GGUFExporter {
     @discardableResult
     public static func export(
         _ model: LlamaModel, to path: String, precision: ExportPrecision = .f32, source: GGUFFile? = nil,
-        name: String? = nil, overwrite: Bool = false
+        name: String? = nil, provenance: PruningProvenance? = nil, overwrite: Bool = false
     ) throws -> GGUFExportResult {
         let config = model.config
-        let metadata = try GGUFExportMetadata.entries(config: config, precision: precision, source: source, name: name)
+        let metadata = try GGUFExportMetadata.entries(
+            config: config, precision: precision, source: source, name: name ?? provenance?.modelName)
+            + (provenance?.ggufEntries ?? [])
         let rule = try GGUFExportMetadata.rule(for: config)
         let list = ExportTensorList.tensors(of: model, naming: .gguf, layout: rule.rotaryLayout)
         let mix = GGUFQuantizationMix(

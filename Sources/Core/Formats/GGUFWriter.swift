@@ -54,7 +54,8 @@ public enum GGUFWriter {
 
     /// Writes `metadata` and `tensors` to `path`.
     ///
-    /// Without `overwrite`, an existing file is detected before writing starts; one created by
+    /// A missing folder for `path` is created, parents included. Without `overwrite`, an
+    /// existing file is detected before writing starts; one created by
     /// another process during the write would still be replaced by the final rename.
     /// - Parameter overwrite: replace an existing file at `path` (otherwise that is an error).
     /// - Throws: `GGUFWriterError` naming the bad key or tensor, or the path that could not be
@@ -68,6 +69,9 @@ public enum GGUFWriter {
             throw GGUFWriterError.destinationExists(path: path)
         }
         let header = headerBytes(metadata: metadata, tensors: tensors, sizes: sizes, alignment: alignment)
+        if let reason = WriterTemporaries.createFolder(holding: path) {
+            throw GGUFWriterError.writeFailed(path: path, reason: reason)
+        }
         do {
             try SafetensorsAtomicWriter.write(to: path) { sink in
                 try sink.append(header)

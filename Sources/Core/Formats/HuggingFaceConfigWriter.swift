@@ -5,8 +5,12 @@ public enum HuggingFaceConfigWriter {
     /// activation, rotary and attention settings). `intermediate_size` is the widest block (the
     /// dense width of a pruned model); `intermediate_sizes` lists every block's width when they
     /// differ, which this project's reader (not stock transformers) understands. `torchDType` is
-    /// the weights' dtype as transformers names it (`float32`, `bfloat16`…).
-    public static func json(for config: LlamaConfig, torchDType: String = "float32") throws -> String {
+    /// the weights' dtype as transformers names it (`float32`, `bfloat16`…). `extraFields`
+    /// (key, JSON text) are added last, replacing a field of the same key: the special token
+    /// ids, and a per-layer-width export's `auto_map` (`HuggingFaceModelingFile`).
+    public static func json(
+        for config: LlamaConfig, torchDType: String = "float32", extraFields: [(String, String)] = []
+    ) throws -> String {
         guard config.rmsNormEps.isFinite, config.rmsNormEps > 0 else {
             throw HuggingFaceError.invalidConfigValue(path: "config.json", key: "rms_norm_eps", reason: "must be a positive finite number")
         }
@@ -49,6 +53,10 @@ public enum HuggingFaceConfigWriter {
         }
         if Set(config.intermediateSizes).count > 1 {
             fields.append(("intermediate_sizes", "[" + config.intermediateSizes.map(String.init).joined(separator: ", ") + "]"))
+        }
+        for (key, value) in extraFields {
+            fields.removeAll { $0.0 == key }
+            fields.append((key, value))
         }
         fields.sort { $0.0 < $1.0 }
         return "{\n" + fields.map { "  \"\($0.0)\": \($0.1)" }.joined(separator: ",\n") + "\n}\n"

@@ -27,11 +27,17 @@ public enum HuggingFaceFolderWriter {
     ///   - tensors: at least every tensor `ModelTensorLayout.expected(config, naming: family.huggingFaceNaming)`
     ///     lists, with those shapes (checked before anything is written).
     ///   - tokenizerJSONPath: a `tokenizer.json` to copy into the folder, if any.
+    ///   - files: further files to put in the folder (tokenizer files, the modeling file); each
+    ///     name must be one of `exportEntries`.
+    ///   - configFields: config.json fields added to (or replacing) those of
+    ///     `HuggingFaceConfigWriter.json(for:)`, as JSON text.
     ///   - overwrite: replace an existing folder at `path` (else that is an error); only a
     ///     folder holding nothing but export files (`isExportEntry`) is replaced, anything else
-    ///     is refused with `HuggingFaceError.destinationNotAnExport`.
+    ///     is refused with `HuggingFaceError.destinationNotAnExport`. A missing parent folder
+    ///     is created, parents included.
     public static func write(
         config: LlamaConfig, tensors: [SafetensorsTensor], tokenizerJSONPath: String? = nil,
+        files: [HuggingFaceFolderFile] = [], configFields: [(String, String)] = [],
         metadata: [String: String] = ["format": "pt"], to path: String, overwrite: Bool = false
     ) throws {
         guard config.ropeLayout == .rotateHalf else {
@@ -43,9 +49,12 @@ public enum HuggingFaceFolderWriter {
         try HuggingFaceTensorLayout.validate(config) { shapes[$0] }
         let dtypes = Set(tensors.map(\.dtype))
         let torchDType = dtypes == [.bf16] ? "bfloat16" : dtypes == [.f16] ? "float16" : "float32"
-        let configText = try HuggingFaceConfigWriter.json(for: config, torchDType: torchDType)
+        let configText = try HuggingFaceConfigWriter.json(for: config, torchDType: torchDType, extraFields: configFields)
+        for file in files where !isExportEntry(file.name) || file.name.contains("/") {
+            throw HuggingFaceError.writeFailed(path: path, reason: "\(file.name) is not a file a cfsp export writes")
+        }
 
-        let files = FileManager.default
+        let manager = FileManager.default
         let destination = (path as NSString).standardizingPath
         var replacing = false
         var status = stat()
@@ -54,12 +63,15 @@ public enum HuggingFaceFolderWriter {
             try checkReplaceable(destination, status: status)
             replacing = true
         }
+        if let reason = WriterTemporaries.createFolder(holding: destination) {
+            throw HuggingFaceError.writeFailed(path: path, reason: reason)
+        }
         let parent = WriterTemporaries.folder(of: destination)
         WriterTemporaries.removeStale(in: parent)
         let staging = (parent as NSString).appendingPathComponent(
             WriterTemporaries.name(for: (destination as NSString).lastPathComponent))
         do {
-            try files.createDirectory(atPath: staging, withIntermediateDirectories: false)
+            try manager.createDirectory(atPath: staging, withIntermediateDirectories: false)
         } catch {
             throw HuggingFaceError.writeFailed(path: staging, reason: error.localizedDescription)
         }
@@ -70,9 +82,22 @@ public enum HuggingFaceFolderWriter {
                 tensors, metadata: metadata, to: (staging as NSString).appendingPathComponent("model.safetensors"))
             if let tokenizerJSONPath {
                 do {
-                    try files.copyItem(atPath: tokenizerJSONPath, toPath: (staging as NSString).appendingPathComponent("tokenizer.json"))
+                    try manager.copyItem(atPath: tokenizerJSONPath, toPath: (staging as NSString).appendingPathComponent("tokenizer.json"))
                 } catch {
                     throw HuggingFaceError.cannotRead(path: tokenizerJSONPath, reason: error.localizedDescription)
+                }
+            }
+            for file in files {
+                let target = (staging as NSString).appendingPathComponent(file.name)
+                switch file {
+                case .contents(_, let bytes):
+                    try SafetensorsAtomicWriter.write(to: target) { try $0.append(bytes) }
+                case .copy(_, let source):
+                    do {
+                        try manager.copyItem(atPath: source, toPath: target)
+                    } catch {
+                        throw HuggingFaceError.cannotRead(path: source, reason: error.localizedDescription)
+                    }
                 }
             }
             if replacing {
@@ -83,7 +108,7 @@ public enum HuggingFaceFolderWriter {
                 }
             }
         } catch {
-            try? files.removeItem(atPath: staging)
+            try? manager.removeItem(atPath: staging)
             throw error
         }
     }
@@ -91,7 +116,8 @@ public enum HuggingFaceFolderWriter {
     /// The names a cfsp Hugging Face export may hold; only a folder of these is overwritten.
     public static let exportEntries: Set<String> = [
         "config.json", "model.safetensors", "model.safetensors.index.json", "tokenizer.json",
-        "tokenizer_config.json", "generation_config.json",
+        "tokenizer_config.json", "generation_config.json", "special_tokens_map.json", "tokenizer.model",
+        "chat_template.jinja", HuggingFaceModelingFile.fileName,
     ]
 
     /// Whether `entry` is a file a cfsp export writes: one of `exportEntries` or a weight shard

@@ -142,6 +142,23 @@ package enum WriterTemporaries {
         }
     }
 
+    /// Creates the folder that will hold `path`, with any missing parents (as `mkdir -p`),
+    /// so an export into a folder not made yet succeeds; nothing happens when it exists.
+    /// - Returns: nil on success, else why the folder could not be made.
+    package static func createFolder(holding path: String) -> String? {
+        let folder = folder(of: path)
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) {
+            return isFolder.boolValue ? nil : "\(folder) is a file, not a folder"
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            return nil
+        } catch {
+            return "cannot create the folder \(folder): \(ErrorText.words(error))"
+        }
+    }
+
     /// The folder holding `path` (`.` for a bare name).
     static func folder(of path: String) -> String {
         let parent = (path as NSString).deletingLastPathComponent

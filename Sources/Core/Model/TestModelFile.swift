@@ -76,7 +76,9 @@ public enum TestModelFile {
         case .huggingFace:
             let tokenizerPath = scratch.appendingPathComponent("tokenizer.json")
             try tokenizerJSON().write(to: tokenizerPath)
-            try HuggingFaceExporter.export(model, to: path, tokenizerJSONPath: tokenizerPath.path, overwrite: overwrite)
+            try HuggingFaceExporter.export(
+                model, to: path, tokenizer: .folder(tokenizerJSONPath: tokenizerPath.path, specialTokens: SpecialTokenIDs()),
+                overwrite: overwrite)
         }
     }
 }

@@ -159,7 +159,7 @@ public struct BPETokenizer: Sendable {
 
     /// Splits a GGUF merge rule "left right" at its first space after the first scalar
     /// (byte-level texts contain no raw space, but a left side may start with one).
-    private static func splitMergeRule(_ rule: String, index: Int) throws -> (String, String) {
+    static func splitMergeRule(_ rule: String, index: Int) throws -> (String, String) {
         let scalars = rule.unicodeScalars
         guard !scalars.isEmpty,
               let space = scalars[scalars.index(after: scalars.startIndex)...].firstIndex(of: " ")

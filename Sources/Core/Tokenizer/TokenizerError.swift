@@ -27,6 +27,8 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable, Sendable 
     case tokenIDOutOfRange(id: Int32, tokenCount: Int)
     /// `tokenizer.json` could not be parsed or lacks a required field.
     case invalidTokenizerJSON(String)
+    /// A tokenizer that Hugging Face's `tokenizer.json` cannot describe exactly (`reason` says why).
+    case notExpressibleAsTokenizerJSON(String)
 
     public var description: String {
         switch self {
@@ -54,6 +56,8 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable, Sendable 
             return "token id \(id) is outside the vocabulary (valid ids: 0..<\(tokenCount))"
         case .invalidTokenizerJSON(let detail):
             return "invalid tokenizer.json: \(detail)"
+        case .notExpressibleAsTokenizerJSON(let reason):
+            return "cannot write this tokenizer as tokenizer.json: \(reason)"
         }
     }
 }

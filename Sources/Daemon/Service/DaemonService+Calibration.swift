@@ -42,10 +42,19 @@ extension DaemonService {
                     "the importance of block \(block) is not a finite number: the model's activations overflow 32-bit floats (corrupt weights or configuration)")
             }
             let stored = registry.add { handle in
-                CalibrationEntry(handle: handle, statistics: statistics, model: entry.handle, seconds: seconds)
+                CalibrationEntry(handle: handle, statistics: statistics, model: entry.handle, seconds: seconds,
+                                 textSource: Self.describe(params.input))
             }
             return Self.info(stored, metric: params.blockMetric)
         }
+    }
+
+    /// Where a text input came from, in words, for a pruned model's provenance.
+    static func describe(_ input: TextInput) -> String {
+        if let path = input.path { return path }
+        if input.text != nil { return "inline text" }
+        if input.windows != nil { return "explicit token windows" }
+        return "token ids"
     }
 
     /// The memory the windows of one calibration may take: a quarter of the machine's.

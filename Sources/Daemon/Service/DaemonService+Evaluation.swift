@@ -42,12 +42,12 @@ extension DaemonService {
                         let source = try entry.sourceGGUFPath.map { try GGUFFile(path: $0) }
                         let result = try GGUFExporter.export(
                             entry.model, to: path, precision: precision, source: source, name: params.name,
-                            overwrite: overwrite)
+                            provenance: entry.provenance, overwrite: overwrite)
                         return (result.hasTokenizer, result.notes)
                     case .hf:
                         let result = try HuggingFaceExporter.export(
-                            entry.model, to: path, precision: precision, tokenizerJSONPath: entry.tokenizerJSONPath,
-                            overwrite: overwrite)
+                            entry.model, to: path, precision: precision, tokenizer: try Self.tokenizerSource(of: entry),
+                            provenance: entry.provenance, overwrite: overwrite)
                         return (result.hasTokenizer, result.notes)
                     }
                 } catch {
@@ -58,6 +58,16 @@ extension DaemonService {
                 model: entry.handle, format: params.format, path: path, precision: precision,
                 bytes: Self.byteCount(atPath: path), hasTokenizer: hasTokenizer, notes: notes)
         }
+    }
+
+    /// Where an HF export of `entry` takes its tokenizer files: the source folder's, else
+    /// those built from the source GGUF's metadata, else none.
+    static func tokenizerSource(of entry: ModelEntry) throws -> HuggingFaceTokenizerSource? {
+        if let json = entry.tokenizerJSONPath {
+            return .folder(tokenizerJSONPath: json, specialTokens: entry.tokenizer.map(SpecialTokenIDs.init) ?? SpecialTokenIDs())
+        }
+        guard let gguf = entry.sourceGGUFPath else { return nil }
+        return .gguf(try GGUFFile(path: gguf).tokenizerMetadata())
     }
 
     /// Size of a file, or of every file under a folder.

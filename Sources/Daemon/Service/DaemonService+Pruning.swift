@@ -27,10 +27,15 @@ extension DaemonService {
             }
             try context.checkCancellation()
             let seconds = Date().timeIntervalSince(start)
+            let provenance = PruningProvenance(
+                sourceName: entry.name, sourcePath: entry.path, method: options.method.rawValue, sparsity: options.sparsity,
+                uniformWidths: options.uniformWidths, calibrationWindows: calibration.statistics.windows,
+                calibrationWindowSize: calibration.statistics.windowSize, calibrationText: calibration.textSource)
             let stored = registry.add { handle in
                 ModelEntry(handle: handle, model: pruned, tokenizer: entry.tokenizer, format: entry.format,
                            path: entry.path, sourceGGUFPath: entry.sourceGGUFPath,
-                           tokenizerJSONPath: entry.tokenizerJSONPath, parent: entry.handle)
+                           tokenizerJSONPath: entry.tokenizerJSONPath, parent: entry.handle,
+                           name: provenance.modelName, provenance: provenance)
             }
             return PruneResult(
                 score: ScoreResult(model: entry.handle, calibration: calibration.handle, plan: plan),

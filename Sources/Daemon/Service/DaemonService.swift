@@ -112,9 +112,16 @@ public final class DaemonService: Sendable {
         let entry = registry.add { handle in
             ModelEntry(handle: handle, model: loaded.model, tokenizer: loaded.tokenizer, format: loaded.format,
                        path: loaded.path, sourceGGUFPath: loaded.format == .gguf ? loaded.path : nil,
-                       tokenizerJSONPath: loaded.tokenizerJSONPath, parent: nil)
+                       tokenizerJSONPath: loaded.tokenizerJSONPath, parent: nil, name: Self.sourceName(of: loaded))
         }
         return Self.info(entry)
+    }
+
+    /// A loaded model's name: GGUF `general.name`, else the file or folder name without extension.
+    static func sourceName(of loaded: LoadedModel) -> String {
+        if let name = loaded.ggufMetadata?["general.name"]?.string, !name.isEmpty { return name }
+        let base = ((loaded.path as NSString).standardizingPath as NSString).lastPathComponent
+        return (base as NSString).deletingPathExtension
     }
 
     // MARK: Compute helpers

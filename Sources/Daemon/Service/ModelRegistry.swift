@@ -14,6 +14,11 @@ struct ModelEntry: Sendable {
     /// The tokenizer.json an HF export copies (self or ancestor).
     var tokenizerJSONPath: String?
     var parent: String?
+    /// The model's name: the source's (GGUF `general.name`, else the file or folder name), or
+    /// for a pruned model the one its provenance gives.
+    var name: String = ""
+    /// How a pruned model was made (nil for a model as loaded), recorded in its exports.
+    var provenance: PruningProvenance? = nil
 }
 
 /// A calibration the daemon holds.
@@ -22,6 +27,8 @@ struct CalibrationEntry: Sendable {
     var statistics: CalibrationStatistics
     var model: String?
     var seconds: Double
+    /// Where the calibration text came from, in words (a path, "inline text", "token ids").
+    var textSource: String? = nil
 }
 
 /// Every model and calibration shared by the daemon's clients, and the jobs running on each model,

@@ -71,7 +71,11 @@ struct ExportCommand: AsyncParsableCommand {
     @OptionGroup var export: ExportOptions
     @OptionGroup var connection: ConnectionOptions
 
-    func validate() throws { try export.overwrite.refuseExisting(absolutePath(path)) }
+    func validate() throws {
+        // A quantized precision for an hf folder is refused here as the daemon would refuse it.
+        try MemberFlags.validate(export.params(model: model.model, format: format, path: absolutePath(path)))
+        try export.overwrite.refuseExisting(absolutePath(path))
+    }
 
     func run() async throws {
         try await connection.perform(ExportRequest.self, export.params(model: model.model, format: format, path: absolutePath(path)))

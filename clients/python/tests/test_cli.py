@@ -67,6 +67,7 @@ def test_help_everywhere(cli, words: List[str]) -> None:
     # Enum values are checked before anything is sent, listing the accepted ones.
     (["prune", "--model", "m1", "--calibration", "c1", "--sparsity", "0.3", "--method", "wanda"], "- wanda-sp"),
     (["export", "--model", "m1", "out.gguf", "--precision", "q3_k"], "  - q4_k_m\n"),
+    (["export", "--model", "m1", "out-hf", "--format", "hf", "--precision", "q4_k_m"], 'for format "hf"'),
     (["model", "load", "model.gguf", "--precision", "q8_0"], "Please provide one of 'f32' and 'bf16'"),
     (["finetune", "--model", "m2", "--text", "a", "--steps", "1", "--allocation", "random"],
      "Please provide one of 'importance', 'pruned' or 'uniform'"),

@@ -90,6 +90,20 @@ def test_calibrate_score_prune_evaluate_export(loaded, text_file: str, tmp_path:
     reloaded = client.load_model(str(target))
     assert reloaded.config["intermediateSizes"] == pruned.widths
 
+    # A quantized precision for a Hugging Face folder is refused up front, naming the member.
+    folder = tmp_path / "nested" / "pruned-hf"
+    with pytest.raises(cfsp.InvalidParams) as refused:
+        client.export(pruned, str(folder), format="hf", precision="q4_k_m")
+    assert refused.value.data["member"] == "precision"
+    assert refused.value.data["accepted"] == ["f32", "f16", "bf16"]
+    assert not folder.parent.exists()
+    # The missing parent folders are made; per-layer widths come with modeling_cfsp.py.
+    hf = client.export(pruned, str(folder), format="hf")
+    assert hf.has_tokenizer is True
+    written = {p.name for p in folder.iterdir()}
+    assert {"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"} <= written
+    assert ("modeling_cfsp.py" in written) == (len(set(pruned.widths)) > 1)
+
 
 def test_run_is_the_stages_in_one_request(client: Client, tiny_model: str, text_file: str,
                                           tmp_path: Path) -> None:
