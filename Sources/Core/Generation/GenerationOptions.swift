@@ -1,7 +1,7 @@
 /// How `TextGenerator` continues a prompt: how many tokens, how each is drawn, and where to stop.
 /// The defaults are greedy decoding (temperature 0) of at most 128 tokens, so a run is
 /// reproducible unless sampling is asked for.
-public struct GenerationOptions: Sendable, Equatable {
+public struct GenerationOptions: Sendable, Equatable, Codable {
     /// Tokens to generate at most (fewer when the context fills first).
     public var maxTokens: Int = 128
     /// Divides the logits before the softmax; 0 means greedy (the most likely token, always).

@@ -27,6 +27,19 @@ public struct GenerationResult: Sendable, Equatable {
     /// The sampler's seed (the one given, or the one drawn).
     public var seed: UInt64
 
+    /// A result from its parts.
+    public init(text: String, tokens: [Int32], finishReason: FinishReason, promptTokens: Int, promptSeconds: Double,
+                decodeSeconds: Double, decodeSteps: Int, seed: UInt64) {
+        self.text = text
+        self.tokens = tokens
+        self.finishReason = finishReason
+        self.promptTokens = promptTokens
+        self.promptSeconds = promptSeconds
+        self.decodeSeconds = decodeSeconds
+        self.decodeSteps = decodeSteps
+        self.seed = seed
+    }
+
     /// Decoding steps per second (0 before the first step).
     public var tokensPerSecond: Double { decodeSeconds > 0 ? Double(decodeSteps) / decodeSeconds : 0 }
     /// Prompt tokens read per second.

@@ -37,7 +37,8 @@ extension DaemonService {
             let stored = registry.add { handle in
                 ModelEntry(handle: handle, model: result.model, tokenizer: entry.tokenizer, format: entry.format,
                            path: entry.path, sourceGGUFPath: entry.sourceGGUFPath,
-                           tokenizerJSONPath: entry.tokenizerJSONPath, parent: entry.handle)
+                           tokenizerJSONPath: entry.tokenizerJSONPath, parent: entry.handle,
+                           chatTemplate: entry.chatTemplate)
             }
             return FinetuneResult(model: entry.handle, finetuned: stored.handle, result: result)
         }

@@ -30,7 +30,8 @@ extension DaemonService {
             let stored = registry.add { handle in
                 ModelEntry(handle: handle, model: pruned, tokenizer: entry.tokenizer, format: entry.format,
                            path: entry.path, sourceGGUFPath: entry.sourceGGUFPath,
-                           tokenizerJSONPath: entry.tokenizerJSONPath, parent: entry.handle)
+                           tokenizerJSONPath: entry.tokenizerJSONPath, parent: entry.handle,
+                           chatTemplate: entry.chatTemplate)
             }
             return PruneResult(
                 score: ScoreResult(model: entry.handle, calibration: calibration.handle, plan: plan),

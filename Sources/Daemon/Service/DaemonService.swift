@@ -55,6 +55,9 @@ public final class DaemonService: Sendable {
         route(EvaluateRequest.self, on: server) { [self] params, context in try await evaluate(params, context) }
         route(ExportRequest.self, on: server) { [self] params, context in try await export(params, context) }
         route(FinetuneRequest.self, on: server) { [self] params, context in try await finetune(params, context) }
+        route(GenerateRequest.self, on: server) { [self] params, context in try await generate(params, context) }
+        route(TokenizeRequest.self, on: server) { [self] params, _ in try await tokenize(params) }
+        route(DetokenizeRequest.self, on: server) { [self] params, _ in try await detokenize(params) }
     }
 
     /// Registers a typed handler whose params are decoded by their members (errors -32602 name
@@ -110,7 +113,8 @@ public final class DaemonService: Sendable {
         let entry = registry.add { handle in
             ModelEntry(handle: handle, model: loaded.model, tokenizer: loaded.tokenizer, format: loaded.format,
                        path: loaded.path, sourceGGUFPath: loaded.format == .gguf ? loaded.path : nil,
-                       tokenizerJSONPath: loaded.tokenizerJSONPath, parent: nil)
+                       tokenizerJSONPath: loaded.tokenizerJSONPath, parent: nil,
+                       chatTemplate: loaded.chatTemplate)
         }
         return Self.info(entry)
     }

@@ -14,6 +14,8 @@ struct ModelEntry: Sendable {
     /// The tokenizer.json an HF export copies (self or ancestor).
     var tokenizerJSONPath: String?
     var parent: String?
+    /// The chat template's source (self or ancestor), if the files carried one.
+    var chatTemplate: String? = nil
 }
 
 /// A calibration the daemon holds.

@@ -166,11 +166,12 @@ public final class Connection: Sendable, CustomStringConvertible {
         callback?()
     }
 
-    /// Queues a `$/progress` notification; a `report` coalesces with an unwritten one of the same token.
-    public func sendProgress(_ value: ProgressValue, token: ProgressToken) {
+    /// Queues a `$/progress` notification; a `report` coalesces with an unwritten one of the same
+    /// token, unless `coalesce` is false (a stream of items the client must all receive).
+    public func sendProgress(_ value: ProgressValue, token: ProgressToken, coalesce: Bool = true) {
         if state.withLock({ $0.closed }) { return }
         let frame = framing.frame(Message.notification(value.notification(token: token)).serialized())
-        if case .report = value {
+        if case .report = value, coalesce {
             outgoing.enqueueReport(frame, token: token)
         } else {
             outgoing.enqueue(frame)

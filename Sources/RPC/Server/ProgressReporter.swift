@@ -27,21 +27,25 @@ public final class ProgressReporter: Sendable {
 
     /// Reports progress; `percentage` is clamped to 0...100, `fields` are method-specific members
     /// (such as `window`, `tokensPerSecond`, `block`). Returns whether the report was sent.
+    /// `everyOne` sends it whatever the interval and never coalesces it with a newer one: for
+    /// reports that are a stream of items the client must all receive (generated tokens), not a
+    /// sample of a state.
     @discardableResult
-    public func report(message: String? = nil, percentage: Double? = nil, fields: [String: JSONValue] = [:])
-        -> Bool
+    public func report(message: String? = nil, percentage: Double? = nil, fields: [String: JSONValue] = [:],
+                       everyOne: Bool = false) -> Bool
     {
         guard let token, let connection else { return false }
         let now = ContinuousClock.now
         let send = state.withLock { state -> Bool in
             if state.ended { return false }
-            if let last = state.lastReport, now - last < minimumInterval { return false }
+            if !everyOne, let last = state.lastReport, now - last < minimumInterval { return false }
             state.lastReport = now
             return true
         }
         guard send else { return false }
         let percent = percentage.map { Int(min(100, max(0, $0.isNaN ? 0 : $0)).rounded(.down)) }
-        connection.sendProgress(.report(message: message, percentage: percent, fields: fields), token: token)
+        connection.sendProgress(.report(message: message, percentage: percent, fields: fields), token: token,
+                                coalesce: !everyOne)
         return true
     }
 
