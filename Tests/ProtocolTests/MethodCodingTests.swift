@@ -209,6 +209,27 @@ struct ResultCodingTests {
         #expect(Set(names).count == names.count)
         #expect(names == ["model/load", "model/list", "model/describe", "model/unload", "calibrate",
                           "calibration/save", "calibration/load", "calibration/release", "score", "prune",
-                          "finetune", "evaluate", "export", "run", "sweep"])
+                          "finetune", "evaluate", "export", "run", "sweep", "generate", "tokenize", "detokenize"])
+    }
+
+    @Test("generate's params: one prompt, Core's defaults, the template rules, ranges by name")
+    func generateParams() throws {
+        let plain = try GenerateParams.decode(wire: ["model": "m1", "text": "hi"])
+        #expect(plain.options == GenerationOptions() && !plain.usesChatTemplate)
+        let chat = try GenerateParams.decode(wire: ["model": "m1", "messages": [["role": "user", "content": "hi"]],
+                                                    "maxTokens": 5, "stop": ["\n"], "stopTokens": [2], "seed": 9])
+        #expect(chat.usesChatTemplate && chat.messages == [ChatMessage(role: "user", content: "hi")])
+        #expect(chat.options == GenerationOptions(maxTokens: 5, seed: 9, stopStrings: ["\n"], stopTokens: [2]))
+        for (params, words) in [
+            (["model": "m1"] as JSONValue, "none was given"),
+            (["model": "m1", "text": "a", "tokens": [1]], "got 'text' and 'tokens'"),
+            (["model": "m1", "messages": [["role": "user", "content": "a"]], "chatTemplate": false], "always rendered"),
+            (["model": "m1", "tokens": [1], "chatTemplate": true], "used as they are"),
+            (["model": "m1", "text": "a", "topP": 0], "topP"),
+            (["model": "m1", "text": "a", "maxTokens": 0], "maxTokens"),
+        ] {
+            #expect(throws: WireError.self, "\(words)") { try GenerateParams.decode(wire: params) }
+            do { _ = try GenerateParams.decode(wire: params) } catch { #expect(error.message.contains(words), "\(error.message)") }
+        }
     }
 }

@@ -23,6 +23,7 @@ struct CFSP: AsyncParsableCommand {
         subcommands: [
             RunCommand.self, DaemonCommand.self, ModelCommand.self, CalibrateCommand.self,
             CalibrationCommand.self, ScoreCommand.self, PruneCommand.self, FinetuneCommand.self, EvaluateCommand.self,
-            ExportCommand.self, SweepCommand.self, CallCommand.self,
+            ExportCommand.self, SweepCommand.self, GenerateCommand.self, TokenizeCommand.self, DetokenizeCommand.self,
+            CallCommand.self,
         ])
 }

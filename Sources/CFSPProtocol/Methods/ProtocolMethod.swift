@@ -55,7 +55,8 @@ public enum ProtocolMethods {
         LoadModelRequest.self, ListModelsRequest.self, DescribeModelRequest.self, UnloadModelRequest.self,
         CalibrateRequest.self, SaveCalibrationRequest.self, LoadCalibrationRequest.self,
         ReleaseCalibrationRequest.self, ScoreRequest.self, PruneRequest.self, FinetuneRequest.self,
-        EvaluateRequest.self, ExportRequest.self, RunRequest.self, SweepRequest.self,
+        EvaluateRequest.self, ExportRequest.self, RunRequest.self, SweepRequest.self, GenerateRequest.self,
+        TokenizeRequest.self, DetokenizeRequest.self,
     ]
 
     /// Their descriptions, in the same order.

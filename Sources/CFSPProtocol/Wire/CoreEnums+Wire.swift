@@ -12,3 +12,4 @@ extension ExportPrecision: WireEnum {}
 extension ModelFormat: WireEnum {}
 extension WeightPrecision: WireEnum {}
 extension Framing: WireEnum {}
+extension FinishReason: WireEnum {}

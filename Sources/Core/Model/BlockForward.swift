@@ -32,6 +32,10 @@ struct FrozenBlockLinears: BlockLinears {
 ///     y = m + post(z Wd^T + bd)
 ///
 /// Every intermediate stays in `activations` for the backward pass. `output` may be `input`.
+///
+/// With a `cache` (incremental decoding), the window's tokens sit at positions cache.start...,
+/// their rotated keys and values are written into the cache's rows, and attention reads every
+/// cached row before them; without one the window starts at position 0 and sees only itself.
 struct BlockForward {
     let config: LlamaConfig
     let layer: Int
@@ -48,7 +52,7 @@ struct BlockForward {
     }
 
     func run<L: BlockLinears>(input x: UnsafePointer<Float>, tokens t: Int, output y: UnsafeMutablePointer<Float>,
-                              linears: L, activations a: BlockActivations) {
+                              linears: L, activations a: BlockActivations, cache: LayerCache? = nil) {
         let c = config
         let h = c.hiddenSize, width = block.ffnWidth
         norm(x, block.attentionNorm, rows: t, cols: h, into: a.attentionNormed)
@@ -63,12 +67,26 @@ struct BlockForward {
             norm(a.keyProjection, kNorm, rows: t * c.numKVHeads, cols: c.headDim, into: a.normedKey)
         }
         let q = a.rotatedQuery(c), k = a.rotatedKey(c)
-        let rotary = self.rotary.table(covering: t)
-        applyRotary(q, tokens: t, heads: c.numHeads, headDim: c.headDim, table: rotary, layout: c.ropeLayout)
-        applyRotary(k, tokens: t, heads: c.numKVHeads, headDim: c.headDim, table: rotary, layout: c.ropeLayout)
-        causalAttention(q: q, k: k, v: a.value, tokens: t, heads: c.numHeads, kvHeads: c.numKVHeads,
-                        headDim: c.headDim, scale: c.attentionScale, window: c.window(layer: layer),
-                        into: a.attention, pool: pool)
+        let start = cache?.start ?? 0
+        let rotary = self.rotary.table(covering: start + t)
+        applyRotary(q, tokens: t, heads: c.numHeads, headDim: c.headDim, startPosition: start, table: rotary,
+                    layout: c.ropeLayout)
+        applyRotary(k, tokens: t, heads: c.numKVHeads, headDim: c.headDim, startPosition: start, table: rotary,
+                    layout: c.ropeLayout)
+        if let cache {
+            let width = cache.rowWidth
+            (cache.keys + start * width).update(from: k, count: t * width)
+            (cache.values + start * width).update(from: a.value, count: t * width)
+        }
+        if let cache, start > 0 {
+            cachedAttention(q: q, keys: cache.keys, values: cache.values, start: start, tokens: t,
+                            heads: c.numHeads, kvHeads: c.numKVHeads, headDim: c.headDim, scale: c.attentionScale,
+                            window: c.window(layer: layer), into: a.attention, pool: pool)
+        } else {
+            causalAttention(q: q, k: k, v: a.value, tokens: t, heads: c.numHeads, kvHeads: c.numKVHeads,
+                            headDim: c.headDim, scale: c.attentionScale, window: c.window(layer: layer),
+                            into: a.attention, pool: pool)
+        }
         if let post = block.postAttentionNorm {
             linears.apply(.attentionOutput, a.attention, tokens: t, into: a.attentionProjection, accumulate: false)
             norm(a.attentionProjection, post, rows: t, cols: h, into: a.postNormed)

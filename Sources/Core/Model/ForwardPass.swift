@@ -46,14 +46,18 @@ extension LlamaModel {
     }
 
     /// Runs the blocks over one window and leaves the final-normed hidden states
-    /// (tokens x hidden) in `workspace.normed`; the observer sees each block.
+    /// (tokens x hidden) in `workspace.normed`; the observer sees each block. With a `cache`,
+    /// the window continues the cached positions (and is appended to them).
     func runBlocks(
         _ tokens: [Int32], workspace ws: ForwardWorkspace, pool: ThreadPool,
-        observer: BlockObserver? = nil, isCancelled: () -> Bool = { false }
+        observer: BlockObserver? = nil, cache: KVCache? = nil, isCancelled: () -> Bool = { false }
     ) throws {
         try validate(tokens: tokens)
         guard tokens.count <= ws.capacity else {
             throw ModelError.invalidConfig("a workspace for \(ws.capacity) tokens cannot run a window of \(tokens.count)")
+        }
+        if let cache, cache.count + tokens.count > cache.capacity {
+            throw ModelError.windowTooLong(tokens: cache.count + tokens.count, contextLength: cache.capacity)
         }
         let t = tokens.count, h = config.hiddenSize
         embed(tokens, into: ws.hidden[0])
@@ -63,10 +67,12 @@ extension LlamaModel {
             let input = ws.hidden[current], output = ws.hidden[1 - current]
             BlockForward(model: self, layer: index, pool: pool)
                 .run(input: input, tokens: t, output: output,
-                     linears: FrozenBlockLinears(block: blocks[index], pool: pool), activations: ws.activations)
+                     linears: FrozenBlockLinears(block: blocks[index], pool: pool), activations: ws.activations,
+                     cache: cache?.layer(index))
             observer?.observe(block: index, tokens: t, input: input, output: output, ffnActivations: ws.activations.gated)
             current = 1 - current
         }
+        cache?.count += t
         finalNorm.withUnsafeBufferPointer {
             rmsNorm(ws.hidden[current], rows: t, cols: h, weight: $0.baseAddress!, eps: config.rmsNormEps, into: ws.normed)
         }

@@ -20,6 +20,9 @@ public struct LoadedModel: Sendable {
     public var ggufMetadata: [String: GGUFValue]?
     /// tokenizer.json of the source folder, if any.
     public var tokenizerJSONPath: String?
+    /// The chat template's source (GGUF `tokenizer.chat_template`; a folder's chat_template.jinja
+    /// or tokenizer_config.json `chat_template`), if the files carry one. Parsed when used.
+    public var chatTemplate: String?
 }
 
 /// Problems opening a model path before any format reader runs.
@@ -87,14 +90,28 @@ public enum ModelLoader {
             if loading.isCancelled() { throw OperationCancelled() }
             let tokenizer = try makeTokenizer(gguf: file)
             return LoadedModel(model: model, tokenizer: tokenizer, format: .gguf, path: path,
-                               ggufMetadata: file.metadata, tokenizerJSONPath: nil)
+                               ggufMetadata: file.metadata, tokenizerJSONPath: nil,
+                               chatTemplate: try file.tokenizerMetadata().chatTemplate)
         case .huggingFace:
             let folder = try HuggingFaceFolder(path: path)
             let model = try LlamaModel(folder: folder, precision: precision, loading: loading)
             if loading.isCancelled() { throw OperationCancelled() }
             let tokenizer = try folder.tokenizerJSONPath.map { try makeTokenizer(tokenizerJSONAt: $0) }
             return LoadedModel(model: model, tokenizer: tokenizer, format: .huggingFace, path: path,
-                               ggufMetadata: nil, tokenizerJSONPath: folder.tokenizerJSONPath)
+                               ggufMetadata: nil, tokenizerJSONPath: folder.tokenizerJSONPath,
+                               chatTemplate: try chatTemplate(folder: path))
         }
+    }
+
+    /// A folder's chat template: chat_template.jinja (what transformers writes since 4.43), else
+    /// tokenizer_config.json's `chat_template`.
+    static func chatTemplate(folder: String) throws -> String? {
+        let jinja = (folder as NSString).appendingPathComponent("chat_template.jinja")
+        if FileManager.default.fileExists(atPath: jinja) {
+            return String(decoding: try RegularFile.contents(of: jinja, limit: RegularFile.Limit.configuration), as: UTF8.self)
+        }
+        let config = (folder as NSString).appendingPathComponent("tokenizer_config.json")
+        guard FileManager.default.fileExists(atPath: config) else { return nil }
+        return try ChatTemplate.source(tokenizerConfigAt: config)
     }
 }

@@ -15,6 +15,11 @@ extension DaemonError {
             return DaemonError.invalidForModel(error.description)
         case let error as PruningError:
             return DaemonError.invalidForModel(error.description)
+        case let error as ChatTemplateError:
+            if case .raised = error { return DaemonError.badData(error.description) }
+            return DaemonError.invalidForModel(error.description)
+        case let error as TokenizerError:
+            return DaemonError.invalidForModel(error.description)
         case let error as FineTuneError:
             switch error {
             case .invalidData, .invalidOption: return DaemonError.badData(error.description)

@@ -38,7 +38,7 @@ extension DaemonService {
                 ModelEntry(handle: handle, model: result.model, tokenizer: entry.tokenizer, format: entry.format,
                            path: entry.path, sourceGGUFPath: entry.sourceGGUFPath,
                            tokenizerJSONPath: entry.tokenizerJSONPath, parent: entry.handle, name: entry.name,
-                           provenance: entry.provenance)
+                           provenance: entry.provenance, chatTemplate: entry.chatTemplate)
             }
             return FinetuneResult(model: entry.handle, finetuned: stored.handle, result: result)
         }

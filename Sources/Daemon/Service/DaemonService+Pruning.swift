@@ -35,7 +35,7 @@ extension DaemonService {
                 ModelEntry(handle: handle, model: pruned, tokenizer: entry.tokenizer, format: entry.format,
                            path: entry.path, sourceGGUFPath: entry.sourceGGUFPath,
                            tokenizerJSONPath: entry.tokenizerJSONPath, parent: entry.handle,
-                           name: provenance.modelName, provenance: provenance)
+                           name: provenance.modelName, provenance: provenance, chatTemplate: entry.chatTemplate)
             }
             return PruneResult(
                 score: ScoreResult(model: entry.handle, calibration: calibration.handle, plan: plan),

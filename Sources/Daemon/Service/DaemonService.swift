@@ -57,6 +57,9 @@ public final class DaemonService: Sendable {
         route(FinetuneRequest.self, on: server) { [self] params, context in try await finetune(params, context) }
         route(RunRequest.self, on: server) { [self] params, context in try await run(params, context) }
         route(SweepRequest.self, on: server) { [self] params, context in try await sweep(params, context) }
+        route(GenerateRequest.self, on: server) { [self] params, context in try await generate(params, context) }
+        route(TokenizeRequest.self, on: server) { [self] params, _ in try await tokenize(params) }
+        route(DetokenizeRequest.self, on: server) { [self] params, _ in try await detokenize(params) }
     }
 
     /// Registers a typed handler whose params are decoded by their members (errors -32602 name
@@ -112,7 +115,8 @@ public final class DaemonService: Sendable {
         let entry = registry.add { handle in
             ModelEntry(handle: handle, model: loaded.model, tokenizer: loaded.tokenizer, format: loaded.format,
                        path: loaded.path, sourceGGUFPath: loaded.format == .gguf ? loaded.path : nil,
-                       tokenizerJSONPath: loaded.tokenizerJSONPath, parent: nil, name: Self.sourceName(of: loaded))
+                       tokenizerJSONPath: loaded.tokenizerJSONPath, parent: nil, name: Self.sourceName(of: loaded),
+                       chatTemplate: loaded.chatTemplate)
         }
         return Self.info(entry)
     }

@@ -82,11 +82,11 @@ struct JobProgress: Sendable {
                                fields: fields.merging(stage.fields) { _, job in job }, always: always)
     }
 
-    /// Reports `progress`, a method's typed report.
+    /// Reports `progress`, a method's typed report (each one with `always`: generated tokens).
     @discardableResult
-    func report<Progress: WireObject>(_ progress: Progress, message: String? = nil, percentage: Double? = nil)
-        -> Bool {
-        report(message: message, percentage: percentage, fields: progress.wireMembers)
+    func report<Progress: WireObject>(_ progress: Progress, message: String? = nil, percentage: Double? = nil,
+                                      always: Bool = false) -> Bool {
+        report(message: message, percentage: percentage, fields: progress.wireMembers, always: always)
     }
 
     /// Sends `end` for a request's own job; a stage leaves that to its job.

@@ -19,6 +19,8 @@ struct ModelEntry: Sendable {
     var name: String = ""
     /// How a pruned model was made (nil for a model as loaded), recorded in its exports.
     var provenance: PruningProvenance? = nil
+    /// The chat template's source (self or ancestor), if the files carried one.
+    var chatTemplate: String? = nil
 }
 
 /// A calibration the daemon holds.

@@ -50,7 +50,8 @@ enum TextInputResolver {
         if tokens.isEmpty { throw .badData("the input has no tokens (the text or file is empty); give some text") }
     }
 
-    private static func ids(_ values: [Int], vocabulary: Int) throws(DaemonError) -> [Int32] {
+    /// Ids checked against the vocabulary (the first outside it named in the error).
+    static func ids(_ values: [Int], vocabulary: Int) throws(DaemonError) -> [Int32] {
         if let bad = values.first(where: { $0 < 0 || $0 >= vocabulary }) {
             throw .invalidForModel("token id \(bad) is outside the vocabulary (0..<\(vocabulary))")
         }

@@ -11,7 +11,8 @@ final class DaemonSession: Sendable {
     let client: StreamClient
     let child: ChildProcess?
     let options: ConnectionOptions
-    private let renderers = Mutex<[String: ProgressRenderer]>([:])
+    /// What each request's `$/progress` goes to, by token: a renderer, or a command's own observer.
+    private let renderers = Mutex<[String: @Sendable (JSONValue) -> Void]>([:])
     private let nextToken = Atomic<Int>(1)
     private let running = Mutex<Task<JSONValue, any Error>?>(nil)
     /// Set once the user pressed Ctrl-C; later pipeline stages do not start.
@@ -92,9 +93,9 @@ final class DaemonSession: Sendable {
         session.client.connection.setNotificationObserver { [session] notification in
             guard notification.method == ProgressNotification.method,
                   let token = notification.params?["token"]?.stringValue,
-                  let renderer = session.renderers.withLock({ $0[token] })
+                  let render = session.renderers.withLock({ $0[token] })
             else { return }
-            renderer.render(notification.params ?? .null)
+            render(notification.params ?? .null)
         }
         let params = InitializeParams(clientInfo: .init(name: "cfsp", version: CFSPVersion.current),
                                       processId: Int(getpid()))
@@ -107,10 +108,11 @@ final class DaemonSession: Sendable {
     }
 
     /// Sends a typed request and decodes its typed result (progress and Ctrl-C as `call`).
-    func send<R: ProtocolMethod>(_ type: R.Type, _ params: R.Params, progress: Bool = true)
+    func send<R: ProtocolMethod>(_ type: R.Type, _ params: R.Params, progress: Bool = true,
+                                 onProgress: (@Sendable (JSONValue) -> Void)? = nil)
         async throws(CLIError) -> R.Response
     {
-        let result = try await call(R.method, params.wireJSON, progress: progress)
+        let result = try await call(R.method, params.wireJSON, progress: progress, onProgress: onProgress)
         do throws(WireError) {
             return try R.Response.decode(wire: result)
         } catch {
@@ -119,19 +121,24 @@ final class DaemonSession: Sendable {
     }
 
     /// Sends `method` and waits for its result; shows progress unless `progress` is false or
-    /// --quiet (or --progress none, or auto off a terminal). Ctrl-C during the wait cancels it on the daemon.
-    func call(_ method: String, _ params: JSONValue, progress: Bool = true) async throws(CLIError) -> JSONValue {
+    /// --quiet (or --progress none, or auto off a terminal), or hands every `$/progress` params to
+    /// `onProgress` (whatever --progress says: a command's own output, such as generated text).
+    /// Ctrl-C during the wait cancels it on the daemon.
+    func call(_ method: String, _ params: JSONValue, progress: Bool = true,
+              onProgress: (@Sendable (JSONValue) -> Void)? = nil) async throws(CLIError) -> JSONValue {
         if interrupted.load(ordering: .acquiring) {
             throw CLIError("\(method) not started: interrupted", status: ExitStatus.cancelled)
         }
         var params = params
         var token: String?
-        if progress, let style = options.progressRendering, case .object(var members) = params {
+        let style = progress ? options.progressRendering : nil
+        if onProgress != nil || style != nil, case .object(var members) = params {
             let name = "cli-\(nextToken.wrappingAdd(1, ordering: .relaxed).oldValue)"
             members["workDoneToken"] = .string(name)
             params = .object(members)
             token = name
-            renderers.withLock { $0[name] = ProgressRenderer(style: style) }
+            let render = onProgress ?? ProgressRenderer(style: style ?? .bar).render
+            renderers.withLock { $0[name] = render }
         }
         defer { if let token { renderers.withLock { _ = $0.removeValue(forKey: token) } } }
         let connection = client.connection

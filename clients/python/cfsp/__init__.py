@@ -8,21 +8,22 @@
 ...     pruned.to_dataframe()
 """
 
-from .client import Client, PendingRequest
+from .client import Client, GenerationStream, PendingRequest
 from .errors import (BadData, CalibrationNotFound, CannotLoad, CannotWrite, CfspError,
                      ConnectionClosed, DaemonNotFound, DaemonNotRunning, InternalError,
                      InvalidForModel, InvalidParams, InvalidRequest, MethodNotFound, ModelBusy,
                      ModelNotFound, NoTokenizer, ParseError, RequestCancelled, RpcError,
                      ServerNotInitialized)
 from .progress import ProgressEvent
-from .results import (Calibration, Evaluation, ExportResult, FinetuneResult, ModelInfo, PruneResult, Released,
-                      RunResult, SavedCalibration, SweepResult, ScoreResult, ServerInfo, Unloaded)
+from .results import (Calibration, Evaluation, ExportResult, FinetuneResult, Generation, ModelInfo, PruneResult,
+                      Released, RunResult, SavedCalibration, SweepResult, ScoreResult, ServerInfo, Unloaded)
 from .transport import default_socket_path, find_daemon
 
 __all__ = [
-    "Client", "PendingRequest", "ProgressEvent", "default_socket_path", "find_daemon",
+    "Client", "PendingRequest", "GenerationStream", "ProgressEvent", "default_socket_path", "find_daemon",
     "ModelInfo", "Calibration", "ScoreResult", "PruneResult", "Evaluation", "ExportResult", "FinetuneResult",
-    "RunResult", "SweepResult", "SavedCalibration", "Unloaded", "Released", "ServerInfo",
+    "Generation", "RunResult", "SweepResult",
+    "SavedCalibration", "Unloaded", "Released", "ServerInfo",
     "CfspError", "RpcError", "DaemonNotRunning", "DaemonNotFound", "ConnectionClosed",
     "ParseError", "InvalidRequest", "MethodNotFound", "InvalidParams", "InternalError",
     "ServerNotInitialized", "RequestCancelled", "ModelNotFound", "CalibrationNotFound", "ModelBusy",

@@ -7,14 +7,16 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import queue
 import threading
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Union
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Union
 
 from . import framing as framing_mod
 from .errors import ConnectionClosed, CfspError, RequestCancelled, error_from_response
 from .progress import ProgressCallback, ProgressEvent, TqdmProgress, tqdm_available
-from .results import (Calibration, Evaluation, ExportResult, FinetuneResult, ModelInfo, PruneResult, Released,
-                      RunResult, SavedCalibration, SweepResult, ScoreResult, ServerInfo, Unloaded, from_json)
+from .results import (Calibration, Evaluation, ExportResult, FinetuneResult, Generation, ModelInfo, PruneResult,
+                      Released, RunResult, SavedCalibration, SweepResult, ScoreResult, ServerInfo, Unloaded,
+                      from_json)
 from .transport import (ProcessTransport, SocketTransport, Transport, default_socket_path,
                         find_daemon)
 
@@ -491,3 +493,118 @@ class Client:
         if "method" in options:
             raise TypeError("sweep takes methods=[...], not method=")
         return SweepResult.from_json(self.request("sweep", params, progress))
+
+    # -- generation -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _generate_params(model: ModelRef, prompt: Optional[str], path: Optional[str],
+                         tokens: Optional[Sequence[int]], messages: Optional[Sequence[Dict[str, str]]],
+                         chat_template: Optional[bool], max_tokens: Optional[int], temperature: Optional[float],
+                         top_k: Optional[int], top_p: Optional[float], seed: Optional[int],
+                         stop: Optional[Sequence[str]], stop_tokens: Optional[Sequence[int]]) -> Dict[str, Any]:
+        return {"model": _model_handle(model), **_compact({
+            "text": prompt, "path": os.fspath(path) if path is not None else None,
+            "tokens": list(tokens) if tokens is not None else None,
+            "messages": [dict(m) for m in messages] if messages is not None else None,
+            "chatTemplate": chat_template, "maxTokens": max_tokens, "temperature": temperature, "topK": top_k,
+            "topP": top_p, "seed": seed, "stop": list(stop) if stop is not None else None,
+            "stopTokens": list(stop_tokens) if stop_tokens is not None else None})}
+
+    def generate(self, model: ModelRef, prompt: Optional[str] = None, *, path: Optional[str] = None,
+                 tokens: Optional[Sequence[int]] = None, messages: Optional[Sequence[Dict[str, str]]] = None,
+                 chat_template: Optional[bool] = None, max_tokens: Optional[int] = None,
+                 temperature: Optional[float] = None, top_k: Optional[int] = None, top_p: Optional[float] = None,
+                 seed: Optional[int] = None, stop: Optional[Sequence[str]] = None,
+                 stop_tokens: Optional[Sequence[int]] = None, stream: bool = False,
+                 on_text: Optional[Callable[[str], None]] = None) -> Any:
+        """``generate``: continues a prompt (text, a file on the daemon's machine, token ids, or chat
+        ``messages`` rendered with the model's chat template; ``chat_template=True`` wraps a text
+        prompt as one user message). Greedy unless ``temperature`` > 0; ``seed`` repeats a sampled run.
+
+        Returns a ``Generation``; ``on_text`` sees each piece of text as it comes. With
+        ``stream=True`` returns a ``GenerationStream`` instead: iterate it for the pieces.
+        Options left at None take the daemon's defaults (protocol.md lists them)."""
+        params = self._generate_params(model, prompt, path, tokens, messages, chat_template, max_tokens,
+                                       temperature, top_k, top_p, seed, stop, stop_tokens)
+        if stream:
+            return GenerationStream(self, params)
+        callback = None
+        if on_text is not None:
+            def callback(event: ProgressEvent) -> None:
+                piece = event.fields.get("text")
+                if event.kind == "report" and piece:
+                    on_text(piece)
+        return from_json(Generation, self.request("generate", params, callback if callback else False))
+
+    def generate_stream(self, model: ModelRef, prompt: Optional[str] = None, **options: Any) -> "GenerationStream":
+        """``generate`` as an iterator of text pieces (the same arguments as ``generate``): leaving
+        the loop early cancels the generation on the daemon; ``.result`` holds the ``Generation``
+        once the iteration ended."""
+        return self.generate(model, prompt, stream=True, **options)
+
+    def tokenize(self, model: ModelRef, text: str, add_special: bool = False) -> List[int]:
+        """``tokenize``: the token ids of ``text`` (with the BOS the model expects when ``add_special``)."""
+        result = self.request("tokenize", {"model": _model_handle(model), "text": text, "addSpecial": add_special},
+                              progress=False)
+        return list(result.get("tokens", []))
+
+    def detokenize(self, model: ModelRef, tokens: Sequence[int], skip_special: bool = False) -> str:
+        """``detokenize``: the text of token ids (control tokens left out with ``skip_special``)."""
+        result = self.request("detokenize", {"model": _model_handle(model), "tokens": list(tokens),
+                                             "skipSpecial": skip_special}, progress=False)
+        return str(result.get("text", ""))
+
+
+class GenerationStream:
+    """The text pieces of one ``generate`` request as they come. Iterate it (once); breaking out of
+    the loop, ``close()`` or a KeyboardInterrupt cancels the request on the daemon. ``result`` is
+    the ``Generation`` after a complete iteration (None if it was cancelled)."""
+
+    def __init__(self, client: Client, params: Dict[str, Any]):
+        self._pieces: "queue.Queue[Optional[str]]" = queue.Queue()
+        self.result: Optional[Generation] = None
+
+        def on_progress(event: ProgressEvent) -> None:
+            piece = event.fields.get("text")
+            if event.kind == "report" and piece:
+                self._pieces.put(piece)
+
+        self._request = client.submit("generate", params, on_progress)
+        previous = self._request._on_finish
+
+        def finished() -> None:
+            if previous is not None:
+                previous()
+            self._pieces.put(None)
+
+        self._request._on_finish = finished
+        if self._request.done():
+            self._pieces.put(None)
+
+    def __iter__(self) -> Iterator[str]:
+        finished = False
+        try:
+            while True:
+                try:
+                    piece = self._pieces.get(timeout=0.1)
+                except queue.Empty:
+                    continue
+                if piece is None:
+                    break
+                yield piece
+            # Reports all arrive before the response; the result (or the request's error) follows.
+            self.result = from_json(Generation, self._request.result())
+            finished = True
+        finally:
+            if not finished:
+                self.close()
+
+    def close(self) -> None:
+        """Cancels the generation if it is still running and waits for the daemon's answer."""
+        if not self._request.done():
+            self._request.cancel()
+            try:
+                self._request.result(self._request._client.cancel_timeout)
+            except RequestCancelled:
+                pass
+

@@ -169,6 +169,28 @@ class FinetuneResult:
 
 
 @dataclass
+class Generation:
+    """A continuation of a prompt (``generate``): its text and tokens, why it ended, and speed."""
+
+    model: Optional[str] = None
+    text: Optional[str] = None
+    tokens: Optional[List[int]] = None
+    finish_reason: Optional[str] = None
+    prompt_tokens: Optional[int] = None
+    prompt_seconds: Optional[float] = None
+    decode_seconds: Optional[float] = None
+    decode_steps: Optional[int] = None
+    seed: Optional[int] = None
+    generated_tokens: Optional[int] = None
+    tokens_per_second: Optional[float] = None
+    prompt_tokens_per_second: Optional[float] = None
+    raw: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def __str__(self) -> str:
+        return self.text or ""
+
+
+@dataclass
 class ExportResult:
     """A model written to disk (``export``)."""
 

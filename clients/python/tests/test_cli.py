@@ -37,7 +37,7 @@ SUBCOMMANDS = [
     [], ["run"], ["daemon"], ["daemon", "start"], ["daemon", "stop"], ["daemon", "status"], ["model"],
     ["model", "load"], ["model", "list"], ["model", "describe"], ["model", "unload"], ["calibrate"],
     ["calibration", "save"], ["calibration", "load"], ["calibration", "release"], ["score"], ["prune"],
-    ["evaluate"], ["export"], ["finetune"], ["call"],
+    ["evaluate"], ["export"], ["finetune"], ["generate"], ["tokenize"], ["detokenize"], ["call"],
 ]
 
 

@@ -19,7 +19,7 @@ def test_example_notebook_runs_on_the_tiny_model(cfspd: str, tiny_model: str, te
     settings = {
         "CFSPD": cfspd, "CFSP_NB_MODEL": tiny_model, "CFSP_NB_TEXT": text_file, "CFSP_NB_WINDOWS": "4",
         "CFSP_NB_WINDOW_SIZE": "16", "CFSP_NB_EVAL_WINDOW_SIZE": "16", "CFSP_NB_EVAL_WINDOWS": "4",
-        "CFSP_NB_OUTPUT": str(output),
+        "CFSP_NB_OUTPUT": str(output), "CFSP_NB_MAX_TOKENS": "6", "CFSP_NB_CHAT": "0",
         "PYTHONPATH": os.pathsep.join(filter(None, [str(NOTEBOOK.parents[1]), os.environ.get("PYTHONPATH")])),
     }
     for name, value in settings.items():
@@ -32,4 +32,5 @@ def test_example_notebook_runs_on_the_tiny_model(cfspd: str, tiny_model: str, te
     assert not [o for o in outputs if o.get("output_type") == "error"]
     html = "".join(o.get("data", {}).get("text/html", "") for o in outputs)
     assert "dense perplexity" in html and "keep_ratio" in html
+    assert "dense answer" in html and "pruned answer" in html
     assert any("image/png" in o.get("data", {}) for o in outputs), "the plot was drawn"
