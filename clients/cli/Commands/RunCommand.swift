@@ -56,6 +56,8 @@ struct RunCommand: AsyncParsableCommand {
     private func params(model handle: String, calibration: String) -> (CalibrateParams, EvaluateParams, PruningParams) {
         var calibrate = CalibrateParams(model: handle, input: input.input)
         calibrate.sampling = sampling.sampling
+        // The Gram matrices only when the pruning will use them.
+        calibrate.gram = pruning.options(sparsity: sparsity).effectiveCompensation.rewritesDown
         let evaluate = EvaluateParams(model: handle, input: evaluationInput, windowSize: evalWindowSize,
                                       maxWindows: evaluation.maxWindows)
         let prune = PruningParams(model: handle, calibration: calibration, options: pruning.options(sparsity: sparsity))

@@ -32,6 +32,15 @@ struct PruningFlags: ParsableArguments {
     @Flag(name: .long, help: MemberFlags.help(PruningOptions.self, "uniformWidths"))
     var uniformWidths = false
 
+    @Option(name: .long, help: MemberFlags.help(PruningOptions.self, "budgetRule"))
+    var budgetRule: BudgetRule?
+
+    @Option(name: .long, help: MemberFlags.help(PruningOptions.self, "compensation"))
+    var compensation: Compensation?
+
+    @Option(name: .long, parsing: .unconditional, help: MemberFlags.help(PruningOptions.self, "damping"))
+    var damping: Double?
+
     /// The options these flags name at `sparsity`, the rest at PruningOptions' defaults.
     func options(sparsity: Double) -> PruningOptions {
         var options = PruningOptions(sparsity: sparsity)
@@ -43,6 +52,9 @@ struct PruningFlags: ParsableArguments {
         if let activationExponent { options.activationExponent = activationExponent }
         if let align { options.align = align }
         if uniformWidths { options.uniformWidths = true }
+        if let budgetRule { options.budgetRule = budgetRule }
+        if let compensation { options.compensation = compensation }
+        if let damping { options.damping = damping }
         return options
     }
 }
