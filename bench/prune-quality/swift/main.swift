@@ -9,7 +9,7 @@ import Kernels
 // Usage: PruneQualityBench MODEL DATA_DIR [--windows N] [--eval-windows E] [--precision f32|bf16]
 //        [--sparsities 0.2,0.3,0.5] [--methods cfsp,cfsp-ref,...] [--markdown OUT]
 //        [--compensations default,none,least-squares,obs] [--budget-rule per-token|paper]
-//        [--damping 0.01] [--statistics-cache FILE]
+//        [--damping 0.01] [--statistics-cache FILE] [--no-gram]
 // Each method runs once per compensation ("default": the method's own default).
 
 struct Arguments {
@@ -28,6 +28,8 @@ struct Arguments {
     var budgetRule = PruningOptions(sparsity: 0).budgetRule
     var damping = PruningOptions(sparsity: 0).damping
     var statisticsCache: String?
+    /// Calibrate without the Gram matrices (then only compensation none can prune).
+    var gram = true
 
     init() {
         var rest = Array(CommandLine.arguments.dropFirst())
@@ -67,6 +69,7 @@ struct Arguments {
                 budgetRule = parsed(BudgetRule(rawValue: value(arg)), "--budget-rule is \(BudgetRule.allCases.map(\.rawValue))")
             case "--damping": damping = parsed(Double(value(arg)), "--damping takes a number")
             case "--statistics-cache": statisticsCache = value(arg)
+            case "--no-gram": gram = false
             default: positional.append(arg)
             }
         }
@@ -103,12 +106,12 @@ let statistics: CalibrationStatistics
 var calibrationSeconds = 0.0
 if let cache = args.statisticsCache, let data = FileManager.default.contents(atPath: cache),
    let cached = try? JSONDecoder().decode(CalibrationStatistics.self, from: data),
-   cached.blocks.map(\.width) == dense.config.intermediateSizes, cached.hasGram,
+   cached.blocks.map(\.width) == dense.config.intermediateSizes, cached.hasGram || !args.gram,
    cached.windows == args.sampling.count, cached.windowSize == args.sampling.windowSize {
     statistics = cached
     log("calibration statistics from \(cache)")
 } else {
-    statistics = try Calibrator().calibrate(model: dense, windows: windows, pool: pool, progress: { p in
+    statistics = try Calibrator(gram: args.gram).calibrate(model: dense, windows: windows, pool: pool, progress: { p in
         if p.windowsDone % 8 == 0 || p.windowsDone == p.windowsTotal {
             log(String(format: "  calibrated %d/%d windows, %.0f tokens/s", p.windowsDone, p.windowsTotal, p.tokensPerSecond))
         }
@@ -152,7 +155,7 @@ for sparsity in args.sparsities {
 
 var table = """
     Model: \((args.model as NSString).lastPathComponent) (\(dense.config.architecture), GGUF dequantized, \(args.precision.rawValue) weights in memory), \(args.threads) threads, \(VectorISA.summary).
-    Calibration: WikiText-2 validation (" "-joined, \(calibrationTokens.count) tokens\(tokenizer.addsBOSToken ? " with a BOS first" : "")), N = \(args.sampling.count) windows of S = \(args.sampling.windowSize), seed 0, FFN Gram matrices included: \(calibrationSeconds > 0 ? String(format: "%.1f s, %.0f tokens/s", calibrationSeconds, calibrationRate) : "read from \(args.statisticsCache ?? "")").
+    Calibration: WikiText-2 validation (" "-joined, \(calibrationTokens.count) tokens\(tokenizer.addsBOSToken ? " with a BOS first" : "")), N = \(args.sampling.count) windows of S = \(args.sampling.windowSize), seed 0, \(args.gram ? "FFN Gram matrices included" : "no Gram matrices"): \(calibrationSeconds > 0 ? String(format: "%.1f s, %.0f tokens/s", calibrationSeconds, calibrationRate) : "read from \(args.statisticsCache ?? "")").
     Budget rule: \(args.budgetRule.rawValue); compensation damping \(args.damping) x mean diagonal.
     Perplexity: WikiText-2 test ("\\n\\n"-joined\(tokenizer.addsBOSToken ? ", a BOS first" : "")), first \(evaluator.windowCount(tokens: evalTokens.count)) windows of 1024 tokens. Dense: \(String(format: "%.3f", densePPL)).
 
