@@ -17,6 +17,10 @@ public struct DaemonCapabilities: WireObject, Equatable {
     public var pruningMethods = PruningMethod.allCases
     /// Block-importance metrics.
     public var blockMetrics = BlockMetric.allCases
+    /// Budget rules of `score` and `prune`.
+    public var budgetRules = BudgetRule.allCases
+    /// Compensations of `prune`.
+    public var compensations = Compensation.allCases
     /// Rank allocations of `finetune`.
     public var rankAllocations = RankAllocation.allCases
     /// Framings `cfspd --framing` serves.
@@ -39,6 +43,8 @@ public struct DaemonCapabilities: WireObject, Equatable {
         .required("exportPrecisions", \.exportPrecisions, "precisions export writes"),
         .required("pruningMethods", \.pruningMethods, "methods score and prune run"),
         .required("blockMetrics", \.blockMetrics, "block-importance metrics"),
+        .required("budgetRules", \.budgetRules, "budget rules of score and prune"),
+        .required("compensations", \.compensations, "compensations of prune"),
         .required("rankAllocations", \.rankAllocations, "rank allocations of finetune"),
         .required("framings", \.framings, "framings cfspd --framing serves"),
     ]

@@ -1,5 +1,6 @@
 import Core
 import Foundation
+import Kernels
 import Testing
 import TestSupport
 
@@ -63,5 +64,61 @@ import TestSupport
         #expect(throws: PruningError.self) { try BudgetAllocation(sparsity: -0.1).keepRatios(importance: [1]) }
         #expect(throws: PruningError.self) { try BudgetAllocation(sparsity: 0.3).keepRatios(importance: []) }
         #expect(throws: PruningError.self) { try BudgetAllocation(sparsity: 0.3, align: 0).keptCounts(keepRatios: [1], widths: [8]) }
+    }
+
+    @Test func perTokenRuleIsThePapersAtThePapersSizeAndIgnoresTheAmount() throws {
+        // The same per-token importances, measured over the paper's 131,072 tokens and over 8,192.
+        let perToken = [0.20, 0.25, 0.31, 0.22, 0.28]
+        let reference = perToken.map { $0 * BudgetRule.referenceTokens }
+        let paper = BudgetAllocation(sparsity: 0.4, rule: .paper)
+        let perTokenRule = BudgetAllocation(sparsity: 0.4)
+        #expect(perTokenRule.rule == .perToken, "the default")
+        let atReference = try paper.keepRatios(importance: reference, tokens: 131_072)
+        #expect(try perTokenRule.keepRatios(importance: reference, tokens: 131_072) == atReference)
+        let fewer = perToken.map { $0 * 8192 }
+        let scaled = try perTokenRule.keepRatios(importance: fewer, tokens: 8192)
+        #expect(zip(scaled, atReference).allSatisfy { abs($0 - $1) < 1e-12 })
+        // The paper's rule flattens with fewer tokens: 16 x fewer tokens, 16 x smaller deviations.
+        let flat = try paper.keepRatios(importance: fewer, tokens: 8192)
+        func spread(_ x: [Double]) -> Double { x.max()! - x.min()! }
+        #expect(spread(flat) < spread(atReference) / 8)
+    }
+
+    @Test func aTinyModelGetsTheSameAllocationFromAnyAmountOfCalibration() throws {
+        var config = LlamaConfig.tiny(layers: 6, hidden: 32, ffn: 32, vocab: 64, context: 128)
+        config.intermediateSizes = Array(repeating: 32, count: 6)
+        let model = try LlamaModel.random(config: config, seed: 41)
+        var rng = TestRandom(seed: 8)
+        let text = (0..<40_000).map { _ in Int32(rng.next() % 64) }  // one "text" for both
+        func calibrated(count: Int, size: Int) throws -> CalibrationStatistics {
+            let windows = try CalibrationWindows.windows(of: text, windowLength: size, count: count, seed: 0)
+            return try Calibrator(gram: false).calibrate(model: model, windows: windows, pool: ThreadPool(threads: 2))
+        }
+        let small = try calibrated(count: 128, size: 64)    // 8,192 tokens
+        let moreWindows = try calibrated(count: 512, size: 64)  // 32,768 tokens, same window size
+        let longer = try calibrated(count: 256, size: 128)  // 32,768 tokens, windows twice as long
+        // s0 such that the per-token rule's largest deviation is 1.5 (a moderate allocation).
+        let scaledSmall = BudgetRule.perToken.scaled(BlockMetric.angular.importance(small), tokens: small.tokens)
+        let mean = scaledSmall.reduce(0, +) / Double(scaledSmall.count)
+        let s0 = scaledSmall.map { abs($0 - mean) }.max()! / 1.5
+        func keep(_ stats: CalibrationStatistics, _ rule: BudgetRule) throws -> [Double] {
+            try BudgetAllocation(sparsity: 0.5, scale: s0, rule: rule)
+                .keepRatios(importance: BlockMetric.angular.importance(stats), tokens: stats.tokens)
+        }
+        func spread(_ x: [Double]) -> Double { x.max()! - x.min()! }
+        func distance(_ a: [Double], _ b: [Double]) -> Double { zip(a, b).map { abs($0 - $1) }.max()! }
+        let base = try keep(small, .perToken)
+        #expect(spread(base) > 0.2, "a real allocation, not a flat line: \(base)")
+        // Per token: 4 x the windows changes the keep ratios by sampling noise only; twice as long
+        // windows also move the per-token means a little (later positions attend further back).
+        let more = try keep(moreWindows, .perToken), long = try keep(longer, .perToken)
+        #expect(distance(base, more) < 0.05 * spread(base), "per-token: \(base) against \(more)")
+        #expect(distance(base, long) < 0.15 * spread(base), "per-token: \(base) against \(long)")
+        // The paper's rule: 4 x the tokens, about 4 x the spread.
+        let paperSmall = try keep(small, .paper)
+        for stats in [moreWindows, longer] {
+            let paper = try keep(stats, .paper)
+            #expect(spread(paper) > 3 * spread(paperSmall), "paper: \(paperSmall) against \(paper)")
+        }
     }
 }

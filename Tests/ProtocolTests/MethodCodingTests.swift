@@ -21,10 +21,16 @@ struct ParamsCodingTests {
         options.activationExponent = 0.5
         options.align = 8
         options.uniformWidths = true
+        options.budgetRule = .paper
+        options.compensation = .obs
+        options.damping = 0.1
         try expectRoundTrip(PruningParams(model: "m2", calibration: "c3", options: options), """
             {"model":"m2","calibration":"c3","sparsity":0.25,"method":"wanda-sp","blockMetric":"cosine",
-             "temperature":0.5,"scale":5000,"downExponent":2,"activationExponent":0.5,"align":8,"uniformWidths":true}
+             "temperature":0.5,"scale":5000,"budgetRule":"paper","downExponent":2,"activationExponent":0.5,"align":8,
+             "uniformWidths":true,"compensation":"obs","damping":0.1}
             """)
+        #expect(minimal.options.compensation == nil && minimal.options.effectiveCompensation == .leastSquares)
+        #expect(minimal.options.budgetRule == .perToken)
     }
 
     @Test("calibrate: a text input, CalibrationSampling's defaults, explicit starts")
@@ -40,11 +46,14 @@ struct ParamsCodingTests {
             CalibrateParams(model: "m1", input: input, count: 4, windowSize: 16, seed: 3, starts: [0, 10], blockMetric: .mse),
             """
             {"model":"m1","path":"/data/train.jsonl","format":"jsonl","field":"body","separator":" ",
-             "count":4,"windowSize":16,"seed":3,"starts":[0,10],"blockMetric":"mse"}
+             "count":4,"windowSize":16,"seed":3,"starts":[0,10],"blockMetric":"mse","gram":true}
             """)
+        #expect(minimal.gram, "the Gram matrices by default, as compensation is on by default")
+        try expectRoundTrip(CalibrateParams(model: "m1", input: TextInput(tokens: [1, 2]), gram: false),
+                            #"{"model":"m1","field":"text","separator":"\n\n","tokens":[1,2],"count":128,"windowSize":1024,"seed":0,"blockMetric":"angular","gram":false}"#)
         try expectRoundTrip(
             CalibrateParams(model: "m1", input: TextInput(windows: [[1, 2], [3, 4]])),
-            #"{"model":"m1","field":"text","separator":"\n\n","windows":[[1,2],[3,4]],"count":128,"windowSize":1024,"seed":0,"blockMetric":"angular"}"#)
+            #"{"model":"m1","field":"text","separator":"\n\n","windows":[[1,2],[3,4]],"count":128,"windowSize":1024,"seed":0,"blockMetric":"angular","gram":true}"#)
     }
 
     @Test("evaluate, export, finetune, model/load and the calibration files")
@@ -121,7 +130,7 @@ struct ResultCodingTests {
         let info = CalibrationInfo(handle: "c1", model: "m1", statistics: statistics, seconds: 2, metric: .angular)
         try expectRoundTrip(info, """
             {"calibration":"c1","model":"m1","windows":2,"windowSize":8,"tokens":16,"seconds":2,"tokensPerSecond":8,
-             "blockMetric":"angular","importance":[4,2],"meanImportance":[0.25,0.125]}
+             "blockMetric":"angular","importance":[4,2],"meanImportance":[0.25,0.125],"gram":false}
             """)
         try expectRoundTrip(SavedCalibration(calibration: "c1", path: "/c.json", bytes: 10),
                             #"{"calibration":"c1","path":"/c.json","bytes":10}"#)
@@ -140,8 +149,8 @@ struct ResultCodingTests {
         ])
         let score = ScoreResult(model: "m1", calibration: "c1", plan: plan)
         let optionsText = """
-            {"sparsity":0.5,"method":"cfsp","blockMetric":"angular","temperature":1,"scale":10000,"downExponent":1,
-             "activationExponent":1,"align":2,"uniformWidths":false}
+            {"sparsity":0.5,"method":"cfsp","blockMetric":"angular","temperature":1,"scale":10000,"budgetRule":"per-token",
+             "downExponent":1,"activationExponent":1,"align":2,"uniformWidths":false,"damping":0.01}
             """
         let blocks = """
             [{"block":0,"importance":2,"meanImportance":0.5,"keepRatio":0.75,"width":8,"kept":6,"threshold":0.25},
@@ -200,6 +209,8 @@ struct ResultCodingTests {
         #expect(members["loadPrecisions"] == ["f32", "bf16"])
         #expect(members["exportPrecisions"] == .array(ExportPrecision.allCases.map { .string($0.rawValue) }))
         #expect(members["rankAllocations"] == ["importance", "pruned", "uniform"])
+        #expect(members["budgetRules"] == ["per-token", "paper"])
+        #expect(members["compensations"] == ["none", "least-squares", "obs"])
         #expect(Set(members.keys) == Set(DaemonCapabilities.members.map(\.name)))
     }
 

@@ -89,8 +89,9 @@ public struct RunParams: WireObject, Equatable {
                 ? member.adapted(name: "modelPath", doc: { "the model: " + $0 })
                 : member.adapted(name: "loadPrecision")
         }
-        // The pruning's `blockMetric` is the one that matters, so the calibration's is not offered.
-        + CalibrateParams.members.excluding(["model", "blockMetric"]).lifted(\RunParams.calibration)
+        // The pruning's `blockMetric` is the one that matters, so the calibration's is not offered;
+        // the Gram matrices are gathered exactly when the pruning's compensation needs them.
+        + CalibrateParams.members.excluding(["model", "blockMetric", "gram"]).lifted(\RunParams.calibration)
             .map { $0.adapted(doc: { "calibration: " + $0 }) }
         + EvaluateParams.members.excluding(["model", "windows"]).lifted(\RunParams.evaluation).map { member in
             member.adapted(name: evaluationNames[member.name],

@@ -18,6 +18,8 @@ public struct CalibrationInfo: WireObject, Equatable {
     public var blockMetric: BlockMetric
     /// B_l per block, summed over tokens.
     public var importance: [Double]
+    /// Whether the statistics hold the FFN Gram matrices (compensation needs them).
+    public var gram: Bool
 
     /// The description of `statistics` under `metric`, held under `handle`.
     public init(handle: String, model: String?, statistics: CalibrationStatistics, seconds: Double,
@@ -30,6 +32,7 @@ public struct CalibrationInfo: WireObject, Equatable {
         self.seconds = seconds
         blockMetric = metric
         importance = metric.importance(statistics)
+        gram = statistics.hasGram
     }
 
     private init() {
@@ -40,6 +43,7 @@ public struct CalibrationInfo: WireObject, Equatable {
         seconds = 0
         blockMetric = .standard
         importance = []
+        gram = false
     }
 
     /// Tokens per second of the computation (0 for a loaded file).
@@ -66,5 +70,6 @@ public struct CalibrationInfo: WireObject, Equatable {
         .required("blockMetric", \.blockMetric, "the metric of importance"),
         .required("importance", \.importance, "B_l per block, summed over tokens"),
         .derived("meanImportance", "B_l per block, per token") { $0.meanImportance },
+        .required("gram", \.gram, "whether the statistics hold the FFN Gram matrices that compensation needs"),
     ]
 }

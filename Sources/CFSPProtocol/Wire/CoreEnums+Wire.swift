@@ -7,6 +7,8 @@ import RPC
 
 extension PruningMethod: WireEnum {}
 extension BlockMetric: WireEnum {}
+extension BudgetRule: WireEnum {}
+extension Compensation: WireEnum {}
 extension RankAllocation: WireEnum {}
 extension ExportPrecision: WireEnum {}
 extension ModelFormat: WireEnum {}

@@ -18,11 +18,18 @@ extension PruningOptions: WireObject {
         .defaulted("blockMetric", \.blockMetric, "the block-importance metric of the coarse budget"),
         .defaulted("temperature", \.temperature, "a, temperature of the coarse budget's sigmoid (CFSP.md section 2)"),
         .defaulted("scale", \.scale, "s0, divides the importance deviations before the sigmoid", range: Limits.scale),
+        .defaulted("budgetRule", \.budgetRule,
+                   "per-token: the importances are per-token means times the paper's N x S (131,072), the same allocation for any amount of calibration; paper: sums over all calibration tokens, as the paper (sharper the more tokens; both agree at 128 x 1024)"),
         .defaulted("downExponent", \.downExponent, "b, exponent of the down-projection term of the fine score"),
         .defaulted("activationExponent", \.activationExponent, "c, exponent of the activation term of the fine score"),
         .defaulted("align", \.align, "kept widths rounded to a multiple of this", range: Limits.align),
         .defaulted("uniformWidths", \.uniformWidths,
                    "the same width in every block, neurons still chosen by the method's scores (a qwen3 or gemma3 model needs it to export as GGUF llama.cpp loads)"),
+        .optional("compensation", \.compensation,
+                  "none, least-squares (the kept down-projection columns become the least-squares optimum of the FFN output over the calibration tokens; needs a calibration with gram) or obs (the kept set chosen by optimal brain surgeon, then least-squares)",
+                  note: "least-squares for cfsp, none for the others"),
+        .defaulted("damping", \.damping, "lambda of the compensation, relative to the mean diagonal of the Gram matrix",
+                   range: Limits.damping),
     ]
 }
 

@@ -1,5 +1,29 @@
 import Foundation
 
+/// What the coarse step's block importances are before s0 divides their deviations (CFSP.md
+/// sections 2 and 6).
+public enum BudgetRule: String, Sendable, Codable, CaseIterable {
+    /// B_l per token, times the paper's N x S (131,072 tokens): the same allocation for any
+    /// amount of calibration, and exactly the paper's at N = 128, S = 1024 (the default).
+    case perToken = "per-token"
+    /// B_l summed over all calibration tokens, as the paper and its code: the allocation
+    /// sharpens with N x S (flat at 8 x 128 tokens).
+    case paper
+
+    /// The paper's calibration size N x S = 128 x 1024, at which both rules agree.
+    public static let referenceTokens = 131_072.0
+
+    /// The importances s0 divides, from the sums `importance` over `tokens` tokens.
+    public func scaled(_ importance: [Double], tokens: Int) -> [Double] {
+        switch self {
+        case .paper: return importance
+        case .perToken:
+            let factor = Self.referenceTokens / Double(max(tokens, 1))
+            return importance.map { $0 * factor }
+        }
+    }
+}
+
 /// The coarse step of CFSP (CFSP.md section 2): how many FFN neurons each block keeps, from the
 /// blocks' importances B_l, so that more important blocks keep more and the total is exact.
 public struct BudgetAllocation: Sendable {
@@ -11,6 +35,8 @@ public struct BudgetAllocation: Sendable {
     public var scale: Double
     /// Kept widths are multiples of this (1: no rounding; the reference's cuda_friendly is 128).
     public var align: Int
+    /// How the importance sums are scaled before s0 divides them.
+    public var rule: BudgetRule
 
     /// The budget step of `options` (their sparsity, temperature, scale and alignment).
     public init(_ options: PruningOptions) {
@@ -18,19 +44,29 @@ public struct BudgetAllocation: Sendable {
         temperature = options.temperature
         scale = options.scale
         align = options.align
+        rule = options.budgetRule
     }
 
     /// A budget for `sparsity`; omitted parameters take `PruningOptions`' defaults.
-    public init(sparsity: Double, temperature: Double? = nil, scale: Double? = nil, align: Int? = nil) {
+    public init(sparsity: Double, temperature: Double? = nil, scale: Double? = nil, align: Int? = nil,
+                rule: BudgetRule? = nil) {
         var options = PruningOptions(sparsity: sparsity)
         if let temperature { options.temperature = temperature }
         if let scale { options.scale = scale }
         if let align { options.align = align }
+        if let rule { options.budgetRule = rule }
         self.init(options)
     }
 
+    /// keep_l for every block from the importance sums B_l over `tokens` calibration tokens,
+    /// scaled by `rule` first.
+    public func keepRatios(importance: [Double], tokens: Int) throws -> [Double] {
+        try keepRatios(importance: rule.scaled(importance, tokens: tokens))
+    }
+
     /// keep_l for every block: (1 - p) * u_l / mean(u), squeezed by the cap rule when a block
-    /// would keep everything or more.
+    /// would keep everything or more. `importance` is taken as it is (already scaled; the
+    /// paper's rule).
     public func keepRatios(importance: [Double]) throws -> [Double] {
         try validate(blocks: importance.count)
         let meanB = importance.reduce(0, +) / Double(importance.count)

@@ -1,14 +1,17 @@
 import Kernels
 
 /// Accumulates `CalibrationStatistics` while the dense model streams windows through it: the
-/// per-token block metrics and the per-neuron activation sums, nothing per window is kept.
+/// per-token block metrics, the per-neuron activation sums and (with `gram`) each block's
+/// Gram matrix z^T z; nothing per window is kept.
 final class CalibrationAccumulator: BlockObserver {
     private(set) var statistics: CalibrationStatistics
     private let pool: ThreadPool
     private var rowValues: [Float] = []
+    private var gramAccumulation = GramAccumulation()
 
-    init(model: LlamaModel, pool: ThreadPool) {
-        statistics = CalibrationStatistics(widths: model.config.intermediateSizes, hiddenSize: model.config.hiddenSize)
+    init(model: LlamaModel, gram: Bool, pool: ThreadPool) {
+        statistics = CalibrationStatistics(widths: model.config.intermediateSizes, hiddenSize: model.config.hiddenSize,
+                                           gram: gram)
         self.pool = pool
     }
 
@@ -37,6 +40,11 @@ final class CalibrationAccumulator: BlockObserver {
             statistics.blocks[block].maeSum += summed()
         }
         accumulateColumns(ffnActivations, rows: tokens, block: block)
+        if var gram = statistics.blocks[block].gram {
+            statistics.blocks[block].gram = nil  // one owner while it is updated in place
+            gramAccumulation.add(ffnActivations, tokens: tokens, into: &gram, pool: pool)
+            statistics.blocks[block].gram = gram
+        }
     }
 
     /// Adds each column's sum and sum of squares over the rows, in row order (so the result does

@@ -13,10 +13,15 @@ public struct BlockStatistics: Sendable, Codable, Equatable {
     public var activationSquareSum: [Double]
     /// Per FFN neuron: sum over all tokens of z_tj.
     public var activationSum: [Double]
+    /// G = sum over all tokens of z_t^T z_t (width x width), what the down-projection
+    /// compensation needs; nil when calibrated without it or read from a format-1 file.
+    public var gram: GramMatrix?
 
-    public init(width: Int) {
+    /// Empty statistics of a block `width` neurons wide, with a zero Gram matrix when `gram`.
+    public init(width: Int, gram: Bool = false) {
         activationSquareSum = Array(repeating: 0, count: width)
         activationSum = Array(repeating: 0, count: width)
+        self.gram = gram ? GramMatrix(size: width) : nil
     }
 
     /// FFN width this block had when it was measured.
@@ -26,8 +31,9 @@ public struct BlockStatistics: Sendable, Codable, Equatable {
 /// The calibration of one model: per-block statistics plus how they were gathered. Saved to
 /// and loaded from JSON, so a user calibrates once and prunes many times.
 public struct CalibrationStatistics: Sendable, Codable, Equatable {
-    /// Bumped when the meaning of a field changes.
-    public static let formatVersion = 1
+    /// Bumped when the meaning of a field changes. 2 added the per-block Gram matrices
+    /// (`gram`); format-1 files still load, without them.
+    public static let formatVersion = 2
     public var formatVersion = CalibrationStatistics.formatVersion
     public var blocks: [BlockStatistics]
     /// Windows seen (N) and tokens per window (S).
@@ -38,9 +44,22 @@ public struct CalibrationStatistics: Sendable, Codable, Equatable {
     /// Hidden size of the model, to refuse statistics from another model.
     public var hiddenSize: Int
 
-    public init(widths: [Int], hiddenSize: Int) {
-        blocks = widths.map { BlockStatistics(width: $0) }
+    /// Empty statistics for blocks of FFN widths `widths`, with zero Gram matrices when `gram`.
+    public init(widths: [Int], hiddenSize: Int, gram: Bool = false) {
+        blocks = widths.map { BlockStatistics(width: $0, gram: gram) }
         self.hiddenSize = hiddenSize
+    }
+
+    /// Whether every block has its Gram matrix (what compensation needs).
+    public var hasGram: Bool { blocks.allSatisfy { $0.gram?.size == $0.width } }
+
+    /// Block l's Gram matrix, or the error that says why there is none and what to do.
+    public func gram(block: Int, neededBy compensation: Compensation) throws(PruningError) -> GramMatrix {
+        guard let gram = blocks[block].gram, gram.size == blocks[block].width else {
+            throw .missingGram(
+                "compensation '\(compensation.rawValue)' needs the FFN Gram matrices, and this calibration has none (\(formatVersion < 2 ? "it was saved in calibration format \(formatVersion), before they existed" : "it was calibrated with gram: false")); calibrate again with gram: true, or prune with compensation: none")
+        }
+        return gram
     }
 
     /// E_j = (1/N) * sum over windows and tokens of z_tj^2 (the reference's `scaler_row`).

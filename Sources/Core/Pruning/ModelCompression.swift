@@ -5,7 +5,17 @@ extension LlamaModel {
     /// of down). With `statistics`, the removed neurons' mean output is folded into a
     /// down-projection bias (FLAP): b = sum over removed j of mean(z_j) * Wd_:j.
     /// The dense model is untouched.
-    public func compressed(keeping kept: [[Int]], foldingRemovedMeansOf statistics: CalibrationStatistics? = nil) throws -> LlamaModel {
+    ///
+    /// With `replacingDown`, block l's down projection becomes `replacingDown[l].down` (hidden x
+    /// kept[l].count, row-major: the compensated columns) instead of the kept columns as they
+    /// were, and its bias gains `biasDelta` when there is one.
+    public func compressed(
+        keeping kept: [[Int]], foldingRemovedMeansOf statistics: CalibrationStatistics? = nil,
+        replacingDown replacements: [(down: [Float], biasDelta: [Double]?)]? = nil
+    ) throws -> LlamaModel {
+        if let replacements, replacements.count != blocks.count {
+            throw PruningError.invalidArgument("\(replacements.count) down projections for \(blocks.count) blocks")
+        }
         guard kept.count == blocks.count else {
             throw PruningError.invalidArgument("\(kept.count) kept lists for \(blocks.count) blocks")
         }
@@ -26,8 +36,18 @@ extension LlamaModel {
                 newUp.append(contentsOf: up[(j * h)..<((j + 1) * h)])
             }
             var newDown = [Float](repeating: 0, count: h * keep.count)
-            for i in 0..<h { for (c, j) in keep.enumerated() { newDown[i * keep.count + c] = down[i * width + j] } }
             var bias = block.downBias
+            if let replacement = replacements?[l] {
+                guard replacement.down.count == h * keep.count, replacement.biasDelta.map({ $0.count == h }) ?? true else {
+                    throw PruningError.invalidArgument("block \(l): the replacement down projection is not \(h) x \(keep.count)")
+                }
+                newDown = replacement.down
+                if let delta = replacement.biasDelta {
+                    bias = zip(bias ?? Array(repeating: 0, count: h), delta).map { Float(Double($0) + $1) }
+                }
+            } else {
+                for i in 0..<h { for (c, j) in keep.enumerated() { newDown[i * keep.count + c] = down[i * width + j] } }
+            }
             if let statistics {
                 let means = statistics.activationMean(block: l)
                 let keptSet = Set(keep)

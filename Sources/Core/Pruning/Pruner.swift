@@ -5,8 +5,9 @@ public struct Pruner: Sendable {
     public init() {}
 
     /// The per-block decisions for `model` under `options`, from calibration `statistics`.
+    /// `pool` runs the OBS selection one block per thread (nil: a pool of every processor).
     public func plan(
-        model: LlamaModel, statistics: CalibrationStatistics, options: PruningOptions
+        model: LlamaModel, statistics: CalibrationStatistics, options: PruningOptions, pool: ThreadPool? = nil
     ) throws -> PruningPlan {
         let widths = model.config.intermediateSizes
         guard statistics.blocks.map(\.width) == widths, statistics.hiddenSize == model.config.hiddenSize else {
@@ -14,6 +15,11 @@ public struct Pruner: Sendable {
                 "they were gathered on FFN widths \(statistics.blocks.map(\.width)), the model has \(widths)")
         }
         guard statistics.tokens > 0 else { throw PruningError.statisticsMismatch("they contain no tokens") }
+        if let violation = PruningOptions.Limits.damping.violation("damping", options.damping) {
+            throw PruningError.invalidArgument(violation)
+        }
+        let compensation = options.effectiveCompensation
+        if compensation == .obs { for l in widths.indices { _ = try statistics.gram(block: l, neededBy: compensation) } }
         let budget = BudgetAllocation(options)
         let importance = options.blockMetric.importance(statistics)
         let scores = model.blocks.indices.map { l in
@@ -35,7 +41,7 @@ public struct Pruner: Sendable {
         case .coarseBudget, .uniform:
             keepRatios = options.method.allocation == .uniform
                 ? Array(repeating: 1 - options.sparsity, count: widths.count)
-                : try budget.keepRatios(importance: importance)
+                : try budget.keepRatios(importance: importance, tokens: statistics.tokens)
             counts = try budget.keptCounts(keepRatios: keepRatios, widths: widths)
             kept = zip(scores, counts).map { NeuronScores.top($1, of: $0) }
             thresholds = zip(scores, kept).map { s, k in k.map { s[$0] }.min() ?? .infinity }
@@ -49,14 +55,20 @@ public struct Pruner: Sendable {
             let threshold = zip(standardised, kept).compactMap { s, k in k.map { s[$0] }.min() }.min() ?? .infinity
             thresholds = Array(repeating: threshold, count: widths.count)
         }
+        if compensation == .obs {
+            (kept, thresholds) = try Self.obsSelection(model: model, statistics: statistics, counts: counts,
+                                                       damping: options.damping, pool: pool ?? Self.defaultPool())
+        }
         let tokens = Double(statistics.tokens)
+        var resolved = options
+        resolved.compensation = compensation
         let decisions = widths.indices.map { l in
             BlockDecision(
                 block: l, importance: importance[l], meanImportance: importance[l] / tokens,
                 keepRatio: keepRatios[l], width: widths[l], keptCount: counts[l], threshold: thresholds[l],
                 kept: kept[l])
         }
-        return PruningPlan(options: options, blocks: decisions)
+        return PruningPlan(options: resolved, blocks: decisions)
     }
 
     /// The `target` best neurons over all blocks by standardised score (ties: lower block, then
@@ -78,12 +90,22 @@ public struct Pruner: Sendable {
         return chosen.map { $0.sorted() }
     }
 
-    /// Plans and compresses in one go.
+    /// A pool of every processor, for callers that pass none.
+    static func defaultPool() -> ThreadPool { ThreadPool(threads: ThreadPool.availableProcessors) }
+
+    /// Plans and compresses in one go; with compensation, the down projections are solved one
+    /// block per thread of `pool` (nil: a pool of every processor).
     public func prune(
-        model: LlamaModel, statistics: CalibrationStatistics, options: PruningOptions
+        model: LlamaModel, statistics: CalibrationStatistics, options: PruningOptions, pool: ThreadPool? = nil
     ) throws -> (model: LlamaModel, plan: PruningPlan) {
-        let plan = try plan(model: model, statistics: statistics, options: options)
-        return (try model.compressed(keeping: plan.blocks.map(\.kept),
-                                     foldingRemovedMeansOf: options.method == .flap ? statistics : nil), plan)
+        let pool = pool ?? Self.defaultPool()
+        let plan = try plan(model: model, statistics: statistics, options: options, pool: pool)
+        let kept = plan.blocks.map(\.kept)
+        guard plan.options.effectiveCompensation.rewritesDown else {
+            return (try model.compressed(keeping: kept, foldingRemovedMeansOf: options.method == .flap ? statistics : nil),
+                    plan)
+        }
+        let downs = try Self.compensatedDowns(model: model, statistics: statistics, plan: plan, pool: pool)
+        return (try model.compressed(keeping: kept, replacingDown: downs), plan)
     }
 }

@@ -23,6 +23,16 @@ public enum PruningMethod: String, Sendable, Codable, CaseIterable {
     }
 
     enum Allocation { case coarseBudget, globalThreshold, uniform, uniformWidths }
+
+    /// The compensation a request that names none gets: least squares for `cfsp` (measured
+    /// better, bench/RESULTS.md), none for the others, which reproduce published methods as
+    /// published.
+    public var defaultCompensation: Compensation {
+        switch self {
+        case .cfsp: return .leastSquares
+        case .cfspRef, .activation, .wandaSP, .magnitudeSP, .flap: return .none
+        }
+    }
 }
 
 /// Everything a pruning run can be told. Defaults are CFSP.md's; they are written here only,
@@ -38,6 +48,10 @@ public struct PruningOptions: Sendable, Codable, Equatable {
     public var temperature: Double = 1
     /// Scale s0 dividing the importance deviations before the sigmoid.
     public var scale: Double = 1e4
+    /// What the coarse budget's importances are before s0 divides them: per-token means
+    /// scaled to the paper's N x S (the default, the same allocation for any amount of
+    /// calibration), or the paper's sums over all calibration tokens.
+    public var budgetRule: BudgetRule = .perToken
     /// Exponent b of the activation in the down-projection term of the fine score.
     public var downExponent: Double = 1
     /// Exponent c of the activation term of the fine score.
@@ -48,6 +62,14 @@ public struct PruningOptions: Sendable, Codable, Equatable {
     /// method's scores), instead of the method's own allocation: what a model needs whose
     /// runtime takes one FFN width for all layers (llama.cpp's qwen3 and gemma3).
     public var uniformWidths: Bool = false
+    /// How the kept down-projection columns absorb the removed ones; nil: the method's
+    /// `defaultCompensation`.
+    public var compensation: Compensation?
+    /// lambda of the compensation's damping, relative to the mean diagonal of the Gram matrix.
+    public var damping: Double = 1e-2
+
+    /// The compensation this request gets: the one named, else the method's default.
+    public var effectiveCompensation: Compensation { compensation ?? method.defaultCompensation }
 
     /// Options for `sparsity` with `method`, everything else at its default.
     public init(sparsity: Double, method: PruningMethod = .cfsp) {
@@ -63,5 +85,7 @@ public struct PruningOptions: Sendable, Codable, Equatable {
         public static let scale = OptionRange.greaterThan(0)
         /// A width multiple.
         public static let align = OptionRange.atLeast(1)
+        /// The damping makes the solve well posed, so it must be positive.
+        public static let damping = OptionRange.greaterThan(0)
     }
 }

@@ -28,7 +28,7 @@ extension DaemonService {
                     throw DaemonError.badData("window \(empty) is empty")
                 }
                 let start = Date()
-                let statistics = try Calibrator().calibrate(
+                let statistics = try Calibrator(gram: params.gram).calibrate(
                     model: entry.model, windows: windows, pool: pool,
                     progress: { p in
                         reporter.report(CalibrateProgress(p), message: "window \(p.windowsDone)/\(p.windowsTotal)",

@@ -9,8 +9,9 @@ extension DaemonService {
             _ = context.progress(title: ScoreRequest.method)
             let calibration = try registry.calibration(params.calibration)
             let options = params.options
+            let pool = self.pool
             let plan = try await compute {
-                try Pruner().plan(model: entry.model, statistics: calibration.statistics, options: options)
+                try Pruner().plan(model: entry.model, statistics: calibration.statistics, options: options, pool: pool)
             }
             return ScoreResult(model: entry.handle, calibration: calibration.handle, plan: plan)
         }
@@ -21,9 +22,10 @@ extension DaemonService {
             _ = context.progress(title: PruneRequest.method)
             let calibration = try registry.calibration(params.calibration)
             let options = params.options
+            let pool = self.pool
             let start = Date()
             let (pruned, plan) = try await compute {
-                try Pruner().prune(model: entry.model, statistics: calibration.statistics, options: options)
+                try Pruner().prune(model: entry.model, statistics: calibration.statistics, options: options, pool: pool)
             }
             try context.checkCancellation()
             let seconds = Date().timeIntervalSince(start)

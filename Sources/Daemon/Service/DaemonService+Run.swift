@@ -36,6 +36,7 @@ extension DaemonService {
             var calibrate = params.calibration
             calibrate.model = model.model
             calibrate.blockMetric = params.pruning.blockMetric
+            calibrate.gram = params.pruning.effectiveCompensation.rewritesDown
             let calibration = try await stage(.calibrate) { try await self.calibrate(calibrate, $0) }
             made.calibration = calibration.calibration
             let dense = try await stage(.evaluateDense) {

@@ -8,6 +8,9 @@ import Kernels
 // E windows of 1024 tokens of WikiText-2 test, every method at FFN sparsity 0.2, 0.3 and 0.5.
 // Usage: PruneQualityBench MODEL DATA_DIR [--windows N] [--eval-windows E] [--precision f32|bf16]
 //        [--sparsities 0.2,0.3,0.5] [--methods cfsp,cfsp-ref,...] [--markdown OUT]
+//        [--compensations default,none,least-squares,obs] [--budget-rule per-token|paper]
+//        [--damping 0.01] [--statistics-cache FILE] [--no-gram]
+// Each method runs once per compensation ("default": the method's own default).
 
 struct Arguments {
     var model = ""
@@ -20,6 +23,13 @@ struct Arguments {
     var methods = PruningMethod.allCases
     var markdown: String?
     var threads = ThreadPool.availableProcessors
+    /// nil: the method's default compensation.
+    var compensations: [Compensation?] = [nil]
+    var budgetRule = PruningOptions(sparsity: 0).budgetRule
+    var damping = PruningOptions(sparsity: 0).damping
+    var statisticsCache: String?
+    /// Calibrate without the Gram matrices (then only compensation none can prune).
+    var gram = true
 
     init() {
         var rest = Array(CommandLine.arguments.dropFirst())
@@ -50,6 +60,16 @@ struct Arguments {
                     parsed(PruningMethod(rawValue: String($0)), "unknown method \($0); known: \(PruningMethod.allCases.map(\.rawValue))")
                 }
             case "--markdown": markdown = value(arg)
+            case "--compensations":
+                compensations = value(arg).split(separator: ",").map { name -> Compensation? in
+                    name == "default" ? nil : parsed(Compensation(rawValue: String(name)),
+                                                     "unknown compensation \(name); known: default, \(Compensation.allCases.map(\.rawValue))")
+                }
+            case "--budget-rule":
+                budgetRule = parsed(BudgetRule(rawValue: value(arg)), "--budget-rule is \(BudgetRule.allCases.map(\.rawValue))")
+            case "--damping": damping = parsed(Double(value(arg)), "--damping takes a number")
+            case "--statistics-cache": statisticsCache = value(arg)
+            case "--no-gram": gram = false
             default: positional.append(arg)
             }
         }
@@ -82,12 +102,23 @@ func perplexity(_ model: LlamaModel) throws -> Double {
 }
 
 var calibrationStart = Date()
-let statistics = try Calibrator().calibrate(model: dense, windows: windows, pool: pool, progress: { p in
-    if p.windowsDone % 8 == 0 || p.windowsDone == p.windowsTotal {
-        log(String(format: "  calibrated %d/%d windows, %.0f tokens/s", p.windowsDone, p.windowsTotal, p.tokensPerSecond))
-    }
-})
-let calibrationSeconds = seconds(since: calibrationStart)
+let statistics: CalibrationStatistics
+var calibrationSeconds = 0.0
+if let cache = args.statisticsCache, let data = FileManager.default.contents(atPath: cache),
+   let cached = try? JSONDecoder().decode(CalibrationStatistics.self, from: data),
+   cached.blocks.map(\.width) == dense.config.intermediateSizes, cached.hasGram || !args.gram,
+   cached.windows == args.sampling.count, cached.windowSize == args.sampling.windowSize {
+    statistics = cached
+    log("calibration statistics from \(cache)")
+} else {
+    statistics = try Calibrator(gram: args.gram).calibrate(model: dense, windows: windows, pool: pool, progress: { p in
+        if p.windowsDone % 8 == 0 || p.windowsDone == p.windowsTotal {
+            log(String(format: "  calibrated %d/%d windows, %.0f tokens/s", p.windowsDone, p.windowsTotal, p.tokensPerSecond))
+        }
+    })
+    calibrationSeconds = seconds(since: calibrationStart)
+    if let cache = args.statisticsCache { try JSONEncoder().encode(statistics).write(to: URL(fileURLWithPath: cache)) }
+}
 let calibrationRate = Double(args.sampling.count * args.sampling.windowSize) / calibrationSeconds
 let densePPL = try perplexity(dense)
 log(String(format: "dense perplexity %.4f", densePPL))
@@ -95,6 +126,7 @@ log(String(format: "dense perplexity %.4f", densePPL))
 struct Row {
     var sparsity: Double
     var method: PruningMethod
+    var compensation: Compensation
     var perplexity: Double
     var parametersRemoved: Double
     var pruneSeconds: Double
@@ -102,30 +134,39 @@ struct Row {
 var rows: [Row] = []
 for sparsity in args.sparsities {
     for method in args.methods {
-        let start = Date()
-        let (pruned, _) = try Pruner().prune(model: dense, statistics: statistics, options: PruningOptions(sparsity: sparsity, method: method))
-        let pruneSeconds = seconds(since: start)
-        let ppl = try perplexity(pruned)
-        let removed = 1 - Double(pruned.parameterCount) / Double(dense.parameterCount)
-        rows.append(Row(sparsity: sparsity, method: method, perplexity: ppl, parametersRemoved: removed, pruneSeconds: pruneSeconds))
-        log(String(format: "  p=%.1f %-12@ ppl %10.3f  removed %.1f%% of parameters  pruned in %.2f s",
-                   sparsity, method.rawValue as NSString, ppl, removed * 100, pruneSeconds))
+        for compensation in args.compensations {
+            var options = PruningOptions(sparsity: sparsity, method: method)
+            options.compensation = compensation
+            options.budgetRule = args.budgetRule
+            options.damping = args.damping
+            let start = Date()
+            let (pruned, plan) = try Pruner().prune(model: dense, statistics: statistics, options: options, pool: pool)
+            let pruneSeconds = seconds(since: start)
+            let ppl = try perplexity(pruned)
+            let removed = 1 - Double(pruned.parameterCount) / Double(dense.parameterCount)
+            let used = plan.options.effectiveCompensation
+            rows.append(Row(sparsity: sparsity, method: method, compensation: used, perplexity: ppl,
+                            parametersRemoved: removed, pruneSeconds: pruneSeconds))
+            log(String(format: "  p=%.1f %-12@ %-13@ ppl %10.3f  removed %.1f%% of parameters  pruned in %.2f s",
+                       sparsity, method.rawValue as NSString, used.rawValue as NSString, ppl, removed * 100, pruneSeconds))
+        }
     }
 }
 
 var table = """
     Model: \((args.model as NSString).lastPathComponent) (\(dense.config.architecture), GGUF dequantized, \(args.precision.rawValue) weights in memory), \(args.threads) threads, \(VectorISA.summary).
-    Calibration: WikiText-2 validation (" "-joined, \(calibrationTokens.count) tokens\(tokenizer.addsBOSToken ? " with a BOS first" : "")), N = \(args.sampling.count) windows of S = \(args.sampling.windowSize), seed 0: \(String(format: "%.1f", calibrationSeconds)) s, \(String(format: "%.0f", calibrationRate)) tokens/s.
+    Calibration: WikiText-2 validation (" "-joined, \(calibrationTokens.count) tokens\(tokenizer.addsBOSToken ? " with a BOS first" : "")), N = \(args.sampling.count) windows of S = \(args.sampling.windowSize), seed 0, \(args.gram ? "FFN Gram matrices included" : "no Gram matrices"): \(calibrationSeconds > 0 ? String(format: "%.1f s, %.0f tokens/s", calibrationSeconds, calibrationRate) : "read from \(args.statisticsCache ?? "")").
+    Budget rule: \(args.budgetRule.rawValue); compensation damping \(args.damping) x mean diagonal.
     Perplexity: WikiText-2 test ("\\n\\n"-joined\(tokenizer.addsBOSToken ? ", a BOS first" : "")), first \(evaluator.windowCount(tokens: evalTokens.count)) windows of 1024 tokens. Dense: \(String(format: "%.3f", densePPL)).
 
 
-    | FFN sparsity | method | PPL | parameters removed | pruning time (s) |
-    | --- | --- | ---: | ---: | ---: |
+    | FFN sparsity | method | compensation | PPL | parameters removed | pruning time (s) |
+    | --- | --- | --- | ---: | ---: | ---: |
 
     """
 for row in rows {
-    table += String(format: "| %.1f | %@ | %.3f | %.1f %% | %.2f |\n", row.sparsity, row.method.rawValue as NSString,
-                    row.perplexity, row.parametersRemoved * 100, row.pruneSeconds)
+    table += String(format: "| %.1f | %@ | %@ | %.3f | %.1f %% | %.2f |\n", row.sparsity, row.method.rawValue as NSString,
+                    row.compensation.rawValue as NSString, row.perplexity, row.parametersRemoved * 100, row.pruneSeconds)
 }
 print(table)
 if let out = args.markdown {

@@ -25,7 +25,7 @@ func run() throws {
     let statistics: CalibrationStatistics
     if let cache = args.statisticsCache, let data = FileManager.default.contents(atPath: cache),
        let cached = try? JSONDecoder().decode(CalibrationStatistics.self, from: data),
-       cached.blocks.map(\.width) == dense.config.intermediateSizes,
+       cached.blocks.map(\.width) == dense.config.intermediateSizes, cached.hasGram,
        cached.windows == args.sampling.count, cached.windowSize == args.sampling.windowSize {
         statistics = cached
         log("calibration statistics from \(cache)")

@@ -11,11 +11,15 @@ struct CalibrateCommand: AsyncParsableCommand {
     @OptionGroup var input: TextInputOptions
     @OptionGroup var sampling: CalibrationSamplingOptions
     @Option(name: .long, help: MemberFlags.help(CalibrateParams.self, "blockMetric")) var blockMetric: BlockMetric?
+    @Flag(name: .customLong("no-gram"),
+          help: "Skip the FFN Gram matrices (less memory and time; prune then needs --compensation none).")
+    var noGram = false
     @OptionGroup var connection: ConnectionOptions
 
     /// The request's params.
     var params: CalibrateParams {
-        var params = CalibrateParams(model: model.model, input: input.input, blockMetric: blockMetric)
+        var params = CalibrateParams(model: model.model, input: input.input, blockMetric: blockMetric,
+                                     gram: noGram ? false : nil)
         params.sampling = sampling.sampling
         return params
     }

@@ -8,6 +8,8 @@ import Kernels
 
 extension PruningMethod: ExpressibleByArgument {}
 extension BlockMetric: ExpressibleByArgument {}
+extension BudgetRule: ExpressibleByArgument {}
+extension Compensation: ExpressibleByArgument {}
 extension RankAllocation: ExpressibleByArgument {}
 extension ExportPrecision: ExpressibleByArgument {}
 extension WeightPrecision: ExpressibleByArgument {}

@@ -44,6 +44,15 @@ struct PruningSettingsFlags: ParsableArguments {
     @Flag(name: .long, help: MemberFlags.help(PruningOptions.self, "uniformWidths"))
     var uniformWidths = false
 
+    @Option(name: .long, help: MemberFlags.help(PruningOptions.self, "budgetRule"))
+    var budgetRule: BudgetRule?
+
+    @Option(name: .long, help: MemberFlags.help(PruningOptions.self, "compensation"))
+    var compensation: Compensation?
+
+    @Option(name: .long, parsing: .unconditional, help: MemberFlags.help(PruningOptions.self, "damping"))
+    var damping: Double?
+
     /// The options these flags name at `sparsity`, the rest (the method too) at PruningOptions' defaults.
     func options(sparsity: Double) -> PruningOptions {
         var options = PruningOptions(sparsity: sparsity)
@@ -54,6 +63,9 @@ struct PruningSettingsFlags: ParsableArguments {
         if let activationExponent { options.activationExponent = activationExponent }
         if let align { options.align = align }
         if uniformWidths { options.uniformWidths = true }
+        if let budgetRule { options.budgetRule = budgetRule }
+        if let compensation { options.compensation = compensation }
+        if let damping { options.damping = damping }
         return options
     }
 }

@@ -47,7 +47,8 @@ def _calibration_handle(calibration: CalibrationRef) -> str:
 PRUNING_OPTIONS: Dict[str, str] = {
     "method": "method", "block_metric": "blockMetric", "temperature": "temperature", "scale": "scale",
     "down_exponent": "downExponent", "activation_exponent": "activationExponent", "align": "align",
-    "uniform_widths": "uniformWidths",
+    "uniform_widths": "uniformWidths", "budget_rule": "budgetRule", "compensation": "compensation",
+    "damping": "damping",
 }
 
 
@@ -332,15 +333,17 @@ class Client:
                   windows: Optional[Sequence[Sequence[int]]] = None, count: Optional[int] = None,
                   window_size: Optional[int] = None, seed: Optional[int] = None,
                   starts: Optional[Iterable[int]] = None, block_metric: Optional[str] = None,
+                  gram: Optional[bool] = None,
                   format: Optional[str] = None, field: Optional[str] = None,
                   separator: Optional[str] = None, progress: ProgressOption = None) -> Calibration:
         """``calibrate``: gathers block importance and activation statistics over windows of one
-        text input (``text``, ``path``, ``tokens`` or ``windows``)."""
+        text input (``text``, ``path``, ``tokens`` or ``windows``). ``gram=False`` skips the FFN
+        Gram matrices (less memory and time; prune then needs ``compensation="none"``)."""
         params = {"model": _model_handle(model),
                   **self._text_input(text, path, tokens, windows, format, field, separator),
                   **_compact({"count": count, "windowSize": window_size, "seed": seed,
                               "starts": list(starts) if starts is not None else None,
-                              "blockMetric": block_metric})}
+                              "blockMetric": block_metric, "gram": gram})}
         return from_json(Calibration, self.request("calibrate", params, progress))
 
     def save_calibration(self, calibration: CalibrationRef, path: str,
@@ -376,7 +379,9 @@ class Client:
               progress: ProgressOption = None, **options: Any) -> ScoreResult:
         """``score``: what each block would keep at ``sparsity``, without pruning. Options:
         method, block_metric, temperature, scale, down_exponent, activation_exponent, align,
-        uniform_widths (the same width in every block: what qwen3 and gemma3 need to export GGUF)."""
+        uniform_widths (the same width in every block: what qwen3 and gemma3 need to export GGUF),
+        budget_rule ("per-token", the default, or "paper"), compensation ("none", "least-squares",
+        "obs"; default least-squares for cfsp, none for the others) and damping."""
         return from_json(ScoreResult, self.request(
             "score", self._pruning_params(model, calibration, sparsity, options), progress))
 

@@ -86,6 +86,7 @@ class Calibration:
     block_metric: Optional[str] = None
     importance: List[float] = field(default_factory=list)
     mean_importance: List[float] = field(default_factory=list)
+    gram: Optional[bool] = None
     raw: Dict[str, Any] = field(default_factory=dict, repr=False)
 
     def to_dataframe(self) -> Any:

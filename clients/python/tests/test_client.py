@@ -175,6 +175,27 @@ def test_sweep_table_and_plot(loaded, text_file: str) -> None:
         client.sweep(model, calibration, [0.3], path=text_file, method="cfsp")
 
 
+def test_compensation_budget_rule_and_gram(loaded, tiny_model: str, text_file: str) -> None:
+    client, model, calibration = loaded
+    assert calibration.gram is True
+    default = client.prune(model, calibration, 0.25)
+    assert default.options["compensation"] == "least-squares" and default.options["budgetRule"] == "per-token"
+    plain = client.prune(model, calibration, 0.25, compensation="none")
+    assert plain.options["compensation"] == "none" and plain.widths == default.widths
+    obs = client.prune(model, calibration, 0.25, compensation="obs", budget_rule="paper", damping=0.1)
+    assert obs.options["compensation"] == "obs" and obs.options["budgetRule"] == "paper"
+    assert obs.options["damping"] == 0.1
+    assert client.prune(model, calibration, 0.25, method="flap").options["compensation"] == "none"
+    without = client.calibrate(model, path=text_file, count=4, window_size=16, seed=3, gram=False)
+    assert without.gram is False
+    with pytest.raises(cfsp.InvalidForModel) as refused:
+        client.prune(model, without, 0.25)
+    assert "compensation: none" in str(refused.value)
+    assert client.prune(model, without, 0.25, compensation="none").widths == plain.widths
+    with pytest.raises(cfsp.InvalidParams):
+        client.prune(model, calibration, 0.25, damping=0)
+
+
 def test_calibration_save_load_release(loaded, tmp_path: Path) -> None:
     client, model, calibration = loaded
     path = tmp_path / "calibration.json"

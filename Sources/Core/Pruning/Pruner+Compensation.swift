@@ -1,0 +1,55 @@
+import Kernels
+
+// The planner's compensation steps (CFSP.md section 6): the OBS selection and the least-squares
+// down projections, each block on its own thread.
+extension Pruner {
+    /// Runs `body` for every block, blocks spread over `pool`'s threads (each block's own work
+    /// single-threaded), and returns the results in block order or the first block's error.
+    static func perBlock<T: Sendable>(
+        _ count: Int, pool: ThreadPool, _ body: @Sendable (Int) throws(PruningError) -> T
+    ) throws(PruningError) -> [T] {
+        let results = UnsafeMutableBufferPointer<Result<T, PruningError>?>.allocate(capacity: count)
+        results.initialize(repeating: nil)
+        defer {
+            _ = results.deinitialize()
+            results.deallocate()
+        }
+        pool.parallelFor(count) { l in
+            do throws(PruningError) { results[l] = .success(try body(l)) } catch { results[l] = .failure(error) }
+        }
+        return try results.map { result throws(PruningError) in try result!.get() }
+    }
+
+    /// The kept sets OBS chooses at the given counts, and each block's lowest removal error.
+    static func obsSelection(
+        model: LlamaModel, statistics: CalibrationStatistics, counts: [Int], damping: Double, pool: ThreadPool
+    ) throws(PruningError) -> (kept: [[Int]], thresholds: [Double]) {
+        let blocks = model.blocks
+        let chosen = try perBlock(blocks.count, pool: pool) { l throws(PruningError) in
+            let block = blocks[l]
+            let selection = try DownCompensation.obsKept(
+                count: counts[l], down: block.down.unpacked(), hidden: block.down.rows, width: block.ffnWidth,
+                gram: try statistics.gram(block: l, neededBy: .obs), damping: damping)
+            return (selection.kept, selection.errors.min() ?? .infinity)
+        }
+        return (chosen.map(\.0), chosen.map(\.1))
+    }
+
+    /// The compensated down projection (and, for FLAP, the bias change) of every block.
+    static func compensatedDowns(
+        model: LlamaModel, statistics: CalibrationStatistics, plan: PruningPlan, pool: ThreadPool
+    ) throws(PruningError) -> [(down: [Float], biasDelta: [Double]?)] {
+        let options = plan.options
+        let compensation = options.effectiveCompensation
+        for l in model.blocks.indices { _ = try statistics.gram(block: l, neededBy: compensation) }
+        let blocks = model.blocks
+        let tokens = Double(statistics.tokens)
+        return try perBlock(blocks.count, pool: pool) { l throws(PruningError) in
+            let block = blocks[l]
+            return try DownCompensation.compensatedDown(
+                down: block.down.unpacked(), hidden: block.down.rows, width: block.ffnWidth, kept: plan.blocks[l].kept,
+                gram: try statistics.gram(block: l, neededBy: compensation), damping: options.damping,
+                intercept: options.method == .flap ? (statistics.blocks[l].activationSum, tokens) : nil)
+        }
+    }
+}
