@@ -44,7 +44,7 @@ public struct CalibrateParams: WireObject, Equatable {
             .optional("starts", \.starts, "explicit window start offsets into the token stream instead of a draw"),
             .defaulted("blockMetric", \.blockMetric, "metric of the importance returned in the result"),
             .defaulted("gram", \.gram,
-                       "also accumulate each block's FFN Gram matrix, which prune's compensation needs (width x (width + 1) / 2 doubles per block: 283 MB for SmolLM2-135M, and about a quarter more time)"),
+                       "also accumulate each block's FFN Gram matrix, which prune's compensation needs (width x (width + 1) / 2 doubles per block: 283 MB for SmolLM2-135M, and about half again the time)"),
         ]
 
     /// Exactly one text input (windows allowed).

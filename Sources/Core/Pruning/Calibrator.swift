@@ -24,7 +24,8 @@ public struct Calibrator: Sendable {
     /// Also accumulate each block's FFN Gram matrix G = sum_t z_t^T z_t, which the
     /// down-projection compensation needs (on by default, as compensation is). It costs
     /// width x (width + 1) / 2 doubles per block (SmolLM2-135M: 283 MB; Gemma 3 270M: 302 MB) and
-    /// about a quarter more calibration time; off, the statistics are a few hundred kB.
+    /// about half again the calibration time (bench/RESULTS.md); off, the statistics are a few
+    /// hundred kB.
     public var gram: Bool
 
     /// A calibrator; `gram` as documented on the property.
