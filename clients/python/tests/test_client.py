@@ -278,15 +278,19 @@ def test_keyboard_interrupt_cancels_on_the_daemon_and_reraises(loaded, text_file
     client, model, _ = loaded
     events: list[cfsp.ProgressEvent] = []
 
+    interrupted = threading.Event()
+
     def on_progress(event: cfsp.ProgressEvent) -> None:
         events.append(event)
-        if event.kind == "report" and len(events) == 2:
+        if event.kind == "report" and not interrupted.is_set():
+            interrupted.set()
             _thread.interrupt_main()  # as Ctrl-C (or Jupyter's interrupt) while the job runs
 
     started = time.monotonic()
     with pytest.raises(KeyboardInterrupt):
         client.evaluate(model, path=long_text_file, window_size=8, progress=on_progress)
     assert time.monotonic() - started < 15  # the evaluation alone takes longer
+    assert interrupted.is_set(), f"no report came: {[e.kind for e in events]}"
     assert events and events[-1].kind == "end" and events[-1].outcome == "cancelled"
     assert client.evaluate(model, path=text_file, window_size=16, max_windows=1).windows == 1
 
