@@ -5,6 +5,7 @@ from __future__ import annotations
 import _thread
 import os
 import re
+import signal
 import threading
 import time
 from pathlib import Path
@@ -286,9 +287,15 @@ def test_keyboard_interrupt_cancels_on_the_daemon_and_reraises(loaded, text_file
             interrupted.set()
             _thread.interrupt_main()  # as Ctrl-C (or Jupyter's interrupt) while the job runs
 
+    # A process started in the background by a non-interactive shell ignores SIGINT, and
+    # interrupt_main() then does nothing: give the test Python's own handler, as a terminal has.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     started = time.monotonic()
-    with pytest.raises(KeyboardInterrupt):
-        client.evaluate(model, path=long_text_file, window_size=8, progress=on_progress)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            client.evaluate(model, path=long_text_file, window_size=8, progress=on_progress)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert time.monotonic() - started < 15  # the evaluation alone takes longer
     assert interrupted.is_set(), f"no report came: {[e.kind for e in events]}"
     assert events and events[-1].kind == "end" and events[-1].outcome == "cancelled"
@@ -396,7 +403,6 @@ def test_finetune_recovers_a_pruned_model_into_a_new_handle(loaded, text_file: s
 
 
 def test_the_daemon_logs_each_request_at_info(cfspd: str, tiny_model: str, tmp_path: Path) -> None:
-    import signal
     import subprocess
 
     from conftest import wait_for_socket
