@@ -23,7 +23,7 @@ extension DaemonService {
             let start = ContinuousClock.now
             do {
                 let value = try await body(job)
-                times.append(RunStageTime(stage: stage, seconds: Self.seconds(since: start)))
+                times.append(RunStageTime(stage: stage, seconds: (ContinuousClock.now - start).seconds))
                 return value
             } catch {
                 throw Self.stageError(error, stage: stage, cancelled: context.isCancelled)
@@ -100,11 +100,5 @@ extension DaemonService {
         }
         data["stage"] = .string(stage.rawValue)
         return ResponseError(code: response.code, message: "\(stage.label): \(response.message)", data: .object(data))
-    }
-
-    /// Seconds from `start` to now.
-    static func seconds(since start: ContinuousClock.Instant) -> Double {
-        let elapsed = ContinuousClock.now - start
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
     }
 }

@@ -48,11 +48,11 @@ extension DaemonService {
                     made.removeAll { $0 == pruning.pruned }
                 }
                 rows.append(SweepPoint(method: point.method, sparsity: point.sparsity, pruning: pruning,
-                                       evaluation: evaluated, seconds: Self.seconds(since: pointStarted),
+                                       evaluation: evaluated, seconds: (ContinuousClock.now - pointStarted).seconds,
                                        model: params.keepModels ? pruning.pruned : nil))
             }
             return SweepResult(model: params.model, calibration: params.calibration, dense: dense,
-                               parameters: parameters, points: rows, seconds: Self.seconds(since: started))
+                               parameters: parameters, points: rows, seconds: (ContinuousClock.now - started).seconds)
         } catch {
             for model in made.reversed() { try? registry.unload(model) }
             throw error

@@ -44,16 +44,7 @@ struct ModelCommand: AsyncParsableCommand {
                 [info.model, info.architecture, String(info.config.layers), grouped(info.parameters),
                  info.precision.rawValue, info.parent ?? "-", info.path]
             }
-            let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
-            let numeric: Set = [2, 3]
-            func line(_ cells: [String]) -> String {
-                cells.indices.map { column in
-                    if numeric.contains(column) { return cells[column].leftPadded(widths[column]) }
-                    // The path, last, is not padded: no trailing blanks.
-                    return column == cells.count - 1 ? cells[column] : cells[column].rightPadded(widths[column])
-                }.joined(separator: "  ")
-            }
-            return ([line(header)] + rows.map(line)).joined(separator: "\n")
+            return TextTable.render([header] + rows, rightAligned: [2, 3])
         }
     }
 

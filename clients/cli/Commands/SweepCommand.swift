@@ -97,12 +97,6 @@ struct SweepCommand: AsyncParsableCommand {
                          grouped(point.parameters), String(format: "%.1f %%", point.shareRemoved * 100),
                          String(format: "%.2f", point.seconds)])
         }
-        let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
-        func line(_ cells: [String]) -> String {
-            cells.indices.map { column in
-                column == 0 ? cells[column].rightPadded(widths[column]) : cells[column].leftPadded(widths[column])
-            }.joined(separator: "  ")
-        }
-        return ([line(header)] + rows.map(line)).joined(separator: "\n")
+        return TextTable.render([header] + rows, rightAligned: Set(1..<header.count))
     }
 }

@@ -43,8 +43,7 @@ struct PipelineReport {
         for stage in result.stages { rows.append(("time: \(stage.stage.label)", String(format: "%.2f s", stage.seconds))) }
         rows.append(("time: total", String(format: "%.2f s", result.totalSeconds)))
         rows.append(("exported", result.export?.path ?? "-"))
-        let width = rows.map(\.0.count).max() ?? 0
-        return rows.map { "\($0.0.rightPadded(width))  \($0.1)" }.joined(separator: "\n")
+        return TextTable.render(rows.map { [$0.0, $0.1] }, rightAligned: [])
     }
 }
 

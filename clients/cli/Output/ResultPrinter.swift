@@ -48,13 +48,7 @@ enum ResultPrinter {
         for row in rows { if case .object(let members) = row { keys.formUnion(members.keys) } }
         let columns = preferredColumns.filter(keys.contains) + keys.subtracting(preferredColumns).sorted()
         let cells = rows.map { row in columns.map { row[$0].map { scalar($0) } ?? "" } }
-        let widths = columns.indices.map { index in
-            max(columns[index].count, cells.map { $0[index].count }.max() ?? 0)
-        }
-        func line(_ values: [String]) -> String {
-            indent + zip(values, widths).map { $0.leftPadded($1) }.joined(separator: "  ")
-        }
-        return ([line(columns)] + cells.map(line)).joined(separator: "\n")
+        return TextTable.render([columns] + cells, rightAligned: Set(columns.indices), indent: indent)
     }
 
     /// A scalar (or a short account of a list) as text.

@@ -1,3 +1,4 @@
+import Core
 import RPC
 import Synchronization
 
@@ -54,7 +55,7 @@ final class ProgressRenderer: Sendable {
         if let rate = value["tokensPerSecond"].flatMap(\.doubleValue), rate.isFinite, rate > 0 {
             parts.append(String(format: "%.0f tok/s", rate))
         }
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        let seconds = elapsed.seconds
         if percentage >= 1 && percentage < 100 && seconds >= 1 {
             parts.append(duration(seconds * Double(100 - percentage) / Double(percentage)) + " left")
         }
