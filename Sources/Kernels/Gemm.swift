@@ -4,8 +4,11 @@
 /// floats), C receives their outputs (row stride `ldc`). m == 1 takes a GEMV path that streams
 /// the weights once; larger m runs the 8 x 32 register-tiled micro-kernel over work items
 /// handed out by `pool`. With bf16 weights the activations are rounded to bf16 as well and the
-/// products accumulate in f32 (vdpbf16ps treats bf16 subnormals as zero). Results are
-/// bit-identical for any thread count. C must not overlap A.
+/// products accumulate in f32 (vdpbf16ps treats bf16 subnormals as zero); for m > 1 they run on
+/// AMX tiles (`matmulBF16Tiles`) where `AMXSupport.isActive` (an Intel CPU with AMX-BF16, the
+/// kernel's permission, and CFSP_AMX not 0), otherwise on the vector micro-kernel;
+/// `BF16MatmulPath.active` names the one that runs. Results are bit-identical for any thread
+/// count. C must not overlap A.
 public func matmul(_ a: UnsafePointer<Float>, rows m: Int, lda: Int, weights: PackedWeights,
                    into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool = false, pool: ThreadPool) {
     let n = weights.rows, k = weights.cols
@@ -23,7 +26,12 @@ public func matmul(_ a: UnsafePointer<Float>, rows m: Int, lda: Int, weights: Pa
     case .f32:
         matmulF32(a, rows: m, lda: lda, weights: weights, into: c, ldc: ldc, accumulate: accumulate, pool: pool)
     case .bf16:
-        matmulBF16(a, rows: m, lda: lda, weights: weights, into: c, ldc: ldc, accumulate: accumulate, pool: pool)
+        if AMXSupport.isActive {
+            matmulBF16Tiles(a, rows: m, lda: lda, weights: weights, into: c, ldc: ldc, accumulate: accumulate,
+                            pool: pool, backend: .hardware)
+        } else {
+            matmulBF16(a, rows: m, lda: lda, weights: weights, into: c, ldc: ldc, accumulate: accumulate, pool: pool)
+        }
     }
 }
 
@@ -79,7 +87,7 @@ func matmulBF16(_ a: UnsafePointer<Float>, rows m: Int, lda: Int, weights: Packe
                 let pairs = (kc + 1) / 2
                 let add = accumulate || k0 > 0
                 for panel in panels {
-                    let panelBlock = packed + (panel * pairCount + k0 / 2) * GemmTile.columns
+                    let panelBlock = packed + (panel * weights.pairStride + k0 / 2) * GemmTile.columns
                     let columns = min(GemmTile.columns, n - panel * GemmTile.columns)
                     var row = rows.lowerBound
                     while row < rows.upperBound {

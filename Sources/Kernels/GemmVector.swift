@@ -31,7 +31,7 @@ func gemv(_ x: UnsafePointer<Float>, weights: PackedWeights, into y: UnsafeMutab
                 let first = item * GemvPlan.panelsPerItem
                 for panel in first..<min(panels, first + GemvPlan.panelsPerItem) {
                     let start = panel * GemmTile.columns
-                    gemvPanelBF16(xPacked, panel: packed + panel * pairs * GemmTile.columns, pairs: pairs,
+                    gemvPanelBF16(xPacked, panel: packed + panel * weights.pairStride * GemmTile.columns, pairs: pairs,
                                   y: y + start, columns: min(GemmTile.columns, n - start), add: accumulate)
                 }
             }

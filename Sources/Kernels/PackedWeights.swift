@@ -28,7 +28,11 @@ public enum PackedWeightsError: Error, CustomStringConvertible, Equatable {
 /// zero-padded. f32: a panel stores, for each k, its 32 values w[n][k] side by side (two zmm
 /// loads per k). bf16: a panel stores, for each pair of k (2q, 2q+1), 32 u32 lanes holding
 /// bf16(w[n][2q]) | bf16(w[n][2q+1]) << 16 — the operand layout of vdpbf16ps; odd K is padded
-/// with a zero.
+/// with a zero, and the pairs of a panel are padded with zero rows to a multiple of 16
+/// (`pairStride`). That makes the same storage the B operand of the AMX tile GEMM: 16 pairs x 16
+/// columns of a panel are one TDPBF16PS B tile (rows of 64 bytes, 128 bytes apart), and the
+/// zero rows cover K's last partial tile. The bf16 storage is 64-byte aligned, so no tile row
+/// straddles two cache lines.
 public struct PackedWeights: Sendable {
     /// N: output features.
     public let rows: Int
@@ -39,13 +43,20 @@ public struct PackedWeights: Sendable {
 
     /// f32 panels (empty for bf16): panel p starts at p * cols * 32.
     let f32Panels: [Float]
-    /// bf16 pair panels (empty for f32): panel p starts at p * pairCount * 32.
-    let bf16Panels: [UInt32]
+    /// bf16 pair panels (empty for f32): panel p starts at p * pairStride * 32.
+    let bf16Panels: AlignedWords
 
     /// Number of 32-row panels.
     var panelCount: Int { (rows + GemmTile.columns - 1) / GemmTile.columns }
     /// Number of k pairs in the bf16 layout, ceil(K / 2).
     var pairCount: Int { (cols + 1) / 2 }
+    /// Pair rows per bf16 panel: `pairCount` rounded up to whole AMX B tiles (16 pairs).
+    var pairStride: Int { PackedWeights.pairStride(cols: cols) }
+
+    /// `pairStride` for K = `cols`.
+    static func pairStride(cols: Int) -> Int {
+        ((cols + 1) / 2 + AMXTile.rows - 1) / AMXTile.rows * AMXTile.rows
+    }
 
     /// Packs a row-major N x K matrix. `values.count` must be `rows * cols` (use
     /// `PackedWeights.validated` for data that comes from a file).
@@ -59,7 +70,7 @@ public struct PackedWeights: Sendable {
         let width = GemmTile.columns
         guard let base = values.baseAddress, rows > 0, cols > 0 else {
             f32Panels = []
-            bf16Panels = []
+            bf16Panels = AlignedWords(count: 0) { _ in }
             return
         }
         switch precision {
@@ -72,28 +83,24 @@ public struct PackedWeights: Sendable {
                 }
                 initialized = panels * cols * width
             }
-            bf16Panels = []
+            bf16Panels = AlignedWords(count: 0) { _ in }
         case .bf16:
             let pairs = (cols + 1) / 2
-            bf16Panels = [UInt32](unsafeUninitializedCapacity: panels * pairs * width) { buffer, initialized in
-                guard let out = buffer.baseAddress else { initialized = 0; return }
+            let stride = PackedWeights.pairStride(cols: cols)
+            bf16Panels = AlignedWords(count: panels * stride * width) { out in
+                // Zero first: the padding lanes (rows past N) and pair rows (past ceil(K / 2)).
+                out.initialize(repeating: 0, count: panels * stride * width)
                 for panel in 0..<panels {
-                    let panelOut = out + panel * pairs * width
-                    for lane in 0..<width {
-                        let n = panel * width + lane
-                        if n < rows {
-                            let source = base + n * cols
-                            for q in 0..<pairs {
-                                let low = UInt32(bf16Bits(source[2 * q]))
-                                let high = 2 * q + 1 < cols ? UInt32(bf16Bits(source[2 * q + 1])) : 0
-                                panelOut[q * width + lane] = low | high << 16
-                            }
-                        } else {
-                            for q in 0..<pairs { panelOut[q * width + lane] = 0 }
+                    let panelOut = out + panel * stride * width
+                    for lane in 0..<min(width, rows - panel * width) {
+                        let source = base + (panel * width + lane) * cols
+                        for q in 0..<pairs {
+                            let low = UInt32(bf16Bits(source[2 * q]))
+                            let high = 2 * q + 1 < cols ? UInt32(bf16Bits(source[2 * q + 1])) : 0
+                            panelOut[q * width + lane] = low | high << 16
                         }
                     }
                 }
-                initialized = panels * pairs * width
             }
             f32Panels = []
         }
@@ -129,7 +136,7 @@ public struct PackedWeights: Sendable {
             let start = panel * cols * width + lane
             return (0..<cols).map { f32Panels[start + $0 * width] }
         case .bf16:
-            let start = panel * pairCount * width + lane
+            let start = panel * pairStride * width + lane
             return (0..<cols).map { k in
                 let pair = bf16Panels[start + (k / 2) * width]
                 return floatFromBF16(UInt16(truncatingIfNeeded: k % 2 == 0 ? pair : pair >> 16))
@@ -148,5 +155,33 @@ public struct PackedWeights: Sendable {
     /// Bytes of packed storage (for memory accounting).
     public var storageBytes: Int {
         f32Panels.count * MemoryLayout<Float>.stride + bf16Panels.count * MemoryLayout<UInt32>.stride
+    }
+}
+
+/// Immutable u32 storage aligned to 64 bytes (a cache line, an AMX tile row), written once by
+/// the initializer's closure and read-only afterwards, hence Sendable.
+final class AlignedWords: @unchecked Sendable {
+    /// Number of u32 values.
+    let count: Int
+    private let base: UnsafeMutablePointer<UInt32>
+
+    /// Allocates `count` words and lets `fill` initialize all of them.
+    init(count: Int, fill: (UnsafeMutablePointer<UInt32>) -> Void) {
+        self.count = count
+        base = UnsafeMutableRawPointer.allocate(byteCount: max(1, count) * MemoryLayout<UInt32>.stride, alignment: 64)
+            .bindMemory(to: UInt32.self, capacity: max(1, count))
+        fill(base)
+    }
+
+    deinit { base.deallocate() }
+
+    /// The words (start nil when empty, like an empty array's).
+    func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<UInt32>) throws -> R) rethrows -> R {
+        try body(UnsafeBufferPointer(start: count == 0 ? nil : base, count: count))
+    }
+
+    subscript(index: Int) -> UInt32 {
+        precondition(index >= 0 && index < count, "AlignedWords: \(index) out of 0..<\(count)")
+        return base[index]
     }
 }

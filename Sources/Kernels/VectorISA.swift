@@ -56,8 +56,29 @@ public enum VectorISA: String, Sendable, CustomStringConvertible {
 
     public var description: String { rawValue }
 
-    /// One line for logs and benchmark headers.
+    /// One line for logs and benchmark headers: the compiled path, the host's, and the bf16
+    /// matmul path with the reason AMX is not used when it is not.
     public static var summary: String {
-        "kernels: \(compiled)\(compiledBF16Dot ? " + avx512-bf16 dot" : "") (host supports \(host)\(hostHasBF16Dot ? " + bf16" : ""))"
+        let bf16 = BF16MatmulPath.active
+        let why = AMXSupport.unavailable.map { "; AMX not used: \($0)" } ?? ""
+        return "kernels: \(compiled)\(compiledBF16Dot ? " + avx512-bf16 dot" : "") (host supports \(host)\(hostHasBF16Dot ? " + bf16" : "")); bf16 matmul: \(bf16)\(why)"
     }
+}
+
+/// The code that bf16-weight matmuls with more than one row run on, in this process.
+public enum BF16MatmulPath: String, Sendable, CustomStringConvertible {
+    /// AMX TDPBF16PS on 16 x 16 tiles (`matmulBF16Tiles`).
+    case amxTiles = "amx-bf16 tiles"
+    /// AVX512-BF16 vdpbf16ps in the 8 x 32 vector micro-kernel.
+    case avx512BF16Dot = "avx512-bf16 dot"
+    /// The vector micro-kernel on bf16 widened to f32 (FMA), where vdpbf16ps is not compiled in.
+    case widenedFMA = "f32 fma on widened bf16"
+
+    /// The path of this process: AMX when `AMXSupport.isActive`, else what was compiled.
+    public static var active: BF16MatmulPath {
+        if AMXSupport.isActive { return .amxTiles }
+        return VectorISA.compiledBF16Dot ? .avx512BF16Dot : .widenedFMA
+    }
+
+    public var description: String { rawValue }
 }

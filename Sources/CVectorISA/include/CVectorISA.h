@@ -1,6 +1,7 @@
 // The x86 vector instructions that Swift cannot name directly, as inline C that the Swift
-// micro-kernels call. Only `cfsp_dpbf16` lowers to a single instruction (vdpbf16ps); the
+// micro-kernels call. `cfsp_dpbf16` lowers to a single instruction (vdpbf16ps); the
 // Swift side compiles a call to it only when built with CFSP_AVX512BF16 (see Package.swift).
+// The AMX tile wrappers and AMX detection are in cfsp_amx.h.
 #ifndef CFSP_VECTOR_ISA_H
 #define CFSP_VECTOR_ISA_H
 
@@ -15,6 +16,8 @@ cfsp_f32x16 cfsp_dpbf16(cfsp_f32x16 acc, cfsp_u32x16 a, cfsp_u32x16 b) {
     return (cfsp_f32x16)_mm512_dpbf16_ps((__m512)acc, (__m512bh)a, (__m512bh)b);
 }
 #endif
+
+#include "cfsp_amx.h"
 
 /// Runtime CPU features, so a binary built for one machine refuses clearly on another.
 int cfsp_cpu_has_avx512f(void);
