@@ -95,6 +95,13 @@ let package = Package(
             path: "bench/gemm/swift",
             swiftSettings: strict + vectorSettings
         ),
+        // TDPBF16PS alone on register-resident tiles: the AMX peak the bf16 GEMM is measured against.
+        .executableTarget(
+            name: "AMXPeakBench",
+            dependencies: ["Kernels"],
+            path: "bench/amx-peak/swift",
+            swiftSettings: strict + vectorSettings
+        ),
         .executableTarget(
             name: "ForwardBench",
             dependencies: ["Core", "Kernels"],

@@ -42,6 +42,27 @@ public func matmulBF16Tiles(_ a: UnsafePointer<Float>, rows m: Int, lda: Int, we
     }
 }
 
+/// `matmul` for bf16 weights on the vector path (AVX512-BF16 vdpbf16ps, or f32 FMA on widened
+/// bf16 where that is not compiled in) whether or not AMX is active: for benchmarks and tests
+/// that compare the two paths in one process. Same contract as `matmul`.
+public func matmulBF16Vector(_ a: UnsafePointer<Float>, rows m: Int, lda: Int, weights: PackedWeights,
+                             into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool = false,
+                             pool: ThreadPool) {
+    precondition(weights.precision == .bf16, "matmulBF16Vector needs bf16 weights")
+    let n = weights.rows, k = weights.cols
+    precondition(m >= 0 && lda >= k && ldc >= n, "matmulBF16Vector: need lda >= K (\(k)) and ldc >= N (\(n))")
+    if m == 0 || n == 0 { return }
+    if k == 0 {
+        if !accumulate { clearRows(c, rows: m, columns: n, ldc: ldc) }
+        return
+    }
+    if m == 1 {
+        gemv(a, weights: weights, into: c, accumulate: accumulate, pool: pool)
+    } else {
+        matmulBF16(a, rows: m, lda: lda, weights: weights, into: c, ldc: ldc, accumulate: accumulate, pool: pool)
+    }
+}
+
 /// The tile GEMM over any tile unit (specialized for each).
 func runBF16Tiles<Unit: BF16TileUnit>(_: Unit.Type, _ a: UnsafePointer<Float>, rows m: Int, lda: Int,
                                       weights: PackedWeights, into c: UnsafeMutablePointer<Float>, ldc: Int,

@@ -67,7 +67,7 @@ struct AMXSupportTests {
     func fallbackChosen() {
         #expect(BF16MatmulPath.active == (VectorISA.compiledBF16Dot ? .avx512BF16Dot : .widenedFMA))
         #expect(VectorISA.summary.contains("AMX not used: "))
-        // matmul's result is the vector micro-kernel's, bit for bit.
+        // matmul's result is the vector path's, bit for bit.
         var random = TestRandom(seed: 5)
         let (m, n, k) = (37, 70, 99)
         let a = random.floats(m * k)
@@ -76,8 +76,7 @@ struct AMXSupportTests {
         var viaMatmul = [Float](repeating: 0, count: m * n), viaVector = viaMatmul
         a.withUnsafeBufferPointer { a in
             matmul(a.baseAddress!, rows: m, lda: k, weights: weights, into: &viaMatmul, ldc: n, pool: pool)
-            matmulBF16(a.baseAddress!, rows: m, lda: k, weights: weights, into: &viaVector, ldc: n,
-                       accumulate: false, pool: pool)
+            matmulBF16Vector(a.baseAddress!, rows: m, lda: k, weights: weights, into: &viaVector, ldc: n, pool: pool)
         }
         #expect(viaMatmul.map(\.bitPattern) == viaVector.map(\.bitPattern))
     }

@@ -1,6 +1,9 @@
 // GEMM throughput of the cfsp kernels on the model's linear-layer shapes.
-// Prints VectorISA.summary, then one line per shape: "shape M N K f32_gflops bf16_gflops"
-// (best of the timed repeats after warm-up). bench/gemm/run merges this with numpy's side.
+// Prints VectorISA.summary and an "amx:" line (the tile path, or why it is not available), then
+// one line per shape: "shape M N K f32_gflops bf16_gflops amx_gflops" (best of the timed repeats
+// after warm-up), where bf16 is the vector path (vdpbf16ps; `matmulBF16Vector`) and amx the AMX
+// tile path (`matmulBF16Tiles`, hardware), "n/a" on a CPU without AMX-BF16. bench/gemm/run
+// merges this with numpy's side.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -48,6 +51,7 @@ let shapes: [(n: Int, k: Int)] = [(1536, 576), (576, 1536), (576, 576), (192, 57
 let pool = ThreadPool(threads: threads)
 
 print(VectorISA.summary)
+print("amx: \(AMXSupport.isActive ? "amx-bf16 tiles timed in the amx column" : "n/a, \(AMXSupport.status)")")
 print("threads \(threads) m \(m) repeats \(repeats) (best of repeats after 2 warm-up runs)")
 
 /// Fastest of `repeats` calls of `body`, after two warm-up calls (the best run is the one least
@@ -64,26 +68,34 @@ func bestSeconds(_ body: () -> Void) -> Double {
     return times.min() ?? .infinity
 }
 
+/// `bestSeconds` of `body` on A and C.
+func timed(a: [Float], c: inout [Float], _ body: (UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void) -> Double {
+    a.withUnsafeBufferPointer { aBuffer in
+        c.withUnsafeMutableBufferPointer { cBuffer in
+            bestSeconds { body(aBuffer.baseAddress!, cBuffer.baseAddress!) }
+        }
+    }
+}
+
 var random = BenchRandom(state: 0x9E37_79B9_7F4A_7C15)
 for shape in shapes {
     let a = (0..<(m * shape.k)).map { _ in random.next() }
     let w = (0..<(shape.n * shape.k)).map { _ in random.next() }
     var c = [Float](repeating: 0, count: m * shape.n)
     let flops = 2.0 * Double(m) * Double(shape.n) * Double(shape.k)
-    var results: [Double] = []
-    for precision in [WeightPrecision.f32, .bf16] {
-        let packed = PackedWeights(rows: shape.n, cols: shape.k, values: w, precision: precision)
-        let seconds = a.withUnsafeBufferPointer { aBuffer in
-            c.withUnsafeMutableBufferPointer { cBuffer in
-                bestSeconds {
-                    matmul(aBuffer.baseAddress!, rows: m, lda: shape.k, weights: packed,
-                           into: cBuffer.baseAddress!, ldc: shape.n, pool: pool)
-                }
-            }
-        }
-        results.append(flops / seconds * 1e-9)
+    let f32 = PackedWeights(rows: shape.n, cols: shape.k, values: w, precision: .f32)
+    let bf16 = PackedWeights(rows: shape.n, cols: shape.k, values: w, precision: .bf16)
+    let gflops = { (body: (UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void) in
+        flops / timed(a: a, c: &c, body) * 1e-9
     }
-    print("shape \(m) \(shape.n) \(shape.k) \(results[0]) \(results[1])")
+    let f32Rate = gflops { matmul($0, rows: m, lda: shape.k, weights: f32, into: $1, ldc: shape.n, pool: pool) }
+    let bf16Rate = gflops { matmulBF16Vector($0, rows: m, lda: shape.k, weights: bf16, into: $1, ldc: shape.n, pool: pool) }
+    let amxRate = AMXSupport.isActive
+        ? String(gflops {
+            matmulBF16Tiles($0, rows: m, lda: shape.k, weights: bf16, into: $1, ldc: shape.n, pool: pool, backend: .hardware)
+        })
+        : "n/a"
+    print("shape \(m) \(shape.n) \(shape.k) \(f32Rate) \(bf16Rate) \(amxRate)")
     if measureTransposed {
         let seconds = a.withUnsafeBufferPointer { aBuffer in
             w.withUnsafeBufferPointer { wBuffer in
