@@ -38,12 +38,13 @@ public struct BudgetAllocation: Sendable {
     /// How the importance sums are scaled before s0 divides them.
     public var rule: BudgetRule
 
-    /// The budget step of `options` (their sparsity, temperature, scale and alignment).
+    /// The budget step of `options` (their sparsity, temperature, scale and alignment; an
+    /// unresolved alignment, nil, rounds nothing: `Pruner` resolves the method's default first).
     public init(_ options: PruningOptions) {
         sparsity = options.sparsity
         temperature = options.temperature
         scale = options.scale
-        align = options.align
+        align = options.align ?? 1
         rule = options.budgetRule
     }
 

@@ -7,9 +7,11 @@ public struct Pruner: Sendable {
     /// The per-block decisions for `model` under `options`, from calibration `statistics`.
     /// `pool` runs the OBS selection one block per thread (nil: a pool of every processor).
     public func plan(
-        model: LlamaModel, statistics: CalibrationStatistics, options: PruningOptions, pool: ThreadPool? = nil
+        model: LlamaModel, statistics: CalibrationStatistics, options requested: PruningOptions, pool: ThreadPool? = nil
     ) throws -> PruningPlan {
         let widths = model.config.intermediateSizes
+        var options = requested
+        options.align = requested.effectiveAlign(widths: widths)
         guard statistics.blocks.map(\.width) == widths, statistics.hiddenSize == model.config.hiddenSize else {
             throw PruningError.statisticsMismatch(
                 "they were gathered on FFN widths \(statistics.blocks.map(\.width)), the model has \(widths)")

@@ -13,6 +13,29 @@ public enum PruningMethod: String, Sendable, Codable, CaseIterable {
     /// FLAP: Var_j * ||Wd_:j||^2, standardised, global threshold, removed mean output folded into a bias.
     case flap
 
+    /// The width multiple a request that names none gets, for a model with FFN `widths`:
+    /// `PruningMethod.deployAlign` for `cfsp` (widths the runtimes' kernels tile evenly, so the
+    /// pruned model runs faster where it is deployed: bench/README.md, "Where the pruned model
+    /// runs") when every block is at least `deployAlignMinimumUnits` such units wide, so the
+    /// rounding stays small; 1 otherwise, and for the other methods, which reproduce published
+    /// methods as published.
+    public func defaultAlign(widths: [Int]) -> Int {
+        switch self {
+        case .cfsp:
+            let narrowest = widths.min() ?? 0
+            return narrowest >= Self.deployAlign * Self.deployAlignMinimumUnits ? Self.deployAlign : 1
+        case .cfspRef, .activation, .wandaSP, .magnitudeSP, .flap: return 1
+        }
+    }
+
+    /// cfsp's default width multiple, chosen with `bench/deploy/speed.py` (prefill and decode in
+    /// llama.cpp of exports pruned with each alignment).
+    public static let deployAlign = 64
+
+    /// How many `deployAlign` units the narrowest block must hold for cfsp to round by default
+    /// (16: rounding moves a block's budget by at most 1/32 of its width).
+    public static let deployAlignMinimumUnits = 16
+
     /// How this method turns scores into per-block kept counts.
     var allocation: Allocation {
         switch self {
@@ -56,8 +79,9 @@ public struct PruningOptions: Sendable, Codable, Equatable {
     public var downExponent: Double = 1
     /// Exponent c of the activation term of the fine score.
     public var activationExponent: Double = 1
-    /// Kept widths rounded to multiples of this (coarse-budget and uniform methods).
-    public var align: Int = 1
+    /// Kept widths rounded to multiples of this (coarse-budget and uniform methods); nil: the
+    /// method's `defaultAlign`.
+    public var align: Int?
     /// Keep the same number of neurons in every block (the neurons still chosen by the
     /// method's scores), instead of the method's own allocation: what a model needs whose
     /// runtime takes one FFN width for all layers (llama.cpp's qwen3 and gemma3).
@@ -70,6 +94,10 @@ public struct PruningOptions: Sendable, Codable, Equatable {
 
     /// The compensation this request gets: the one named, else the method's default.
     public var effectiveCompensation: Compensation { compensation ?? method.defaultCompensation }
+
+    /// The width multiple this request gets on a model with FFN `widths`: the one named, else
+    /// the method's default for those widths.
+    public func effectiveAlign(widths: [Int]) -> Int { align ?? method.defaultAlign(widths: widths) }
 
     /// Options for `sparsity` with `method`, everything else at its default.
     public init(sparsity: Double, method: PruningMethod = .cfsp) {

@@ -378,8 +378,9 @@ class Client:
     def score(self, model: ModelRef, calibration: CalibrationRef, sparsity: float,
               progress: ProgressOption = None, **options: Any) -> ScoreResult:
         """``score``: what each block would keep at ``sparsity``, without pruning. Options:
-        method, block_metric, temperature, scale, down_exponent, activation_exponent, align,
-        uniform_widths (the same width in every block: what qwen3 and gemma3 need to export GGUF),
+        method, block_metric, temperature, scale, down_exponent, activation_exponent, align
+        (kept widths rounded to a multiple of it; default 64 for cfsp on FFNs at least 1024 wide,
+        which makes the pruned model faster in llama.cpp, else 1), uniform_widths (the same width in every block: what qwen3 and gemma3 need to export GGUF),
         budget_rule ("per-token", the default, or "paper"), compensation ("none", "least-squares",
         "obs"; default least-squares for cfsp, none for the others) and damping."""
         return from_json(ScoreResult, self.request(
