@@ -112,9 +112,15 @@ struct ResultCodingTests {
             """
         let text = """
             {"model":"m1","path":"/m.gguf","format":"gguf","architecture":"llama","precision":"f32","config":\(config),
-             "parameters":\(model.parameterCount),"ffnParameters":\(model.ffnParameterCount),"hasTokenizer":false,"parent":null}
+             "parameters":\(model.parameterCount),"ffnParameters":\(model.ffnParameterCount),"hasTokenizer":false,"parent":null,
+             "bosToken":null,"eosToken":null,"addsBos":false}
             """
         try expectRoundTrip(info, text)
+        let withTokenizer = ModelInfo(handle: "m1", path: "/m.gguf", format: .gguf, model: model, hasTokenizer: true,
+                                      parent: nil, bosToken: 2, eosToken: 3, addsBos: true)
+        let wire = withTokenizer.wireMembers
+        #expect(wire["bosToken"] == 2 && wire["eosToken"] == 3 && wire["addsBos"] == true)
+        #expect(try ModelInfo.decode(wire: .object(wire)) == withTokenizer)
         try expectRoundTrip(ModelList(models: [info]), #"{"models":[\#(text)]}"#)
         try expectRoundTrip(UnloadedModel(model: "m1"), #"{"model":"m1","unloaded":true}"#)
     }
@@ -181,9 +187,10 @@ struct ResultCodingTests {
              "scoredTokens":60,"seconds":0.5,"tokensPerSecond":128}
             """)
         try expectRoundTrip(
-            ExportResult(model: "m2", format: .gguf, path: "/o.gguf", precision: .bf16, bytes: 99, hasTokenizer: true,
-                         notes: ["written as deci"]),
-            #"{"model":"m2","format":"gguf","path":"/o.gguf","precision":"bf16","bytes":99,"hasTokenizer":true,"notes":["written as deci"]}"#)
+            ExportResult(model: "m2", format: .gguf, path: "/o.gguf", precision: .q4_k_m, bytes: 99, hasTokenizer: true,
+                         notes: ["written as deci"],
+                         tensorTypes: [TensorTypeTally(type: "Q4_K", tensors: 3, bytes: 72), TensorTypeTally(type: "F32", tensors: 2, bytes: 8)]),
+            #"{"model":"m2","format":"gguf","path":"/o.gguf","precision":"q4_k_m","bytes":99,"hasTokenizer":true,"notes":["written as deci"],"tensorTypes":[{"type":"Q4_K","tensors":3,"bytes":72},{"type":"F32","tensors":2,"bytes":8}],"tensors":5}"#)
         let finetune = try FinetuneResult.decode(wire: json("""
             {"model":"m2","finetuned":"m3","ranks":[4,2],"trainableParameters":300,"lossCurve":[3.5,3.25],
              "stepsCompleted":2,"stepsPlanned":2,"cancelled":false,"stoppedByTimeBudget":false,"tokensTrained":64,
@@ -220,7 +227,25 @@ struct ResultCodingTests {
         #expect(Set(names).count == names.count)
         #expect(names == ["model/load", "model/list", "model/describe", "model/unload", "calibrate",
                           "calibration/save", "calibration/load", "calibration/release", "score", "prune",
-                          "finetune", "evaluate", "export", "run", "sweep", "generate", "tokenize", "detokenize"])
+                          "finetune", "evaluate", "export", "run", "sweep", "generate", "tokenize", "detokenize",
+                          "loglikelihood"])
+    }
+
+    @Test("loglikelihood: requests of token ids, a score per request, contexts of at least one token")
+    func logLikelihood() throws {
+        let params = try LogLikelihoodParams.decode(wire: ["model": "m1", "requests": [["context": [1, 2], "continuation": [3]]]])
+        #expect(params.requests == [ContinuationRequest(context: [1, 2], continuation: [3])])
+        #expect(throws: WireError.self) { try LogLikelihoodParams.decode(wire: ["model": "m1", "requests": []]) }
+        #expect(throws: WireError.self) {
+            try LogLikelihoodParams.decode(wire: ["model": "m1", "requests": [["context": [], "continuation": [3]]]])
+        }
+        #expect(throws: WireError.self) {
+            try LogLikelihoodParams.decode(wire: ["model": "m1", "requests": [["context": [-1], "continuation": [3]]]])
+        }
+        try expectRoundTrip(
+            LogLikelihoodResult(model: "m1", scores: [ContinuationScore(logLikelihood: -1.5, isGreedy: true, tokens: 2, truncatedTokens: 0)],
+                                tokens: 4, seconds: 0.5),
+            #"{"model":"m1","scores":[{"logLikelihood":-1.5,"isGreedy":true,"tokens":2,"truncatedTokens":0}],"tokens":4,"seconds":0.5,"tokensPerSecond":8}"#)
     }
 
     @Test("generate's params: one prompt, Core's defaults, the template rules, ranges by name")

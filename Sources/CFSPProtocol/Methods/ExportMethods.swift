@@ -70,6 +70,21 @@ public struct ExportParams: WireObject, Equatable {
     }
 }
 
+extension TensorTypeTally: WireObject {
+    /// The schema name.
+    public static let wireName = "tensorTypeTally"
+    /// What the object is.
+    public static let wireDoc = "the tensors an export stored in one type"
+    /// Placeholders.
+    public static let blank = TensorTypeTally(type: "", tensors: 0, bytes: 0)
+    /// Every member.
+    public static let members: [WireMember<TensorTypeTally>] = [
+        .required("type", \.type, "the stored type: ggml's name for GGUF (Q4_K, Q6_K, Q8_0, F32, ...), the safetensors dtype for hf (F32, F16, BF16)"),
+        .required("tensors", \.tensors, "tensors stored in this type", range: .atLeast(1)),
+        .required("bytes", \.bytes, "bytes of their data", range: .atLeast(0)),
+    ]
+}
+
 /// Result of `export`.
 public struct ExportResult: WireObject, Equatable {
     /// The model handle.
@@ -86,10 +101,12 @@ public struct ExportResult: WireObject, Equatable {
     public var hasTokenizer: Bool
     /// Caveats of the export in plain words.
     public var notes: [String]
+    /// The tensors of each stored type, the most bytes first.
+    public var tensorTypes: [TensorTypeTally]
 
     /// The result of writing `model`.
     public init(model: String, format: ExportFormat, path: String, precision: ExportPrecision, bytes: Int,
-                hasTokenizer: Bool, notes: [String]) {
+                hasTokenizer: Bool, notes: [String], tensorTypes: [TensorTypeTally] = []) {
         self.model = model
         self.format = format
         self.path = path
@@ -97,6 +114,7 @@ public struct ExportResult: WireObject, Equatable {
         self.bytes = bytes
         self.hasTokenizer = hasTokenizer
         self.notes = notes
+        self.tensorTypes = tensorTypes
     }
 
     /// The schema name.
@@ -115,6 +133,9 @@ public struct ExportResult: WireObject, Equatable {
         .required("bytes", \.bytes, "bytes written"),
         .required("hasTokenizer", \.hasTokenizer, "whether the export carries a tokenizer"),
         .required("notes", \.notes, "caveats of the export in plain words"),
+        .required("tensorTypes", \.tensorTypes,
+                  "the tensors of each stored type, the most bytes first (a quantized GGUF mixes types per tensor, as llama.cpp's mixes do)"),
+        .derived("tensors", "tensors written") { $0.tensorTypes.reduce(0) { $0 + $1.tensors } },
     ]
 }
 

@@ -56,7 +56,7 @@ public enum ProtocolMethods {
         CalibrateRequest.self, SaveCalibrationRequest.self, LoadCalibrationRequest.self,
         ReleaseCalibrationRequest.self, ScoreRequest.self, PruneRequest.self, FinetuneRequest.self,
         EvaluateRequest.self, ExportRequest.self, RunRequest.self, SweepRequest.self, GenerateRequest.self,
-        TokenizeRequest.self, DetokenizeRequest.self,
+        TokenizeRequest.self, DetokenizeRequest.self, LogLikelihoodRequest.self,
     ]
 
     /// Their descriptions, in the same order.

@@ -21,12 +21,18 @@ public struct ModelInfo: WireObject, Equatable {
     public var ffnParameters: Int
     /// Whether text inputs can be tokenized for this model.
     public var hasTokenizer: Bool
+    /// The tokenizer's beginning-of-sequence id, if it has one (lm-eval's prefix token).
+    public var bosToken: Int?
+    /// The tokenizer's end-of-sequence id, if it has one (the prefix token when there is no BOS).
+    public var eosToken: Int?
+    /// Whether the model expects a BOS before a document (Gemma does, SmolLM2 does not).
+    public var addsBos = false
     /// The handle of the model this one was pruned (or fine-tuned) from; nil for loaded models.
     public var parent: String?
 
     /// The description of `model`, held under `handle`.
     public init(handle: String, path: String, format: ModelFormat, model: LlamaModel, hasTokenizer: Bool,
-                parent: String?) {
+                parent: String?, bosToken: Int? = nil, eosToken: Int? = nil, addsBos: Bool = false) {
         self.model = handle
         self.path = path
         self.format = format
@@ -37,6 +43,9 @@ public struct ModelInfo: WireObject, Equatable {
         ffnParameters = model.ffnParameterCount
         self.hasTokenizer = hasTokenizer
         self.parent = parent
+        self.bosToken = bosToken
+        self.eosToken = eosToken
+        self.addsBos = addsBos
     }
 
     private init() {
@@ -70,6 +79,9 @@ public struct ModelInfo: WireObject, Equatable {
         .required("ffnParameters", \.ffnParameters, "parameters in the FFN blocks"),
         .required("hasTokenizer", \.hasTokenizer, "whether text inputs can be tokenized for this model"),
         .nullable("parent", \.parent, "the model this one was made from; null for loaded models", string: Handle.model),
+        .nullable("bosToken", \.bosToken, "the tokenizer's beginning-of-sequence id; null without one (or without a tokenizer)"),
+        .nullable("eosToken", \.eosToken, "the tokenizer's end-of-sequence id; null without one (or without a tokenizer)"),
+        .defaulted("addsBos", \.addsBos, "whether a document starts with the BOS (tokenize's addSpecial, evaluate's text): Gemma's does, SmolLM2's not"),
     ]
 }
 

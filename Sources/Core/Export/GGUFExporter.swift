@@ -10,11 +10,21 @@ public struct GGUFExportResult: Sendable, Equatable {
     public var tensorCount: Int
     /// Whether the file carries `tokenizer.*` metadata (copied from the source GGUF).
     public var hasTokenizer: Bool
-    /// How many tensors each stored type holds (norms and biases included, as F32).
-    public var tensorTypes: [TensorType: Int]
+    /// The tensors and data bytes of each stored type (norms and biases included, as F32),
+    /// the most bytes first.
+    public var tensorTally: [TensorTypeTally]
     /// Caveats in plain words (no tokenizer, a bias llama.cpp ignores, tensors that fell back
     /// to another type, ...).
     public var notes: [String]
+
+    /// How many tensors each stored type holds (read from `tensorTally`).
+    public var tensorTypes: [TensorType: Int] {
+        var counts: [TensorType: Int] = [:]
+        for type in TensorType.allCases {
+            if let tally = tensorTally.first(where: { $0.type == type.ggmlName }) { counts[type] = tally.tensors }
+        }
+        return counts
+    }
 }
 
 /// Writes a `LlamaModel` as a GGUF file that llama.cpp and cfsp load.
@@ -86,6 +96,9 @@ public enum GGUFExporter {
         notes += GGUFQuantizationNotes.describe(fallbacks, precision: precision)
         return GGUFExportResult(
             path: path, architecture: rule.architecture, tensorCount: tensors.count, hasTokenizer: hasTokenizer,
-            tensorTypes: tensors.reduce(into: [:]) { $0[$1.type, default: 0] += 1 }, notes: notes)
+            tensorTally: TensorTypeTally.tallies(tensors.map { tensor in
+                (tensor.type.ggmlName, tensor.type.byteCount(elements: tensor.shape.reduce(1, *)) ?? 0)
+            }),
+            notes: notes)
     }
 }

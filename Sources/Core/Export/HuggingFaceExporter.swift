@@ -9,8 +9,8 @@ public struct HuggingFaceExportResult: Sendable, Equatable {
     /// Whether the folder holds `modeling_cfsp.py` (per-layer widths: load it with
     /// `trust_remote_code=True`).
     public var hasModelingFile: Bool
-    /// How many tensors each stored type holds (`F32`, `BF16`...).
-    public var tensorTypes: [String: Int]
+    /// The tensors and data bytes of each stored dtype (`F32`, `BF16`...).
+    public var tensorTally: [TensorTypeTally]
     /// Caveats in plain words (no tokenizer.json, per-layer widths, a bias, ...).
     public var notes: [String]
 }
@@ -88,6 +88,7 @@ public enum HuggingFaceExporter {
         }
         return HuggingFaceExportResult(
             path: path, hasTokenizer: files.contains { $0.name == "tokenizer.json" }, hasModelingFile: modeling != nil,
-            tensorTypes: [dtype.rawValue: tensors.count], notes: notes)
+            tensorTally: TensorTypeTally.tallies(tensors.map { (dtype.rawValue, $0.shape.reduce(1, *) * dtype.byteCount) }),
+            notes: notes)
     }
 }

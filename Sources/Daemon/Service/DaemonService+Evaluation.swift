@@ -35,7 +35,7 @@ extension DaemonService {
             let precision = params.precision
             let path = params.path
             let overwrite = params.overwrite
-            let (hasTokenizer, notes) = try await compute { () throws -> (Bool, [String]) in
+            let (hasTokenizer, notes, tally) = try await compute { () throws -> (Bool, [String], [TensorTypeTally]) in
                 do {
                     switch params.format {
                     case .gguf:
@@ -43,12 +43,12 @@ extension DaemonService {
                         let result = try GGUFExporter.export(
                             entry.model, to: path, precision: precision, source: source, name: params.name,
                             provenance: entry.provenance, overwrite: overwrite)
-                        return (result.hasTokenizer, result.notes)
+                        return (result.hasTokenizer, result.notes, result.tensorTally)
                     case .hf:
                         let result = try HuggingFaceExporter.export(
                             entry.model, to: path, precision: precision, tokenizer: try Self.tokenizerSource(of: entry),
                             provenance: entry.provenance, overwrite: overwrite)
-                        return (result.hasTokenizer, result.notes)
+                        return (result.hasTokenizer, result.notes, result.tensorTally)
                     }
                 } catch {
                     throw DaemonError.cannotWrite(path: path, reason: ErrorText.words(error))
@@ -56,7 +56,7 @@ extension DaemonService {
             }
             return ExportResult(
                 model: entry.handle, format: params.format, path: path, precision: precision,
-                bytes: Self.byteCount(atPath: path), hasTokenizer: hasTokenizer, notes: notes)
+                bytes: Self.byteCount(atPath: path), hasTokenizer: hasTokenizer, notes: notes, tensorTypes: tally)
         }
     }
 

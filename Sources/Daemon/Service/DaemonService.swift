@@ -60,6 +60,7 @@ public final class DaemonService: Sendable {
         route(GenerateRequest.self, on: server) { [self] params, context in try await generate(params, context) }
         route(TokenizeRequest.self, on: server) { [self] params, _ in try await tokenize(params) }
         route(DetokenizeRequest.self, on: server) { [self] params, _ in try await detokenize(params) }
+        route(LogLikelihoodRequest.self, on: server) { [self] params, context in try await logLikelihood(params, context) }
     }
 
     /// Registers a typed handler whose params are decoded by their members (errors -32602 name
@@ -83,7 +84,9 @@ public final class DaemonService: Sendable {
 
     static func info(_ entry: ModelEntry) -> ModelInfo {
         ModelInfo(handle: entry.handle, path: entry.path, format: entry.format, model: entry.model,
-                  hasTokenizer: entry.tokenizer != nil, parent: entry.parent)
+                  hasTokenizer: entry.tokenizer != nil, parent: entry.parent,
+                  bosToken: entry.tokenizer?.bosTokenID.map { Int($0) }, eosToken: entry.tokenizer?.eosTokenID.map { Int($0) },
+                  addsBos: entry.tokenizer?.addsBOSToken ?? false)
     }
 
     func loadModel(_ params: LoadModelParams, _ context: JobContext) async throws -> ModelInfo {

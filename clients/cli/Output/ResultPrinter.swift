@@ -4,9 +4,10 @@ import RPC
 /// Renders a result for people (aligned `key: value` lines, per-block tables) or, with --json,
 /// as the daemon's JSON object on one line.
 enum ResultPrinter {
-    /// Columns of per-block tables, in this order when present.
+    /// Columns of tables, in this order when present: the per-block tables, then an export's
+    /// tensor types.
     private static let preferredColumns = [
-        "block", "importance", "meanImportance", "keepRatio", "width", "kept", "threshold",
+        "block", "importance", "meanImportance", "keepRatio", "width", "kept", "threshold", "type", "tensors", "bytes",
     ]
 
     static func print(_ value: JSONValue, json: Bool) {

@@ -15,14 +15,14 @@ from .errors import (BadData, CalibrationNotFound, CannotLoad, CannotWrite, Cfsp
                      ModelNotFound, NoTokenizer, ParseError, RequestCancelled, RpcError,
                      ServerNotInitialized)
 from .progress import ProgressEvent
-from .results import (Calibration, Evaluation, ExportResult, FinetuneResult, Generation, ModelInfo, PruneResult,
+from .results import (Calibration, ContinuationScore, Evaluation, ExportResult, FinetuneResult, Generation, ModelInfo, PruneResult,
                       Released, RunResult, SavedCalibration, SweepResult, ScoreResult, ServerInfo, Unloaded)
 from .transport import default_socket_path, find_daemon
 
 __all__ = [
     "Client", "PendingRequest", "GenerationStream", "ProgressEvent", "default_socket_path", "find_daemon",
     "ModelInfo", "Calibration", "ScoreResult", "PruneResult", "Evaluation", "ExportResult", "FinetuneResult",
-    "Generation", "RunResult", "SweepResult",
+    "Generation", "RunResult", "SweepResult", "ContinuationScore",
     "SavedCalibration", "Unloaded", "Released", "ServerInfo",
     "CfspError", "RpcError", "DaemonNotRunning", "DaemonNotFound", "ConnectionClosed",
     "ParseError", "InvalidRequest", "MethodNotFound", "InvalidParams", "InternalError",

@@ -14,7 +14,7 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequ
 from . import framing as framing_mod
 from .errors import ConnectionClosed, CfspError, RequestCancelled, error_from_response
 from .progress import ProgressCallback, ProgressEvent, TqdmProgress, tqdm_available
-from .results import (Calibration, Evaluation, ExportResult, FinetuneResult, Generation, ModelInfo, PruneResult,
+from .results import (Calibration, ContinuationScore, Evaluation, ExportResult, FinetuneResult, Generation, ModelInfo, PruneResult,
                       Released, RunResult, SavedCalibration, SweepResult, ScoreResult, ServerInfo, Unloaded,
                       from_json)
 from .transport import (ProcessTransport, SocketTransport, Transport, default_socket_path,
@@ -559,6 +559,25 @@ class Client:
         result = self.request("detokenize", {"model": _model_handle(model), "tokens": list(tokens),
                                              "skipSpecial": skip_special}, progress=False)
         return str(result.get("text", ""))
+
+    #: Requests per ``loglikelihood`` call (the daemon takes at most 65536).
+    loglikelihood_batch: int = 256
+
+    def loglikelihood(self, model: ModelRef, requests: Iterable[Sequence[Sequence[int]]],
+                      progress: ProgressOption = None) -> List[ContinuationScore]:
+        """``loglikelihood``: for each ``(context_ids, continuation_ids)`` the sum of the
+        continuation tokens' log-probabilities after the context (natural log) and whether
+        greedy decoding gives the continuation. A context needs at least one token (lm-eval puts
+        the BOS, or the EOS, there for an empty one); contexts too long for the model are cut from
+        the start (``truncated_tokens``). Sent ``loglikelihood_batch`` requests per call."""
+        pairs = [{"context": list(context), "continuation": list(continuation)} for context, continuation in requests]
+        scores: List[ContinuationScore] = []
+        for start in range(0, len(pairs), self.loglikelihood_batch):
+            result = self.request("loglikelihood", {"model": _model_handle(model),
+                                                    "requests": pairs[start:start + self.loglikelihood_batch]},
+                                  progress)
+            scores.extend(from_json(ContinuationScore, s) for s in (result or {}).get("scores", []))
+        return scores
 
 
 class GenerationStream:

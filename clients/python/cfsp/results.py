@@ -69,6 +69,9 @@ class ModelInfo:
     ffn_parameters: Optional[int] = None
     has_tokenizer: Optional[bool] = None
     parent: Optional[str] = None
+    bos_token: Optional[int] = None
+    eos_token: Optional[int] = None
+    adds_bos: Optional[bool] = None
     raw: Dict[str, Any] = field(default_factory=dict, repr=False)
 
 
@@ -202,6 +205,28 @@ class ExportResult:
     bytes: Optional[int] = None
     has_tokenizer: Optional[bool] = None
     notes: List[str] = field(default_factory=list)
+    #: ``[{"type": "Q4_K", "tensors": 120, "bytes": ...}, ...]``, the most bytes first.
+    tensor_types: List[Dict[str, Any]] = field(default_factory=list)
+    tensors: Optional[int] = None
+    raw: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def type_counts(self) -> Dict[str, int]:
+        """Tensors per stored type: ``{"Q4_K": 120, "Q6_K": 25, "F32": 61}``."""
+        return {t["type"]: t["tensors"] for t in self.tensor_types}
+
+    def to_dataframe(self) -> Any:
+        """One row per stored type: ``type``, ``tensors``, ``bytes``."""
+        return _frame(self.tensor_types, ["type", "tensors", "bytes"])
+
+
+@dataclass
+class ContinuationScore:
+    """How likely the model finds one continuation after its context (``loglikelihood``)."""
+
+    log_likelihood: float = 0.0
+    is_greedy: bool = False
+    tokens: int = 0
+    truncated_tokens: int = 0
     raw: Dict[str, Any] = field(default_factory=dict, repr=False)
 
 

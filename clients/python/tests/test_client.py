@@ -88,6 +88,14 @@ def test_calibrate_score_prune_evaluate_export(loaded, text_file: str, tmp_path:
     assert isinstance(exported, cfsp.ExportResult)
     assert exported.path == str(target) and target.stat().st_size == exported.bytes
     assert exported.has_tokenizer is True
+    # The stored types, as gguf-py reads the file: matrices f16, norms f32.
+    import gguf
+    from collections import Counter
+    stored = Counter(t.tensor_type.name for t in gguf.GGUFReader(str(target)).tensors)
+    assert exported.type_counts() == dict(stored) and set(stored) == {"F16", "F32"}
+    assert exported.tensors == sum(stored.values())
+    assert sum(t["bytes"] for t in exported.tensor_types) < exported.bytes
+    assert list(exported.to_dataframe().columns) == ["type", "tensors", "bytes"]
     reloaded = client.load_model(str(target))
     assert reloaded.config["intermediateSizes"] == pruned.widths
 

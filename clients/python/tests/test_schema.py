@@ -22,7 +22,7 @@ METHODS = {
     "load_model": "model/load", "describe_model": "model/describe", "unload_model": "model/unload",
     "calibrate": "calibrate", "save_calibration": "calibration/save", "load_calibration": "calibration/load",
     "release_calibration": "calibration/release", "score": "score", "prune": "prune", "evaluate": "evaluate",
-    "finetune": "finetune", "export": "export", "run": "run", "sweep": "sweep",
+    "finetune": "finetune", "export": "export", "run": "run", "sweep": "sweep", "loglikelihood": "loglikelihood",
 }
 
 #: Parameters of the client methods that are not params members (client-side settings).
