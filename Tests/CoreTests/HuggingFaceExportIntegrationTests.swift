@@ -65,6 +65,16 @@ struct HuggingFaceExportIntegration {
             // 1.05e-4 (Gemma 3 per-layer), largest |logit| 31-37: f32 sums in another order over
             // 30 and 18 blocks (3e-6 of the largest logit). The tiny exports stay under 1e-4.
             #expect(difference <= 2.5e-4, "\(name): max |cfsp - transformers| = \(difference)")
+            // Against the same transformers model run in float64, which says whose rounding the gap
+            // above is. Measured (AMD EPYC, align 64 widths): cfsp 1.30e-4 / 2.51e-4 / 6.5e-5 from
+            // float64, transformers' f32 5.9e-5 / 6.3e-5 / 2.7e-5 (SmolLM2 per-layer, uniform, Gemma
+            // 3): cfsp's f32 forward rounds 2-4x more than torch's, still under 1e-5 of the largest
+            // logit. The bound is that, so a real error (1e-2 and up) fails here.
+            let exact = maxAbsoluteDifference(ours, result.exactLogits)
+            let reference = maxAbsoluteDifference(result.logits, result.exactLogits)
+            print("\(name): max |cfsp - transformers f64| = \(exact), max |transformers f32 - f64| = \(reference)")
+            let largest = Double(ours.map(abs).max() ?? 0)
+            #expect(exact <= 1e-5 * largest, "\(name): max |cfsp - transformers in float64| = \(exact), largest |logit| \(largest)")
             #expect(exportRelativeDifference(ours, result.logits) < 1e-5, "\(name)")
             if !result.ids.isEmpty {
                 #expect(result.ids == tokenizerTexts.map(tokenizer.encode), "\(name): ids without special tokens")

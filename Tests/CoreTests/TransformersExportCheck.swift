@@ -21,6 +21,9 @@ struct TransformersExportReport {
         var generation: [String: Int]
         /// The logits of every position, position-major.
         var logits: [Float]
+        /// The same model's logits run in float64 (empty when not run): the reference without
+        /// transformers' own f32 rounding.
+        var exactLogits: [Double]
     }
 
     var transformersVersion: String
@@ -65,15 +68,30 @@ struct TransformersExportReport {
                         (0..<(data.count / 4)).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
                     }
                 }
+                let exactPath = "\(outPath).\(index).f64"
+                var exactLogits: [Double] = []
+                if FileManager.default.fileExists(atPath: exactPath) {
+                    let data = try Data(contentsOf: URL(fileURLWithPath: exactPath))
+                    exactLogits = data.withUnsafeBytes { raw in
+                        (0..<(data.count / 8)).map { Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self))) }
+                    }
+                }
                 let generation = (result["generation"] as? [String: Any] ?? [:]).compactMapValues { $0 as? Int }
                 return Result(
                     tokenizerClass: result["tokenizer_class"] as? String, ids: ids(result["ids"]),
                     idsWithSpecial: ids(result["ids_with_special"]),
                     nfcTexts: ((result["nfc_utf8"] as? [[Int]]) ?? []).map { String(decoding: $0.map(UInt8.init), as: UTF8.self) },
                     modelClass: result["model_class"] as? String,
-                    widths: result["widths"] as? [Int] ?? [], generation: generation, logits: logits)
+                    widths: result["widths"] as? [Int] ?? [], generation: generation, logits: logits,
+                    exactLogits: exactLogits)
             })
     }
+}
+
+/// The largest |a - b| against a float64 reference (infinity when the counts differ).
+func maxAbsoluteDifference(_ a: [Float], _ b: [Double]) -> Double {
+    guard a.count == b.count else { return .infinity }
+    return zip(a, b).map { abs(Double($0) - $1) }.max() ?? 0
 }
 
 /// The largest |a - b| (infinity when the counts differ).

@@ -15,7 +15,8 @@ job, so torch and transformers are imported once. Each folder is loaded with
 classes, the ids of each text without and with special tokens, each text's NFC form (UTF-8 bytes,
 by Python's unicodedata), the FFN width transformers built
 for each layer, the generation config's special ids, and the logits of `tokens` (every position)
-as float32 little-endian in the file OUT.json.<i>.f32. Exit status 3 when a Python package
+as float32 little-endian in the file OUT.json.<i>.f32 (and those of the same model run in
+float64 in OUT.json.<i>.f64). Exit status 3 when a Python package
 is missing, 1 on any other error.
 """
 import json
@@ -60,6 +61,11 @@ def run_job(job, logits_path):
             logits = model(torch.tensor([job["tokens"]], dtype=torch.long), use_cache=False).logits[0]
         report["logits_shape"] = list(logits.shape)
         logits.to(torch.float32).numpy().astype("<f4").tofile(logits_path)
+        # The same model in float64: the logits without transformers' own f32 rounding, so the
+        # caller can tell cfsp's error from the reference's.
+        with torch.no_grad():
+            exact = model.double()(torch.tensor([job["tokens"]], dtype=torch.long), use_cache=False).logits[0]
+        exact.numpy().astype("<f8").tofile(logits_path[:-len(".f32")] + ".f64")
     return report
 
 
