@@ -91,14 +91,17 @@ def calibrate_share(model_path: str, windows: List[List[int]], *, share: int,
 class DistributedCalibration:
     """The result of ``calibrate_distributed``: the merged ``calibration`` held by ``client``'s
     daemon (on ``model``), and one entry per share in ``parts`` (``share``, ``windows``,
-    ``tokens``, ``seconds``, ``host``, ``pid``). ``seconds`` is the whole call's wall time. When
-    the function spawned ``client`` itself, close it (or use this as a context manager) when done."""
+    ``tokens``, ``seconds``, ``host``, ``pid``). ``seconds`` is the whole call's wall time, split in
+    ``stages``: ``prepare`` (driver daemon, model, tokenization, the draw), ``tasks`` (until every
+    part is back) and ``merge`` (writing the parts, ``calibration/merge``). When the function
+    spawned ``client`` itself, close it (or use this as a context manager) when done."""
 
     client: Client
     model: ModelInfo
     calibration: Calibration
     parts: List[Dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
+    stages: Dict[str, float] = field(default_factory=dict)
     owns_client: bool = False
 
     def close(self) -> None:
@@ -165,6 +168,8 @@ def calibrate_distributed(model_path: str, *, windows: Optional[Sequence[Sequenc
              if value is not None]
     if len(given) != 1:
         raise TypeError(f"give exactly one of windows, text, path or tokens (got {given or 'none'})")
+    if windows is not None and starts is not None:
+        raise TypeError("starts index a text input; explicit windows take none")
     driver, owns, info = _driver(client, daemon_path, model_path, model, precision)
     try:
         if windows is None:
@@ -179,12 +184,14 @@ def calibrate_distributed(model_path: str, *, windows: Optional[Sequence[Sequenc
             windows = [stream[s:s + window_size] for s in starts]
             if any(len(w) != window_size or s < 0 for s, w in zip(starts, windows)):
                 raise ValueError(f"a window of {window_size} tokens at one of the starts does not fit in {len(stream)} tokens")
+        prepared = time.monotonic()
         task = ray.remote(num_cpus=threads_per_worker, max_retries=max_retries)(share_function or calibrate_share)
         shares = split([list(w) for w in windows], workers)
         pending = [task.remote(model_path, share, share=index, daemon_path=daemon_path, threads=threads_per_worker,
                                precision=precision or info.precision, gram=gram)
                    for index, share in enumerate(shares)]
         parts = ray.get(pending)  # in share order, each task's one result
+        returned = time.monotonic()
         folder = tempfile.mkdtemp(prefix="cfsp-merge-")
         try:
             paths = []
@@ -199,8 +206,10 @@ def calibrate_distributed(model_path: str, *, windows: Optional[Sequence[Sequenc
         if owns:
             driver.close()
         raise
+    ended = time.monotonic()
+    stages = {"prepare": prepared - began, "tasks": returned - prepared, "merge": ended - returned}
     return DistributedCalibration(client=driver, model=info, calibration=merged, parts=parts,
-                                  seconds=time.monotonic() - began, owns_client=owns)
+                                  seconds=ended - began, stages=stages, owns_client=owns)
 
 
 def sweep_share(model_path: str, calibration: bytes, sparsities: List[float], *, share: int,
