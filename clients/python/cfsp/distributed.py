@@ -140,6 +140,20 @@ def _driver(client: Optional[Client], daemon_path: Optional[str], model_path: st
     return driver, owns, info
 
 
+def _gather(ray: Any, pending: List[Any]) -> List[Any]:
+    """Every task's one result, in order; when one fails (or the caller interrupts), the others
+    are cancelled rather than left running."""
+    try:
+        return ray.get(pending)
+    except BaseException:
+        for ref in pending:
+            try:
+                ray.cancel(ref, force=True)
+            except Exception:  # noqa: BLE001 - a task that already finished cannot be cancelled
+                pass
+        raise
+
+
 def calibrate_distributed(model_path: str, *, windows: Optional[Sequence[Sequence[int]]] = None,
                           text: Optional[str] = None, path: Optional[str] = None,
                           tokens: Optional[Sequence[int]] = None, count: int = 128, window_size: int = 1024,
@@ -190,7 +204,7 @@ def calibrate_distributed(model_path: str, *, windows: Optional[Sequence[Sequenc
         pending = [task.remote(model_path, share, share=index, daemon_path=daemon_path, threads=threads_per_worker,
                                precision=precision or info.precision, gram=gram)
                    for index, share in enumerate(shares)]
-        parts = ray.get(pending)  # in share order, each task's one result
+        parts = _gather(ray, pending)
         returned = time.monotonic()
         folder = tempfile.mkdtemp(prefix="cfsp-merge-")
         try:
@@ -254,7 +268,7 @@ def sweep_distributed(model_path: str, calibration: str, sparsities: Sequence[fl
                            options={**options, "methods": methods, "include_dense": index == 0},
                            daemon_path=daemon_path, threads=threads_per_worker, precision=precision)
                for index, share in enumerate(shares)]
-    answers = ray.get(pending)
+    answers = _gather(ray, pending)
     order = {s: i for i, s in enumerate(sparsities)}
     method_order = {m: i for i, m in enumerate(methods or [])}
     points = [point for answer in answers for point in answer.get("points", [])]

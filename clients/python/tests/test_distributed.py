@@ -131,3 +131,9 @@ def test_sweep_distributed_gives_the_single_process_points(cluster, cfspd: str, 
         assert got["widths"] == want["widths"]
         assert abs(got["perplexity"] - want["perplexity"]) <= 1e-9 * want["perplexity"]
     assert spread.dense.perplexity == pytest.approx(single.dense.perplexity, rel=1e-12)
+
+
+def test_a_failing_share_raises_the_daemons_error(cluster, cfspd: str, tiny_model: str) -> None:
+    windows = [[1, 2, 3, 4], [5, 6, 7, 10 ** 6]]  # the second share holds a token id outside the vocabulary
+    with pytest.raises(Exception, match="outside the vocabulary"):
+        calibrate_distributed(tiny_model, windows=windows, workers=2, daemon_path=cfspd, gram=False)
