@@ -226,7 +226,7 @@ struct ResultCodingTests {
         let names = ProtocolMethods.descriptions.map(\.method)
         #expect(Set(names).count == names.count)
         #expect(names == ["model/load", "model/list", "model/describe", "model/unload", "calibrate",
-                          "calibration/save", "calibration/load", "calibration/release", "score", "prune",
+                          "calibration/save", "calibration/load", "calibration/merge", "calibration/release", "score", "prune",
                           "finetune", "evaluate", "export", "run", "sweep", "generate", "tokenize", "detokenize",
                           "loglikelihood"])
     }

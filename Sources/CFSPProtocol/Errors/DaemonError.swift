@@ -19,6 +19,8 @@ public enum DaemonError: Error, CustomStringConvertible, ResponseErrorConvertibl
     case cannotWrite(path: String, reason: String)
     /// Text was given to a model without a tokenizer.
     case noTokenizer(model: String)
+    /// Calibrations that cannot be added up: `member` differs between the inputs `inputs`.
+    case calibrationMismatch(member: String, inputs: [String], reason: String)
 
     /// The code sent to the client.
     public var code: Code {
@@ -31,6 +33,7 @@ public enum DaemonError: Error, CustomStringConvertible, ResponseErrorConvertibl
         case .invalidForModel: .invalidForModel
         case .cannotWrite: .cannotWrite
         case .noTokenizer: .noTokenizer
+        case .calibrationMismatch: .calibrationMismatch
         }
     }
 
@@ -53,6 +56,8 @@ public enum DaemonError: Error, CustomStringConvertible, ResponseErrorConvertibl
             "cannot write '\(path)': \(reason)"
         case .noTokenizer(let model):
             "model '\(model)' has no tokenizer, so text cannot be used; send token ids ('tokens') instead"
+        case .calibrationMismatch(_, _, let reason):
+            "the calibrations cannot be merged: \(reason)"
         }
     }
 
@@ -68,6 +73,8 @@ public enum DaemonError: Error, CustomStringConvertible, ResponseErrorConvertibl
         case .invalidForModel(let reason): data = ["reason": .string(reason)]
         case .cannotWrite(let path, let reason): data = ["path": .string(path), "reason": .string(reason)]
         case .noTokenizer(let model): data = ["model": .string(model)]
+        case .calibrationMismatch(let member, let inputs, let reason):
+            data = ["member": .string(member), "inputs": .array(inputs.map(JSONValue.string)), "reason": .string(reason)]
         }
         return ResponseError(code: code.rawValue, message: description, data: data)
     }
@@ -92,6 +99,8 @@ extension DaemonError {
         case cannotWrite = 1007
         /// 1008.
         case noTokenizer = 1008
+        /// 1009.
+        case calibrationMismatch = 1009
 
         /// The error's name in protocol.md.
         public var name: String {
@@ -104,6 +113,7 @@ extension DaemonError {
             case .invalidForModel: "invalid for model"
             case .cannotWrite: "cannot write"
             case .noTokenizer: "no tokenizer"
+            case .calibrationMismatch: "calibration mismatch"
             }
         }
 
@@ -121,6 +131,8 @@ extension DaemonError {
                 "statistics of another shape, a token id outside the vocabulary, a window over the context, a perplexity or block importance that is not finite (the model overflows 32-bit floats)"
             case .cannotWrite: "export/save target exists (pass `overwrite`), or writing failed"
             case .noTokenizer: "text given to a model that has no tokenizer (send `tokens` instead)"
+            case .calibrationMismatch:
+                "`calibration/merge` of calibrations that do not add up: `member` (`blocks`, `hiddenSize`, `windowSize` or `gram`) differs between the two `inputs` (handles or paths)"
             }
         }
 
@@ -133,6 +145,7 @@ extension DaemonError {
             case .cannotLoad, .cannotWrite: ["path", "reason"]
             case .badData, .invalidForModel: ["reason"]
             case .noTokenizer: ["model"]
+            case .calibrationMismatch: ["member", "inputs", "reason"]
             }
         }
     }

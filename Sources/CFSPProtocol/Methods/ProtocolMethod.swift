@@ -54,7 +54,7 @@ public enum ProtocolMethods {
     public static let all: [any ProtocolMethod.Type] = [
         LoadModelRequest.self, ListModelsRequest.self, DescribeModelRequest.self, UnloadModelRequest.self,
         CalibrateRequest.self, SaveCalibrationRequest.self, LoadCalibrationRequest.self,
-        ReleaseCalibrationRequest.self, ScoreRequest.self, PruneRequest.self, FinetuneRequest.self,
+        MergeCalibrationsRequest.self, ReleaseCalibrationRequest.self, ScoreRequest.self, PruneRequest.self, FinetuneRequest.self,
         EvaluateRequest.self, ExportRequest.self, RunRequest.self, SweepRequest.self, GenerateRequest.self,
         TokenizeRequest.self, DetokenizeRequest.self, LogLikelihoodRequest.self,
     ]

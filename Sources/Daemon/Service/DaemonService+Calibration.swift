@@ -107,28 +107,34 @@ extension DaemonService {
     {
         let model = try params.model.map { handle throws(DaemonError) in try registry.model(handle) }
         let path = params.path
-        let statistics = try await compute { () throws -> CalibrationStatistics in
-            do {
-                let data = try RegularFile.contents(of: path, limit: RegularFile.Limit.calibration)
-                return try JSONDecoder().decode(CalibrationStatistics.self, from: data)
-            } catch let error as DecodingError {
-                throw DaemonError.cannotLoad(
-                    path: path, reason: "not a calibration file written by calibration/save (\(Self.describe(error)))")
-            } catch {
-                throw DaemonError.cannotLoad(path: path, reason: ErrorText.words(error))
-            }
-        }
-        if let model {
-            let widths = model.model.config.intermediateSizes
-            guard statistics.blocks.map(\.width) == widths, statistics.hiddenSize == model.model.config.hiddenSize else {
-                throw DaemonError.invalidForModel(
-                    "the calibration was gathered on FFN widths \(statistics.blocks.map(\.width)) and hidden size \(statistics.hiddenSize); model '\(model.handle)' has \(widths) and \(model.model.config.hiddenSize)")
-            }
-        }
+        let statistics = try await compute { () throws -> CalibrationStatistics in try Self.readCalibration(path) }
+        if let model { try Self.check(statistics, fits: model) }
         let stored = registry.add { handle in
             CalibrationEntry(handle: handle, statistics: statistics, model: model?.handle, seconds: 0)
         }
         return Self.info(stored, metric: .standard)
+    }
+
+    /// The statistics in a file written by `calibration/save` (errors are `cannotLoad`).
+    static func readCalibration(_ path: String) throws -> CalibrationStatistics {
+        do {
+            let data = try RegularFile.contents(of: path, limit: RegularFile.Limit.calibration)
+            return try JSONDecoder().decode(CalibrationStatistics.self, from: data)
+        } catch let error as DecodingError {
+            throw DaemonError.cannotLoad(
+                path: path, reason: "not a calibration file written by calibration/save (\(Self.describe(error)))")
+        } catch {
+            throw DaemonError.cannotLoad(path: path, reason: ErrorText.words(error))
+        }
+    }
+
+    /// Refuses statistics gathered on FFN widths or a hidden size other than `model`'s.
+    static func check(_ statistics: CalibrationStatistics, fits model: ModelEntry) throws(DaemonError) {
+        let widths = model.model.config.intermediateSizes
+        guard statistics.blocks.map(\.width) == widths, statistics.hiddenSize == model.model.config.hiddenSize else {
+            throw .invalidForModel(
+                "the calibration was gathered on FFN widths \(statistics.blocks.map(\.width)) and hidden size \(statistics.hiddenSize); model '\(model.handle)' has \(widths) and \(model.model.config.hiddenSize)")
+        }
     }
 
     /// A one-line account of why a calibration file did not decode: which member, what was wrong.

@@ -46,6 +46,9 @@ public final class DaemonService: Sendable {
         route(LoadCalibrationRequest.self, on: server) { [self] params, context in
             try await loadCalibration(params, context)
         }
+        route(MergeCalibrationsRequest.self, on: server) { [self] params, context in
+            try await mergeCalibrations(params, context)
+        }
         route(ReleaseCalibrationRequest.self, on: server) { [self] params, _ in
             try registry.releaseCalibration(params.calibration)
             return ReleasedCalibration(calibration: params.calibration)

@@ -29,11 +29,11 @@ struct CalibrateCommand: AsyncParsableCommand {
     func run() async throws { try await connection.perform(CalibrateRequest.self, params) }
 }
 
-/// `cfsp calibration save|load|release`.
+/// `cfsp calibration save|load|merge|release`.
 struct CalibrationCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "calibration", abstract: "Save, load and release calibration statistics.",
-        subcommands: [Save.self, Load.self, Release.self])
+        commandName: "calibration", abstract: "Save, load, merge and release calibration statistics.",
+        subcommands: [Save.self, Load.self, Merge.self, Release.self])
 
     struct Save: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Write statistics to a JSON file (calibration/save).")
@@ -63,6 +63,28 @@ struct CalibrationCommand: AsyncParsableCommand {
             try await connection.perform(
                 LoadCalibrationRequest.self, LoadCalibrationParams(path: absolutePath(path), model: model), progress: false)
         }
+    }
+
+    struct Merge: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add up calibrations of one model and window size into a new one (calibration/merge).")
+        @Argument(help: "Calibration handles, like c1 c2.") var calibrations: [String] = []
+        @Option(name: .long, help: ArgumentHelp("A file written by `calibration save` to add (repeatable).", valueName: "file"))
+        var path: [String] = []
+        @Option(name: .long, help: MemberFlags.help(MergeCalibrationsParams.self, "model", valueName: "handle"))
+        var model: String?
+        @Option(name: .long, help: MemberFlags.help(MergeCalibrationsParams.self, "blockMetric")) var blockMetric: BlockMetric?
+        @OptionGroup var connection: ConnectionOptions
+
+        /// The request's params.
+        var params: MergeCalibrationsParams {
+            MergeCalibrationsParams(calibrations: calibrations, paths: path.map(absolutePath), model: model,
+                                    blockMetric: blockMetric)
+        }
+
+        func validate() throws { try MemberFlags.validate(params) }
+
+        func run() async throws { try await connection.perform(MergeCalibrationsRequest.self, params, progress: false) }
     }
 
     struct Release: AsyncParsableCommand {

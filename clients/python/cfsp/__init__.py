@@ -9,7 +9,7 @@
 """
 
 from .client import Client, GenerationStream, PendingRequest
-from .errors import (BadData, CalibrationNotFound, CannotLoad, CannotWrite, CfspError,
+from .errors import (BadData, CalibrationMismatch, CalibrationNotFound, CannotLoad, CannotWrite, CfspError,
                      ConnectionClosed, DaemonNotFound, DaemonNotRunning, InternalError,
                      InvalidForModel, InvalidParams, InvalidRequest, MethodNotFound, ModelBusy,
                      ModelNotFound, NoTokenizer, ParseError, RequestCancelled, RpcError,
@@ -27,6 +27,6 @@ __all__ = [
     "CfspError", "RpcError", "DaemonNotRunning", "DaemonNotFound", "ConnectionClosed",
     "ParseError", "InvalidRequest", "MethodNotFound", "InvalidParams", "InternalError",
     "ServerNotInitialized", "RequestCancelled", "ModelNotFound", "CalibrationNotFound", "ModelBusy",
-    "CannotLoad", "BadData", "InvalidForModel", "CannotWrite", "NoTokenizer",
+    "CannotLoad", "BadData", "InvalidForModel", "CannotWrite", "NoTokenizer", "CalibrationMismatch",
 ]
 __version__ = "0.1.0"

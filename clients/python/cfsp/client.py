@@ -359,6 +359,20 @@ class Client:
             "path": os.fspath(path), "model": _model_handle(model) if model is not None else None}),
             progress=False))
 
+    def merge_calibrations(self, calibrations: Optional[Sequence[CalibrationRef]] = None,
+                           paths: Optional[Sequence[str]] = None, model: Optional[ModelRef] = None,
+                           block_metric: Optional[str] = None) -> Calibration:
+        """``calibration/merge``: a new calibration whose statistics are the sums of ``calibrations``
+        (handles) and then of the files ``paths`` (written by ``save_calibration``), as if one
+        ``calibrate`` had run over all their windows. They must share the model's shape, the window
+        size and the ``gram`` setting (else ``CalibrationMismatch``); the same windows given twice
+        count twice. With ``model`` the result is checked against it and recorded as its."""
+        return from_json(Calibration, self.request("calibration/merge", _compact({
+            "calibrations": [_calibration_handle(c) for c in calibrations] if calibrations is not None else None,
+            "paths": [os.fspath(p) for p in paths] if paths is not None else None,
+            "model": _model_handle(model) if model is not None else None,
+            "blockMetric": block_metric}), progress=False))
+
     def release_calibration(self, calibration: CalibrationRef) -> Released:
         """``calibration/release``: frees the statistics."""
         return from_json(Released, self.request("calibration/release", {

@@ -111,6 +111,12 @@ class NoTokenizer(RpcError):
     """1008: text was given to a model without a tokenizer (send tokens instead)."""
 
 
+class CalibrationMismatch(RpcError):
+    """1009: ``calibration/merge`` of calibrations that do not add up: ``data['member']`` names the
+    statistic that differs (``windowSize``, ``blocks``, ``hiddenSize``, ``gram``) and
+    ``data['inputs']`` the two inputs."""
+
+
 _BY_CODE: Dict[int, Type[RpcError]] = {
     -32700: ParseError,
     -32600: InvalidRequest,
@@ -127,6 +133,7 @@ _BY_CODE: Dict[int, Type[RpcError]] = {
     1006: InvalidForModel,
     1007: CannotWrite,
     1008: NoTokenizer,
+    1009: CalibrationMismatch,
 }
 
 

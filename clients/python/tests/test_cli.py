@@ -36,7 +36,8 @@ def progress_lines(stderr: str) -> List[dict]:
 SUBCOMMANDS = [
     [], ["run"], ["daemon"], ["daemon", "start"], ["daemon", "stop"], ["daemon", "status"], ["model"],
     ["model", "load"], ["model", "list"], ["model", "describe"], ["model", "unload"], ["calibrate"],
-    ["calibration", "save"], ["calibration", "load"], ["calibration", "release"], ["score"], ["prune"],
+    ["calibration", "save"], ["calibration", "load"], ["calibration", "merge"], ["calibration", "release"],
+    ["score"], ["prune"],
     ["evaluate"], ["export"], ["finetune"], ["generate"], ["tokenize"], ["detokenize"], ["call"],
 ]
 
@@ -56,6 +57,7 @@ def test_help_everywhere(cli, words: List[str]) -> None:
     (["calibrate", "--model", "m1", "--tokens", "1,x"], "--tokens must be"),
     (["calibrate", "--model", "m1", "--text", "a", "--count", "0"], "--count must be an integer at least 1, not 0"),
     (["score", "--model", "m1"], "Missing expected argument"),
+    (["calibration", "merge"], "give at least one calibration to merge"),
     (["finetune", "--model", "m2", "--text", "a", "--steps", "0"], "--steps must be an integer at least 1, not 0"),
     # Negative numbers are values, out of range like any other (not a missing value).
     (["prune", "--model", "m1", "--calibration", "c1", "--sparsity", "-0.1"], "--sparsity must be in [0, 1), not -0.1"),
@@ -232,6 +234,10 @@ def test_every_method_over_the_socket(cli, socket_daemon: str, tiny_model: str, 
     assert Path(saved["path"]).stat().st_size == saved["bytes"]
     assert js("calibration", "load", str(tmp_path / "c.json"), "--model", "m1")["calibration"] == "c2"
     assert js("calibration", "release", "c2")["released"] is True
+    merged = js("calibration", "merge", "c1", "--path", str(tmp_path / "c.json"), "--model", "m1")
+    assert merged["calibration"] == "c3" and merged["windows"] == 8 and merged["tokens"] == 128
+    assert merged["model"] == "m1" and merged["gram"] is True
+    assert js("calibration", "release", "c3")["released"] is True
 
     score = ok("score", "--model", "m1", "--calibration", "c1", "--sparsity", "0.25")
     header = next(line for line in score.stdout.splitlines() if "keepRatio" in line)

@@ -21,7 +21,7 @@ PARAMS: Dict[str, Any] = SCHEMA["$defs"]["params"]
 METHODS = {
     "load_model": "model/load", "describe_model": "model/describe", "unload_model": "model/unload",
     "calibrate": "calibrate", "save_calibration": "calibration/save", "load_calibration": "calibration/load",
-    "release_calibration": "calibration/release", "score": "score", "prune": "prune", "evaluate": "evaluate",
+    "release_calibration": "calibration/release", "merge_calibrations": "calibration/merge", "score": "score", "prune": "prune", "evaluate": "evaluate",
     "finetune": "finetune", "export": "export", "run": "run", "sweep": "sweep", "loglikelihood": "loglikelihood",
 }
 
