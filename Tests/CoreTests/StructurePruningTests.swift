@@ -269,21 +269,26 @@ import TestSupport
 
     // MARK: - Export
 
+    /// Block 1 has neither sublayer (0 and 0 in deci's arrays); block 2 keeps attention without
+    /// an FFN, which llama.cpp's deci graph cannot run with feed_forward_length 0 (it skips the
+    /// whole layer), so it is written with a 1-neuron FFN that adds exactly zero.
     @Test func ggufDeciCarriesPerLayerHeadsAndRemovedSublayers() throws {
         let folder = try ScratchFolder()
         let path = folder.file("s.gguf")
         let model = try Self.model(family: "llama")
-            .restructured(keepingKVGroups: [[1], nil, [0, 2]], removingAttention: [1], removingFFN: [2])
+            .restructured(keepingKVGroups: [[1], nil, [0, 2]], removingAttention: [1], removingFFN: [1, 2])
         let result = try GGUFExporter.export(model, to: path)
         #expect(result.architecture == "deci")
+        #expect(result.notes.contains { $0.contains("blocks 2 keep their attention without an FFN") })
         let file = try GGUFFile(path: path)
         #expect(file.metadata["deci.attention.head_count"]?.intArray == [2, 0, 4])
         #expect(file.metadata["deci.attention.head_count_kv"]?.intArray == [1, 0, 2])
-        #expect(file.metadata["deci.feed_forward_length"]?.intArray == [40, 24, 0])
+        #expect(file.metadata["deci.feed_forward_length"]?.intArray == [40, 0, 1])
         #expect(file.tensorInfo("blk.1.attn_q.weight") == nil && file.tensorInfo("blk.1.attn_norm.weight") == nil)
-        #expect(file.tensorInfo("blk.2.ffn_gate.weight") == nil && file.tensorInfo("blk.2.ffn_norm.weight") == nil)
+        #expect(file.tensorInfo("blk.1.ffn_gate.weight") == nil && file.tensorInfo("blk.1.ffn_norm.weight") == nil)
+        #expect(file.tensorInfo("blk.2.ffn_down.weight")?.shape == [48, 1])
         let reloaded = try exportReloadGGUF(path)
-        #expect(reloaded.config.layerHeadCounts == [2, 0, 4] && reloaded.config.intermediateSizes == [40, 24, 0])
+        #expect(reloaded.config.layerHeadCounts == [2, 0, 4] && reloaded.config.intermediateSizes == [40, 0, 1])
         let pool = ThreadPool(threads: 1)
         #expect(exportRelativeDifference(try model.logits(for: Self.tokens, pool: pool),
                                          try reloaded.logits(for: Self.tokens, pool: pool)) < 1e-5)
