@@ -241,7 +241,7 @@ enum NaiveAlgebra {
     @Test func gramRoundTripsThroughJSONAndOldFilesAreRefusedClearly() throws {
         let model = try Self.model()
         let stats = try Calibrator().calibrate(model: model, windows: Self.windows(model), pool: ThreadPool(threads: 1))
-        #expect(stats.hasGram && stats.formatVersion == 2)
+        #expect(stats.hasGram && stats.formatVersion == CalibrationStatistics.formatVersion)
         let data = try JSONEncoder().encode(stats)
         let decoded = try JSONDecoder().decode(CalibrationStatistics.self, from: data)
         #expect(decoded == stats)  // bit for bit, Gram matrices included

@@ -64,47 +64,57 @@ enum NaiveLlama {
 
     /// The final-normed hidden states (tokens x hidden), with `linear(layer, part, x)` doing
     /// each projection (the frozen weights, or weights plus adapters for training checks).
-    static func finalHidden(_ model: LlamaModel, _ tokens: [Int32],
+    ///
+    /// Each block runs with its own head counts and skips a sublayer it lacks. On top of that,
+    /// `keptQueryHeads[l]` (when given) lists the only query heads of block l whose output
+    /// counts (the others attend to nothing), and `skipAttention` / `skipFFN` name blocks
+    /// whose sublayer is skipped: the dense model with structures removed, for pruning checks.
+    static func finalHidden(_ model: LlamaModel, _ tokens: [Int32], keptQueryHeads: [[Int]]? = nil,
+                            skipAttention: Set<Int> = [], skipFFN: Set<Int> = [],
                             linear project: (Int, BlockLinear, [[Double]]) -> [[Double]]) -> [[Double]] {
         let c = model.config
         let h = c.hiddenSize, d = c.headDim
         var x = tokens.map { id in (0..<h).map { Double(model.embedding[Int(id) * h + $0]) * Double(c.embeddingScale) } }
-        let group = c.numHeads / c.numKVHeads
+        let group = c.headsPerKVHead
         let scale = Double(c.attentionScale ?? Float(1 / Double(d).squareRoot()))
         for (l, block) in model.blocks.enumerated() {
-            let n = rmsNorm(x, block.attentionNorm, c.rmsNormEps)
-            var q = addBias(project(l, .query, n), block.queryBias)
-            var k = addBias(project(l, .key, n), block.keyBias)
-            let v = addBias(project(l, .value, n), block.valueBias)
-            if let qn = block.queryNorm, let kn = block.keyNorm {
-                q = headNorm(q, qn, heads: c.numHeads, headDim: d, c.rmsNormEps)
-                k = headNorm(k, kn, heads: c.numKVHeads, headDim: d, c.rmsNormEps)
-            }
-            let window = c.window(layer: l)
-            let local = window != nil && c.localRopeTheta != nil
-            let theta = local ? c.localRopeTheta! : c.ropeTheta
-            let factors = local ? nil : c.ropeFrequencyFactors
-            rotate(&q, heads: c.numHeads, headDim: d, theta: theta, layout: c.ropeLayout, factors: factors)
-            rotate(&k, heads: c.numKVHeads, headDim: d, theta: theta, layout: c.ropeLayout, factors: factors)
-            var attended = Array(repeating: Array(repeating: 0.0, count: c.numHeads * d), count: x.count)
-            for head in 0..<c.numHeads {
-                let kvHead = head / group
-                for t in 0..<x.count {
-                    let first = window.map { max(0, t - $0 + 1) } ?? 0
-                    var scores = (first...t).map { s in
-                        (0..<d).reduce(0.0) { $0 + q[t][head * d + $1] * k[s][kvHead * d + $1] } * scale
-                    }
-                    let m = scores.max()!
-                    scores = scores.map { exp($0 - m) }
-                    let total = scores.reduce(0, +)
-                    for j in 0..<d {
-                        attended[t][head * d + j] = (first...t).reduce(0.0) { $0 + scores[$1 - first] / total * v[$1][kvHead * d + j] }
+            let heads = c.heads(layer: l), kvHeads = c.kvHeads(layer: l)
+            if heads > 0 && !skipAttention.contains(l) {
+                let n = rmsNorm(x, block.attentionNorm, c.rmsNormEps)
+                var q = addBias(project(l, .query, n), block.queryBias)
+                var k = addBias(project(l, .key, n), block.keyBias)
+                let v = addBias(project(l, .value, n), block.valueBias)
+                if let qn = block.queryNorm, let kn = block.keyNorm {
+                    q = headNorm(q, qn, heads: heads, headDim: d, c.rmsNormEps)
+                    k = headNorm(k, kn, heads: kvHeads, headDim: d, c.rmsNormEps)
+                }
+                let window = c.window(layer: l)
+                let local = window != nil && c.localRopeTheta != nil
+                let theta = local ? c.localRopeTheta! : c.ropeTheta
+                let factors = local ? nil : c.ropeFrequencyFactors
+                rotate(&q, heads: heads, headDim: d, theta: theta, layout: c.ropeLayout, factors: factors)
+                rotate(&k, heads: kvHeads, headDim: d, theta: theta, layout: c.ropeLayout, factors: factors)
+                var attended = Array(repeating: Array(repeating: 0.0, count: heads * d), count: x.count)
+                for head in 0..<heads where keptQueryHeads?[l].contains(head) ?? true {
+                    let kvHead = head / group
+                    for t in 0..<x.count {
+                        let first = window.map { max(0, t - $0 + 1) } ?? 0
+                        var scores = (first...t).map { s in
+                            (0..<d).reduce(0.0) { $0 + q[t][head * d + $1] * k[s][kvHead * d + $1] } * scale
+                        }
+                        let m = scores.max()!
+                        scores = scores.map { exp($0 - m) }
+                        let total = scores.reduce(0, +)
+                        for j in 0..<d {
+                            attended[t][head * d + j] = (first...t).reduce(0.0) { $0 + scores[$1 - first] / total * v[$1][kvHead * d + j] }
+                        }
                     }
                 }
+                var o = project(l, .attentionOutput, attended)
+                if let post = block.postAttentionNorm { o = rmsNorm(o, post, c.rmsNormEps) }
+                for t in 0..<x.count { for j in 0..<h { x[t][j] += o[t][j] } }
             }
-            var o = project(l, .attentionOutput, attended)
-            if let post = block.postAttentionNorm { o = rmsNorm(o, post, c.rmsNormEps) }
-            for t in 0..<x.count { for j in 0..<h { x[t][j] += o[t][j] } }
+            guard block.ffnWidth > 0 && !skipFFN.contains(l) else { continue }
             let n2 = rmsNorm(x, block.ffnNorm, c.rmsNormEps)
             let g = project(l, .gate, n2)
             let u = project(l, .up, n2)
@@ -116,9 +126,11 @@ enum NaiveLlama {
         return rmsNorm(x, model.finalNorm, c.rmsNormEps)
     }
 
-    /// Logits for every position, tokens x vocab.
-    static func logits(_ model: LlamaModel, _ tokens: [Int32]) -> [[Double]] {
-        let final = finalHidden(model, tokens) { l, part, x in linear(x, matrix(part.weights(in: model.blocks[l]))) }
+    /// Logits for every position, tokens x vocab (structures removed as `finalHidden` says).
+    static func logits(_ model: LlamaModel, _ tokens: [Int32], keptQueryHeads: [[Int]]? = nil,
+                       skipAttention: Set<Int> = [], skipFFN: Set<Int> = []) -> [[Double]] {
+        let final = finalHidden(model, tokens, keptQueryHeads: keptQueryHeads, skipAttention: skipAttention,
+                                skipFFN: skipFFN) { l, part, x in linear(x, matrix(part.weights(in: model.blocks[l]))) }
         return linear(final, matrix(model.outputHead))
     }
 }

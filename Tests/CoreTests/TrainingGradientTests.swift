@@ -77,7 +77,7 @@ struct TrainingGradientTests {
         try checkGradients(try Self.network(layout: .rotateHalf, seed: 13, family: family))
     }
 
-    func checkGradients(_ network: LoRANetwork) throws {
+    func checkGradients(_ network: LoRANetwork, minimumChecked: Int = 300) throws {
         let tokens: [Int32] = [3, 17, 42, 8, 8, 29, 0, 49, 12, 5]
         let pool = ThreadPool(threads: 2)
         network.zeroGradients()
@@ -101,7 +101,7 @@ struct TrainingGradientTests {
             #expect(abs(Double(analytic[index]) - numeric) < 1e-3 * abs(numeric) + 2e-5, "parameter \(index)")
             checked += 1
         }
-        #expect(checked > 300)
+        #expect(checked > minimumChecked)
         #expect(refSquares > 0)
         #expect((diffSquares / refSquares).squareRoot() < 1e-3, "relative error of the whole gradient")
     }

@@ -24,10 +24,12 @@ struct ParamsCodingTests {
         options.budgetRule = .paper
         options.compensation = .obs
         options.damping = 0.1
+        options.structures = [.ffn, .depth]
+        options.target = .parameters
         try expectRoundTrip(PruningParams(model: "m2", calibration: "c3", options: options), """
             {"model":"m2","calibration":"c3","sparsity":0.25,"method":"wanda-sp","blockMetric":"cosine",
              "temperature":0.5,"scale":5000,"budgetRule":"paper","downExponent":2,"activationExponent":0.5,"align":8,
-             "uniformWidths":true,"compensation":"obs","damping":0.1}
+             "uniformWidths":true,"compensation":"obs","damping":0.1,"structures":["ffn","depth"],"target":"parameters"}
             """)
         #expect(minimal.options.compensation == nil && minimal.options.effectiveCompensation == .leastSquares)
         #expect(minimal.options.budgetRule == .perToken)
@@ -156,7 +158,8 @@ struct ResultCodingTests {
         let score = ScoreResult(model: "m1", calibration: "c1", plan: plan)
         let optionsText = """
             {"sparsity":0.5,"method":"cfsp","blockMetric":"angular","temperature":1,"scale":10000,"budgetRule":"per-token",
-             "downExponent":1,"activationExponent":1,"align":2,"uniformWidths":false,"damping":0.01}
+             "downExponent":1,"activationExponent":1,"align":2,"uniformWidths":false,"damping":0.01,"structures":["ffn"],
+             "target":"ffn-sparsity"}
             """
         let blocks = """
             [{"block":0,"importance":2,"meanImportance":0.5,"keepRatio":0.75,"width":8,"kept":6,"threshold":0.25},
@@ -168,7 +171,7 @@ struct ResultCodingTests {
             """)
         var prune = try PruneResult.decode(wire: json("""
             {"model":"m1","calibration":"c1","options":\(optionsText),"keptNeurons":8,"totalNeurons":16,
-             "achievedSparsity":0.5,"blocks":\(blocks),"pruned":"m2","widths":[6,2],"parametersBefore":100,
+             "achievedSparsity":0.5,"blocks":\(blocks),"pruned":"m2","widths":[6,2],"heads":[4,4],"parametersBefore":100,
              "parametersAfter":75,"ffnParametersBefore":48,"ffnParametersAfter":24,"shareRemoved":0.25,"seconds":0.5}
             """))
         #expect(prune.score == score)

@@ -16,6 +16,13 @@ public struct BlockScore: WireObject, Equatable {
     public var kept: Int
     /// Lowest kept score, in the method's units (0 when nothing is kept).
     public var threshold: Double
+    /// KV groups before pruning (nil when neither attention nor depth was pruned).
+    public var kvGroups: Int?
+    /// KV groups kept (0: the attention sublayer is removed; nil as `kvGroups`).
+    public var keptKVGroups: Int?
+    /// Angular distance per token across the attention and FFN residual steps (nil as `kvGroups`).
+    public var attentionImportance: Double?
+    public var ffnImportance: Double?
 
     /// The row of Core's decision for one block.
     public init(_ d: BlockDecision) {
@@ -26,6 +33,10 @@ public struct BlockScore: WireObject, Equatable {
         width = d.width
         kept = d.keptCount
         threshold = d.threshold.isFinite ? d.threshold : 0
+        kvGroups = d.kvGroups
+        keptKVGroups = d.keptKVGroups?.count
+        attentionImportance = d.attentionImportance
+        ffnImportance = d.ffnImportance
     }
 
     private init() {
@@ -53,6 +64,13 @@ public struct BlockScore: WireObject, Equatable {
         .required("width", \.width, "FFN width before pruning"),
         .required("kept", \.kept, "neurons kept"),
         .required("threshold", \.threshold, "lowest kept score, in the method's units"),
+        .optional("kvGroups", \.kvGroups, "KV groups before pruning", note: "absent unless attention or depth is pruned"),
+        .optional("keptKVGroups", \.keptKVGroups, "KV groups kept; 0: the attention sublayer is removed",
+                  note: "absent unless attention or depth is pruned"),
+        .optional("attentionImportance", \.attentionImportance,
+                  "angular distance per token across the attention residual step", note: "absent unless attention or depth is pruned"),
+        .optional("ffnImportance", \.ffnImportance, "angular distance per token across the FFN residual step",
+                  note: "absent unless attention or depth is pruned"),
     ]
 }
 
@@ -115,8 +133,10 @@ public struct PruneResult: WireObject, Equatable {
     public var score: ScoreResult
     /// The new model's handle.
     public var pruned: String
-    /// FFN widths of the pruned model.
+    /// FFN widths of the pruned model (0: the FFN sublayer is removed).
     public var widths: [Int]
+    /// Query heads of every block of the pruned model (0: no attention sublayer).
+    public var heads: [Int]
     /// Parameters of the source model.
     public var parametersBefore: Int
     /// Parameters of the pruned model.
@@ -133,6 +153,7 @@ public struct PruneResult: WireObject, Equatable {
         self.score = score
         self.pruned = handle
         widths = pruned.config.intermediateSizes
+        heads = (0..<pruned.config.numLayers).map { pruned.config.heads(layer: $0) }
         parametersBefore = source.parameterCount
         parametersAfter = pruned.parameterCount
         ffnParametersBefore = source.ffnParameterCount
@@ -144,6 +165,7 @@ public struct PruneResult: WireObject, Equatable {
         score = .blank
         pruned = ""
         widths = []
+        heads = []
         parametersBefore = 0
         parametersAfter = 0
         ffnParametersBefore = 0
@@ -168,7 +190,8 @@ public struct PruneResult: WireObject, Equatable {
     /// `score`'s members, then the new model's.
     public static let members: [WireMember<PruneResult>] = ScoreResult.members.lifted(\.score) + [
         .required("pruned", \.pruned, "the new model's handle", string: Handle.model),
-        .required("widths", \.widths, "FFN widths of the pruned model"),
+        .required("widths", \.widths, "FFN widths of the pruned model (0: the FFN sublayer is removed)"),
+        .required("heads", \.heads, "query heads of every block of the pruned model (0: the attention sublayer is removed)"),
         .required("parametersBefore", \.parametersBefore, "parameters of the source model"),
         .required("parametersAfter", \.parametersAfter, "parameters of the pruned model"),
         .required("ffnParametersBefore", \.ffnParametersBefore, "FFN parameters of the source model"),

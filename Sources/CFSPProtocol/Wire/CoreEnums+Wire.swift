@@ -9,6 +9,8 @@ extension PruningMethod: WireEnum {}
 extension BlockMetric: WireEnum {}
 extension BudgetRule: WireEnum {}
 extension Compensation: WireEnum {}
+extension PruningStructure: WireEnum {}
+extension PruningTarget: WireEnum {}
 extension RankAllocation: WireEnum {}
 extension ExportPrecision: WireEnum {}
 extension ModelFormat: WireEnum {}

@@ -13,7 +13,9 @@ extension PruningOptions: WireObject {
     public static let blank = PruningOptions(sparsity: 0)
     /// Every option.
     public static let members: [WireMember<PruningOptions>] = [
-        .required("sparsity", \.sparsity, "share of FFN neurons to remove", range: Limits.sparsity),
+        .required("sparsity", \.sparsity,
+                  "share to remove: of FFN neurons (target ffn-sparsity) or of all parameters (target parameters)",
+                  range: Limits.sparsity),
         .defaulted("method", \.method, "how neurons are scored and budgets spread"),
         .defaulted("blockMetric", \.blockMetric, "the block-importance metric of the coarse budget"),
         .defaulted("temperature", \.temperature, "a, temperature of the coarse budget's sigmoid (CFSP.md section 2)"),
@@ -32,6 +34,10 @@ extension PruningOptions: WireObject {
                   note: "least-squares for cfsp, none for the others"),
         .defaulted("damping", \.damping, "lambda of the compensation, relative to the mean diagonal of the Gram matrix",
                    range: Limits.damping),
+        .defaulted("structures", \.structures,
+                   "what may be removed: ffn (FFN neurons), attention (whole KV groups: a KV head and its query heads), depth (whole attention or FFN sublayers); more than ffn needs a calibration of format 3, and the budget is split by a greedy over score per parameter normalised per structure (protocol.md, Structures and one parameter budget)"),
+        .defaulted("target", \.target,
+                   "what sparsity counts: ffn-sparsity (a share of FFN neurons; with more structures, the parameters those neurons hold) or parameters (a share of all parameters, embeddings included)"),
     ]
 }
 

@@ -83,8 +83,13 @@ struct GGUFExportRule {
     var notes: [String] = []
 }
 
-/// Why a family cannot be written as GGUF with per-layer FFN widths, and what to do instead.
-func perLayerWidthsRefused(_ family: String) -> ExportError {
-    .unsupportedModel(
+/// Why a family cannot be written as GGUF with per-layer FFN widths (or per-layer heads, or a
+/// removed sublayer), and what to do instead.
+func perLayerWidthsRefused(_ family: String, _ config: LlamaConfig) -> ExportError {
+    if config.hasPerLayerAttention || config.intermediateSizes.contains(0) {
+        return .unsupportedModel(
+            "llama.cpp's '\(family)' architecture gives every block the same head counts and both sublayers, and no architecture it has runs \(family)'s blocks with per-layer heads or removed sublayers; prune with structures: [\"ffn\"] and uniformWidths: true to export a GGUF llama.cpp loads")
+    }
+    return .unsupportedModel(
         "llama.cpp's '\(family)' architecture creates every FFN tensor with one width, and no architecture it has runs \(family)'s blocks with per-layer widths; prune with uniformWidths: true (the same width in every block, neurons still chosen by the scores) to export a GGUF llama.cpp loads, or export as a Hugging Face folder")
 }

@@ -78,7 +78,7 @@ extension Architecture {
             ]
         },
         ggufExport: { config in
-            guard Set(config.intermediateSizes).count == 1 else { throw perLayerWidthsRefused("gemma3") }
+            guard !config.hasPerLayerShapes else { throw perLayerWidthsRefused("gemma3", config) }
             // What llama.cpp's gemma3 loader assumes rather than reads.
             guard config.slidingWindowLayers == gemma3DefaultLocalLayers(config.numLayers) else {
                 throw ExportError.unsupportedModel("llama.cpp's gemma3 makes every sixth block global and the rest sliding-window; this model's pattern differs")

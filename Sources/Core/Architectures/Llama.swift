@@ -61,7 +61,7 @@ extension Architecture {
             return fields
         },
         ggufExport: { config in
-            let perLayer = Set(config.intermediateSizes).count > 1
+            let perLayer = config.hasPerLayerShapes
             var rule = GGUFExportRule(architecture: perLayer ? "deci" : "llama", rotaryLayout: .interleaved, perLayerArrays: perLayer)
             if config.slidingWindow != nil {
                 rule.notes.append("llama.cpp runs Mistral's GGUF as 'llama' without its sliding window: windows longer than \(config.slidingWindow!) tokens attend further than the model was trained to")

@@ -41,20 +41,46 @@ extension BlockTensor {
     /// The parts every block of `config` has, in checkpoint order (the optional FLAP down
     /// bias is not among them: a block may or may not carry one).
     static func parts(of config: LlamaConfig) -> [BlockTensor] {
+        attentionParts(of: config) + ffnParts(of: config)
+    }
+
+    /// The parts block `layer` of `config` has: those of `parts(of:)` minus the attention
+    /// sublayer's (norm included) when the block has none, and the FFN's when its width is 0.
+    static func parts(of config: LlamaConfig, layer: Int) -> [BlockTensor] {
+        (config.hasAttention(layer: layer) ? attentionParts(of: config) : [])
+            + (config.hasFFN(layer: layer) ? ffnParts(of: config) : [])
+    }
+
+    /// The attention sublayer's parts, in checkpoint order.
+    static func attentionParts(of config: LlamaConfig) -> [BlockTensor] {
         var parts: [BlockTensor] = [.attentionNorm, .query, .key, .value]
         if config.attentionBias { parts += [.queryBias, .keyBias, .valueBias] }
         if config.queryKeyNorm { parts += [.queryNorm, .keyNorm] }
         parts.append(.attentionOutput)
         if config.sandwichNorms { parts.append(.postAttentionNorm) }
-        parts += [.ffnNorm, .gate, .up, .down]
+        return parts
+    }
+
+    /// The FFN sublayer's parts, in checkpoint order.
+    static func ffnParts(of config: LlamaConfig) -> [BlockTensor] {
+        var parts: [BlockTensor] = [.ffnNorm, .gate, .up, .down]
         if config.sandwichNorms { parts.append(.postFFNNorm) }
         return parts
+    }
+
+    /// Whether this part belongs to the attention sublayer (else to the FFN's).
+    var isAttention: Bool {
+        switch self {
+        case .attentionNorm, .query, .key, .value, .queryBias, .keyBias, .valueBias, .queryNorm, .keyNorm,
+             .attentionOutput, .postAttentionNorm: return true
+        case .ffnNorm, .gate, .up, .down, .downBias, .postFFNNorm: return false
+        }
     }
 
     /// This part's shape in block `layer` of `config`.
     func shape(layer: Int, config: LlamaConfig) -> [Int] {
         let h = config.hiddenSize, width = config.intermediateSizes[layer]
-        let q = config.numHeads * config.headDim, kv = config.numKVHeads * config.headDim
+        let q = config.heads(layer: layer) * config.headDim, kv = config.kvHeads(layer: layer) * config.headDim
         switch self {
         case .attentionNorm, .ffnNorm, .postAttentionNorm, .postFFNNorm, .downBias: return [h]
         case .query: return [q, h]
@@ -77,9 +103,8 @@ public enum ModelTensorLayout {
     /// frequency factors.
     public static func expected(_ config: LlamaConfig, naming: TensorNaming) -> [ExpectedTensor] {
         var list = [ExpectedTensor(name: naming.tokenEmbedding, shape: [config.vocabSize, config.hiddenSize], role: .embedding)]
-        let parts = BlockTensor.parts(of: config)
         for layer in 0..<config.numLayers {
-            for part in parts {
+            for part in BlockTensor.parts(of: config, layer: layer) {
                 list.append(ExpectedTensor(name: naming.block(layer, part), shape: part.shape(layer: layer, config: config),
                                            role: .block(layer, part)))
             }

@@ -28,7 +28,7 @@ extension Architecture {
              ("use_sliding_window", "false")]
         },
         ggufExport: { config in
-            Set(config.intermediateSizes).count > 1
+            config.hasPerLayerShapes
                 ? GGUFExportRule(architecture: "deci", rotaryLayout: .interleaved, perLayerArrays: true)
                 : GGUFExportRule(architecture: "qwen2", rotaryLayout: .rotateHalf)
         },

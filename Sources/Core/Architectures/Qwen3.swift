@@ -32,7 +32,7 @@ extension Architecture {
              ("attention_bias", "false"), ("use_sliding_window", "false")]
         },
         ggufExport: { config in
-            guard Set(config.intermediateSizes).count == 1 else { throw perLayerWidthsRefused("qwen3") }
+            guard !config.hasPerLayerShapes else { throw perLayerWidthsRefused("qwen3", config) }
             return GGUFExportRule(architecture: "qwen3", rotaryLayout: .rotateHalf)
         },
         exampleSwitches: { config in config.queryKeyNorm = true })

@@ -20,10 +20,10 @@ enum ExportTensorList {
     static func tensors(of model: LlamaModel, naming: TensorNaming, layout: RotaryLayout, normOffset: Float = 0) -> [ExportTensor] {
         let config = model.config
         let source = config.ropeLayout
-        func rotaryHeads(_ part: BlockTensor) -> Int? {
+        func rotaryHeads(_ part: BlockTensor, layer: Int) -> Int? {
             switch part {
-            case .query, .queryBias: return config.numHeads
-            case .key, .keyBias: return config.numKVHeads
+            case .query, .queryBias: return config.heads(layer: layer)
+            case .key, .keyBias: return config.kvHeads(layer: layer)
             default: return nil
             }
         }
@@ -50,16 +50,16 @@ enum ExportTensorList {
             case .block(let layer, let part):
                 let block = model.blocks[layer]
                 if let matrix = block.matrix(part) {
-                    let heads = rotaryHeads(part)
+                    let heads = rotaryHeads(part, layer: layer)
                     list.append(ExportTensor(name: tensor.name, shape: tensor.shape, isVector: false) {
                         reordered(matrix.unpacked(), heads: heads, cols: matrix.cols)
                     })
                 } else {
                     let values = reordered((block.vector(part) ?? []).map { isNorm ? $0 - normOffset : $0 },
-                                           heads: rotaryHeads(part), cols: 1)
+                                           heads: rotaryHeads(part, layer: layer), cols: 1)
                     list.append(ExportTensor(name: tensor.name, shape: tensor.shape, isVector: true) { values })
                 }
-                if part == BlockTensor.parts(of: config).last, let bias = block.downBias {
+                if part == BlockTensor.parts(of: config, layer: layer).last, let bias = block.downBias {
                     list.append(ExportTensor(name: naming.block(layer, .downBias), shape: [bias.count], isVector: true) { bias })
                 }
             }

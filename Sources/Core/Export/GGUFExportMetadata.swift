@@ -79,8 +79,8 @@ enum GGUFExportMetadata {
         if rule.perLayerArrays {
             entries += [
                 GGUFMetadataEntry(p + "feed_forward_length", try perLayer(config.intermediateSizes, "FFN width")),
-                GGUFMetadataEntry(p + "attention.head_count", try perLayer(Array(repeating: config.numHeads, count: layers), "head count")),
-                GGUFMetadataEntry(p + "attention.head_count_kv", try perLayer(Array(repeating: config.numKVHeads, count: layers), "KV head count")),
+                GGUFMetadataEntry(p + "attention.head_count", try perLayer((0..<layers).map { config.heads(layer: $0) }, "head count")),
+                GGUFMetadataEntry(p + "attention.head_count_kv", try perLayer((0..<layers).map { config.kvHeads(layer: $0) }, "KV head count")),
             ]
         } else {
             entries += [

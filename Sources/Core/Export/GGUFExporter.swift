@@ -41,6 +41,10 @@ public struct GGUFExportResult: Sendable, Equatable {
 ///   (`GGUFQuantizationMix`, fallbacks included) and quantizes as ggml does (`Quantize`), so the
 ///   file matches what llama.cpp makes from this model's f32 export; each tensor is quantized
 ///   when the writer reaches it, never the whole model at once.
+/// - Per-layer head counts go to `deci`'s arrays (0: no attention). A block without an FFN but
+///   with attention is written with a 1-neuron FFN whose down column is zero (`DeciFFNPadding`):
+///   llama.cpp's deci graph treats `feed_forward_length` 0 as "skip the whole layer", attention
+///   included (checked with llama-cpp-python 0.3.36), so only blocks with neither sublayer get 0.
 /// - A tied output head is not written (llama.cpp then reuses `token_embd.weight`).
 /// - A FLAP down bias is written as `blk.N.ffn_down.bias`: cfsp reads it back, but llama.cpp's
 ///   llama/deci graphs do not apply an FFN down bias, so there such a model runs without it.
@@ -66,6 +70,7 @@ public enum GGUFExporter {
         _ model: LlamaModel, to path: String, precision: ExportPrecision = .f32, source: GGUFFile? = nil,
         name: String? = nil, provenance: PruningProvenance? = nil, overwrite: Bool = false
     ) throws -> GGUFExportResult {
+        let (model, padded) = try DeciFFNPadding.padded(model)
         let config = model.config
         let metadata = try GGUFExportMetadata.entries(
             config: config, precision: precision, source: source, name: name ?? provenance?.modelName)
@@ -92,6 +97,9 @@ public enum GGUFExporter {
         }
         if model.blocks.contains(where: { $0.downBias != nil }) {
             notes.append("FFN down biases written as blk.N.ffn_down.bias: cfsp applies them, llama.cpp ignores them")
+        }
+        if !padded.isEmpty {
+            notes.append("blocks \(padded.map(String.init).joined(separator: ", ")) keep their attention without an FFN: written with a 1-neuron FFN whose down projection is zero (the same output), since llama.cpp's deci graph skips a whole layer whose feed_forward_length is 0")
         }
         notes += GGUFQuantizationNotes.describe(fallbacks, precision: precision)
         return GGUFExportResult(

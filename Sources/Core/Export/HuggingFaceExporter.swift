@@ -40,7 +40,8 @@ public enum HuggingFaceExporter {
     ///   - tokenizer: where the tokenizer files come from; none: the folder has no tokenizer.
     ///   - provenance: how a pruned model was made, recorded in config.json.
     ///   - overwrite: replace an existing folder at `path` (otherwise that is an error).
-    /// - Throws: `ExportError.unsupportedPrecision` for a quantized precision, `HuggingFaceError`
+    /// - Throws: `ExportError.unsupportedPrecision` for a quantized precision,
+    ///   `ExportError.unsupportedModel` for per-layer heads or a removed sublayer, `HuggingFaceError`
     ///   or `SafetensorsError` if the folder cannot be written; on any failure nothing is left at `path`.
     @discardableResult
     public static func export(
@@ -51,6 +52,12 @@ public enum HuggingFaceExporter {
             throw ExportError.unsupportedPrecision(precision, format: "Hugging Face safetensors")
         }
         var config = model.config
+        // modeling_cfsp.py builds per-layer MLP widths only; per-layer heads and removed
+        // sublayers have no class to load them into.
+        if config.hasPerLayerAttention || config.intermediateSizes.contains(0) {
+            throw ExportError.unsupportedModel(
+                "this model has per-layer attention heads or removed sublayers (attention or depth pruning), which the Hugging Face export cannot describe (its modeling_cfsp.py builds per-layer FFN widths only); export it as GGUF (llama.cpp's deci architecture holds per-layer heads and removed sublayers), or prune with structures: [\"ffn\"] for a Hugging Face folder")
+        }
         config.ropeLayout = .rotateHalf
         let family = try config.family
         let tensors = ExportTensorList.tensors(of: model, naming: family.huggingFaceNaming, layout: .rotateHalf,

@@ -17,6 +17,10 @@ public struct PruningProvenance: Sendable, Equatable {
     public var calibrationWindowSize: Int
     /// Where the calibration text came from, in words (a path, "inline text", "token ids"), if known.
     public var calibrationText: String?
+    /// The structures removed and what `sparsity` counted, when not FFN neurons at an FFN
+    /// sparsity (nil: the paper's setting).
+    public var structures: [String]? = nil
+    public var target: String? = nil
 
     /// A record from its parts.
     public init(sourceName: String, sourcePath: String, method: String, sparsity: Double, uniformWidths: Bool,
@@ -40,7 +44,9 @@ public struct PruningProvenance: Sendable, Equatable {
     /// The exported model's name: the source's, then the method and sparsity in parentheses
     /// ("SmolLM2 135M Instruct (cfsp 30%)"; other methods are named: "(cfsp wanda-sp 30%)").
     public var modelName: String {
-        let how = method == "cfsp" ? "cfsp \(sparsityPercent)" : "cfsp \(method) \(sparsityPercent)"
+        var how = method == "cfsp" ? "cfsp \(sparsityPercent)" : "cfsp \(method) \(sparsityPercent)"
+        if let structures { how += " " + structures.joined(separator: "+") }
+        if let target, target == "parameters" { how += " of parameters" }
         return "\(sourceName) (\(how))"
     }
 
@@ -58,6 +64,8 @@ public struct PruningProvenance: Sendable, Equatable {
         if let calibrationText {
             entries.append(GGUFMetadataEntry("cfsp.calibration.text", .string(calibrationText)))
         }
+        if let structures { entries.append(GGUFMetadataEntry("cfsp.pruning.structures", .string(structures.joined(separator: ",")))) }
+        if let target { entries.append(GGUFMetadataEntry("cfsp.pruning.target", .string(target))) }
         return entries
     }
 

@@ -57,25 +57,26 @@ struct GGUFConfigReader {
         return v
     }
 
-    /// A per-layer count stored as a scalar or as an array whose entries must all be equal
-    /// (`LlamaConfig` has one head count for all blocks), up to `LlamaConfig.maxDimension`.
-    func uniformPerLayer(_ name: String, layers: Int, default fallback: Int? = nil) throws -> Int {
+    /// A per-layer count stored as a scalar (the same for every block) or as an array of one
+    /// value per block (`deci`; 0 allowed: a block without that sublayer), each up to
+    /// `LlamaConfig.maxDimension`; at least one block's value must be positive.
+    func perLayer(_ name: String, layers: Int, default fallback: [Int]? = nil) throws -> [Int] {
         let key = key(name)
         guard let value = file.metadata[key] else {
             if let fallback { return fallback }
             throw GGUFError.missingMetadata(key: key)
         }
-        if value.int != nil { return try size(name) }
+        if value.int != nil { return Array(repeating: try size(name), count: layers) }
         guard let items = value.intArray else {
             throw GGUFError.metadataTypeMismatch(key: key, expected: "an integer or an array of integers", found: value.typeDescription)
         }
         guard items.count == layers else {
             throw GGUFError.invalidMetadata(key: key, reason: "has \(items.count) entries for \(layers) blocks")
         }
-        guard let first = items.first, first > 0, items.allSatisfy({ $0 == first }) else {
-            throw GGUFError.invalidMetadata(key: key, reason: "per-block values \(items) differ or are zero; cfsp supports one positive value for all blocks")
+        guard items.allSatisfy({ $0 >= 0 }), let top = items.max(), top > 0 else {
+            throw GGUFError.invalidMetadata(key: key, reason: "per-block values \(items) must be >= 0, at least one positive")
         }
-        try checkSize(first, name)
-        return first
+        try checkSize(top, name)
+        return items
     }
 }

@@ -31,10 +31,16 @@ extension GGUFFile {
                 reason: "is \(layers), but the file has only \(tensors.count) tensors (every block has several)")
         }
         let hidden = try keys.size("embedding_length")
-        let heads = try keys.uniformPerLayer("attention.head_count", layers: layers)
-        let kvHeads = try keys.uniformPerLayer("attention.head_count_kv", layers: layers, default: heads)
-        guard heads % kvHeads == 0 else {
+        let layerHeads = try keys.perLayer("attention.head_count", layers: layers)
+        let layerKVHeads = try keys.perLayer("attention.head_count_kv", layers: layers, default: layerHeads)
+        // The dense counts are the largest a block has; every block keeps whole KV groups.
+        let heads = layerHeads.max() ?? 0, kvHeads = layerKVHeads.max() ?? 0
+        guard kvHeads > 0, heads % kvHeads == 0 else {
             throw GGUFError.inconsistentModel("\(heads) attention heads are not a multiple of \(kvHeads) KV heads")
+        }
+        for (l, (q, kv)) in zip(layerHeads, layerKVHeads).enumerated() where q != kv * (heads / kvHeads) {
+            throw GGUFError.inconsistentModel(
+                "block \(l) has \(q) attention heads and \(kv) KV heads; cfsp runs blocks of whole KV groups of \(heads / kvHeads) heads (or none: 0 and 0)")
         }
         let headDim = try keys.optionalSize("attention.key_length")
             ?? keys.optionalSize("rope.dimension_count")
@@ -67,6 +73,8 @@ extension GGUFFile {
             numHeads: heads, numKVHeads: kvHeads, headDim: headDim, rmsNormEps: eps, ropeTheta: ropeTheta,
             contextLength: contextLength, tieWordEmbeddings: tensorInfo("output.weight") == nil,
             ropeLayout: family.ggufRotaryLayout)
+        config.layerHeadCounts = layerHeads.allSatisfy { $0 == heads } ? nil : layerHeads
+        config.layerKVHeadCounts = layerKVHeads.allSatisfy { $0 == kvHeads } ? nil : layerKVHeads
         try family.configureFromGGUF(&config, keys)
         do {
             try ModelTensorLayout.validate(config, naming: .gguf) { tensorInfo($0)?.shape }
@@ -81,7 +89,8 @@ extension GGUFFile {
         return config
     }
 
-    /// FFN widths from the `ffn_gate` shapes, checked against `{arch}.feed_forward_length`.
+    /// FFN widths from the `ffn_gate` shapes, checked against `{arch}.feed_forward_length`
+    /// (a block declared 0 wide has no FFN).
     private func feedForwardWidths(keys: GGUFConfigReader, layers: Int, hidden: Int) throws -> [Int] {
         let key = keys.key("feed_forward_length")
         guard let value = metadata[key] else { throw GGUFError.missingMetadata(key: key) }
@@ -89,7 +98,7 @@ extension GGUFFile {
         if let scalar = value.int {
             declared = Array(repeating: scalar, count: layers)
         } else if let perLayer = value.intArray {
-            guard perLayer.count == layers else {
+            guard perLayer.count == layers, perLayer.allSatisfy({ $0 >= 0 }) else {
                 throw GGUFError.invalidMetadata(key: key, reason: "has \(perLayer.count) widths for \(layers) blocks")
             }
             declared = perLayer
@@ -99,6 +108,11 @@ extension GGUFFile {
         var widths: [Int] = []
         for layer in 0..<layers {
             let name = "blk.\(layer).ffn_gate.weight"
+            // Width 0: a block without an FFN sublayer (deci), whose tensors may be absent.
+            if declared[layer] == 0, tensorInfo(name).map({ $0.shape.contains(0) }) ?? true {
+                widths.append(0)
+                continue
+            }
             guard let gate = tensorInfo(name) else { throw GGUFError.tensorNotFound(name) }
             guard gate.shape.count == 2, gate.shape[1] == hidden else {
                 throw GGUFError.tensorShapeMismatch(tensor: name, expected: [declared[layer], hidden], actual: gate.shape)

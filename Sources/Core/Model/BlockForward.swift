@@ -32,6 +32,8 @@ struct FrozenBlockLinears: BlockLinears {
 ///     y = m + post(z Wd^T + bd)
 ///
 /// Every intermediate stays in `activations` for the backward pass. `output` may be `input`.
+/// A block without attention heads (depth pruning) skips the attention sublayer (m = x), one
+/// of FFN width 0 skips the FFN (y = m), as llama.cpp's `deci` graph does.
 ///
 /// With a `cache` (incremental decoding), the window's tokens sit at positions cache.start...,
 /// their rotated keys and values are written into the cache's rows, and attention reads every
@@ -53,8 +55,25 @@ struct BlockForward {
 
     func run<L: BlockLinears>(input x: UnsafePointer<Float>, tokens t: Int, output y: UnsafeMutablePointer<Float>,
                               linears: L, activations a: BlockActivations, cache: LayerCache? = nil) {
+        let h = config.hiddenSize
+        if config.hasAttention(layer: layer) {
+            attention(input: x, tokens: t, linears: linears, activations: a, cache: cache)
+        } else {
+            a.middle.update(from: x, count: t * h)
+        }
+        if block.ffnWidth > 0 {
+            ffn(tokens: t, output: y, linears: linears, activations: a)
+        } else {
+            y.update(from: a.middle, count: t * h)
+        }
+    }
+
+    /// m = x + post(attention(...) Wo^T) into `a.middle`, with this block's heads.
+    private func attention<L: BlockLinears>(input x: UnsafePointer<Float>, tokens t: Int, linears: L,
+                                            activations a: BlockActivations, cache: LayerCache?) {
         let c = config
-        let h = c.hiddenSize, width = block.ffnWidth
+        let h = c.hiddenSize
+        let heads = c.heads(layer: layer), kvHeads = c.kvHeads(layer: layer)
         norm(x, block.attentionNorm, rows: t, cols: h, into: a.attentionNormed)
         linears.apply(.query, a.attentionNormed, tokens: t, into: a.queryProjection, accumulate: false)
         linears.apply(.key, a.attentionNormed, tokens: t, into: a.keyProjection, accumulate: false)
@@ -63,15 +82,15 @@ struct BlockForward {
         addBias(block.keyBias, to: a.keyProjection, rows: t)
         addBias(block.valueBias, to: a.value, rows: t)
         if let qNorm = block.queryNorm, let kNorm = block.keyNorm {
-            norm(a.queryProjection, qNorm, rows: t * c.numHeads, cols: c.headDim, into: a.normedQuery)
-            norm(a.keyProjection, kNorm, rows: t * c.numKVHeads, cols: c.headDim, into: a.normedKey)
+            norm(a.queryProjection, qNorm, rows: t * heads, cols: c.headDim, into: a.normedQuery)
+            norm(a.keyProjection, kNorm, rows: t * kvHeads, cols: c.headDim, into: a.normedKey)
         }
         let q = a.rotatedQuery(c), k = a.rotatedKey(c)
         let start = cache?.start ?? 0
         let rotary = self.rotary.table(covering: start + t)
-        applyRotary(q, tokens: t, heads: c.numHeads, headDim: c.headDim, startPosition: start, table: rotary,
+        applyRotary(q, tokens: t, heads: heads, headDim: c.headDim, startPosition: start, table: rotary,
                     layout: c.ropeLayout)
-        applyRotary(k, tokens: t, heads: c.numKVHeads, headDim: c.headDim, startPosition: start, table: rotary,
+        applyRotary(k, tokens: t, heads: kvHeads, headDim: c.headDim, startPosition: start, table: rotary,
                     layout: c.ropeLayout)
         if let cache {
             let width = cache.rowWidth
@@ -80,10 +99,10 @@ struct BlockForward {
         }
         if let cache, start > 0 {
             cachedAttention(q: q, keys: cache.keys, values: cache.values, start: start, tokens: t,
-                            heads: c.numHeads, kvHeads: c.numKVHeads, headDim: c.headDim, scale: c.attentionScale,
+                            heads: heads, kvHeads: kvHeads, headDim: c.headDim, scale: c.attentionScale,
                             window: c.window(layer: layer), into: a.attention, pool: pool)
         } else {
-            causalAttention(q: q, k: k, v: a.value, tokens: t, heads: c.numHeads, kvHeads: c.numKVHeads,
+            causalAttention(q: q, k: k, v: a.value, tokens: t, heads: heads, kvHeads: kvHeads,
                             headDim: c.headDim, scale: c.attentionScale, window: c.window(layer: layer),
                             into: a.attention, pool: pool)
         }
@@ -95,11 +114,16 @@ struct BlockForward {
             a.middle.update(from: x, count: t * h)
             linears.apply(.attentionOutput, a.attention, tokens: t, into: a.middle, accumulate: true)
         }
+    }
 
+    /// y = m + post(act(n2 Wg^T) * (n2 Wu^T) Wd^T + bd), n2 = rmsnorm(m).
+    private func ffn<L: BlockLinears>(tokens t: Int, output y: UnsafeMutablePointer<Float>, linears: L,
+                                      activations a: BlockActivations) {
+        let h = config.hiddenSize, width = block.ffnWidth
         norm(a.middle, block.ffnNorm, rows: t, cols: h, into: a.ffnNormed)
         linears.apply(.gate, a.ffnNormed, tokens: t, into: a.gate, accumulate: false)
         linears.apply(.up, a.ffnNormed, tokens: t, into: a.up, accumulate: false)
-        gatedActivation(c.activation, gate: a.gate, up: a.up, count: t * width, into: a.gated)
+        gatedActivation(config.activation, gate: a.gate, up: a.up, count: t * width, into: a.gated)
         if let post = block.postFFNNorm {
             linears.apply(.down, a.gated, tokens: t, into: a.ffnProjection, accumulate: false)
             addBias(block.downBias, to: a.ffnProjection, rows: t)

@@ -8,4 +8,18 @@ public protocol BlockObserver: AnyObject {
     func observe(
         block: Int, tokens: Int, input: UnsafePointer<Float>, output: UnsafePointer<Float>,
         ffnActivations: UnsafePointer<Float>)
+
+    /// See the extension's default: sublayer intermediates for calibration.
+    func observeSublayers(block: Int, tokens: Int, input: UnsafePointer<Float>, middle: UnsafePointer<Float>,
+                          output: UnsafePointer<Float>, attentionOutput: UnsafePointer<Float>, attentionWidth: Int)
+}
+
+extension BlockObserver {
+    /// Sees one block's sublayers before `observe`: `input` and `output` as there, `middle` the block input plus
+    /// the attention branch (tokens x hidden), `attentionOutput` the attention's output before
+    /// the output projection (tokens x `attentionWidth`, the block's query heads x head size,
+    /// head by head; width 0 when the block has no attention). Ignored unless implemented.
+    public func observeSublayers(block: Int, tokens: Int, input: UnsafePointer<Float>, middle: UnsafePointer<Float>,
+                                 output: UnsafePointer<Float>, attentionOutput: UnsafePointer<Float>,
+                                 attentionWidth: Int) {}
 }

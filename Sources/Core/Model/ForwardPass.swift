@@ -69,7 +69,13 @@ extension LlamaModel {
                 .run(input: input, tokens: t, output: output,
                      linears: FrozenBlockLinears(block: blocks[index], pool: pool), activations: ws.activations,
                      cache: cache?.layer(index))
-            observer?.observe(block: index, tokens: t, input: input, output: output, ffnActivations: ws.activations.gated)
+            if let observer {
+                observer.observeSublayers(block: index, tokens: t, input: input, middle: ws.activations.middle,
+                                          output: output, attentionOutput: ws.activations.attention,
+                                          attentionWidth: config.heads(layer: index) * config.headDim)
+                observer.observe(block: index, tokens: t, input: input, output: output,
+                                 ffnActivations: ws.activations.gated)
+            }
             current = 1 - current
         }
         cache?.count += t

@@ -2,7 +2,7 @@
 /// that a decoding step runs only the new tokens through the blocks. One cache per generation;
 /// not thread-safe.
 ///
-/// Each block holds `capacity` rows of kvHeads x headDim floats for keys and as many for values;
+/// Each block holds `capacity` rows of its own kvHeads x headDim floats for keys and as many for values;
 /// row p is position p. Sliding-window blocks keep every row too (their mask looks back only
 /// `window` rows), which costs memory on long contexts but keeps one layout for every family.
 public final class KVCache {
@@ -10,8 +10,8 @@ public final class KVCache {
     public let capacity: Int
     /// Positions filled so far: the next token decoded is at this position.
     public internal(set) var count = 0
-    /// Floats per row (kvHeads x headDim).
-    let rowWidth: Int
+    /// Floats per row of each block (its kvHeads x headDim: 0 for a block without attention).
+    let rowWidths: [Int]
     /// Per block: keys, then values, each capacity x rowWidth.
     let keys: [UnsafeMutablePointer<Float>]
     let values: [UnsafeMutablePointer<Float>]
@@ -22,15 +22,17 @@ public final class KVCache {
             throw ModelError.windowTooLong(tokens: positions, contextLength: model.config.contextLength)
         }
         capacity = positions
-        rowWidth = model.config.numKVHeads * model.config.headDim
-        let size = positions * rowWidth
-        func buffer() -> UnsafeMutablePointer<Float> {
+        let c = model.config
+        let widths = model.blocks.indices.map { c.kvHeads(layer: $0) * c.headDim }
+        rowWidths = widths
+        func buffer(_ width: Int) -> UnsafeMutablePointer<Float> {
+            let size = max(1, positions * width)
             let p = UnsafeMutablePointer<Float>.allocate(capacity: size)
             p.initialize(repeating: 0, count: size)
             return p
         }
-        keys = model.blocks.indices.map { _ in buffer() }
-        values = model.blocks.indices.map { _ in buffer() }
+        keys = widths.map { buffer($0) }
+        values = widths.map { buffer($0) }
     }
 
     /// Forgets every position (the buffers are kept for the next prompt).
@@ -50,6 +52,6 @@ struct LayerCache {
 
 extension KVCache {
     func layer(_ index: Int) -> LayerCache {
-        LayerCache(keys: keys[index], values: values[index], start: count, rowWidth: rowWidth)
+        LayerCache(keys: keys[index], values: values[index], start: count, rowWidth: rowWidths[index])
     }
 }

@@ -13,7 +13,9 @@ public struct LlamaConfig: Sendable, Equatable, Codable {
     public var hiddenSize: Int
     /// FFN width of each block; its count is the number of blocks.
     public var intermediateSizes: [Int]
+    /// Query heads of the dense model (the most any block has; `heads(layer:)` is one block's).
     public var numHeads: Int
+    /// KV heads of the dense model (the most any block has; `kvHeads(layer:)` is one block's).
     public var numKVHeads: Int
     public var headDim: Int
     public var rmsNormEps: Float
@@ -48,7 +50,49 @@ public struct LlamaConfig: Sendable, Equatable, Codable {
     /// Divisor of each rotary pair's frequency (llama.cpp's `rope_freqs.weight`), global layers.
     public var ropeFrequencyFactors: [Float]? = nil
 
+    /// Query heads of each block when KV-group pruning made them differ from `numHeads` (0: the
+    /// block has no attention sublayer); nil: every block has `numHeads`. Like
+    /// `intermediateSizes`, a model derives it from its weights.
+    public var layerHeadCounts: [Int]? = nil
+    /// KV heads of each block, as `layerHeadCounts` (nil: every block has `numKVHeads`).
+    public var layerKVHeadCounts: [Int]? = nil
+
     public var numLayers: Int { intermediateSizes.count }
+
+    /// Query heads that share one KV head (the size of a KV group).
+    public var headsPerKVHead: Int { numKVHeads > 0 ? numHeads / numKVHeads : 0 }
+
+    /// Query heads of block `layer` (0: no attention sublayer).
+    public func heads(layer: Int) -> Int { layerHeadCounts?[layer] ?? numHeads }
+
+    /// KV heads of block `layer` (0: no attention sublayer).
+    public func kvHeads(layer: Int) -> Int { layerKVHeadCounts?[layer] ?? numKVHeads }
+
+    /// Whether block `layer` has its attention sublayer (depth pruning may remove it).
+    public func hasAttention(layer: Int) -> Bool { heads(layer: layer) > 0 }
+
+    /// Whether block `layer` has its FFN sublayer (depth pruning may remove it: width 0).
+    public func hasFFN(layer: Int) -> Bool { intermediateSizes[layer] > 0 }
+
+    /// Whether any block differs from the dense shape in its head counts or lacks a sublayer:
+    /// what only per-layer formats (GGUF `deci`) can hold.
+    public var hasPerLayerAttention: Bool { layerHeadCounts != nil || layerKVHeadCounts != nil }
+
+    /// Whether blocks differ in shape (FFN widths, head counts, a missing sublayer): what a
+    /// runtime needs per-layer arrays for (llama.cpp's `deci`, the HF export's remote code).
+    public var hasPerLayerShapes: Bool {
+        Set(intermediateSizes).count > 1 || intermediateSizes.contains(0) || hasPerLayerAttention
+    }
+
+    /// Per-layer head counts derived from block shapes (`queryRows[l] / headDim` and
+    /// `keyRows[l] / headDim`): nil when every block has the dense counts, so a dense model's
+    /// config is the same as before per-layer heads existed.
+    mutating func setLayerHeads(queryRows: [Int], keyRows: [Int]) {
+        let d = max(headDim, 1)
+        let q = queryRows.map { $0 / d }, kv = keyRows.map { $0 / d }
+        layerHeadCounts = q.allSatisfy { $0 == numHeads } ? nil : q
+        layerKVHeadCounts = kv.allSatisfy { $0 == numKVHeads } ? nil : kv
+    }
 
     /// The largest value one size of a model may have when read from a file (vocabulary,
     /// hidden size, FFN width, head counts, head size): far above every supported model

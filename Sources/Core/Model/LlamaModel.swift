@@ -24,6 +24,7 @@ public final class LlamaModel: Sendable {
     ) throws {
         var config = config
         config.intermediateSizes = blocks.map(\.ffnWidth)
+        config.setLayerHeads(queryRows: blocks.map(\.query.rows), keyRows: blocks.map(\.key.rows))
         try Self.validate(config: config, embedding: embedding, blocks: blocks, finalNorm: finalNorm, outputHead: outputHead)
         self.config = config
         self.embedding = embedding
@@ -68,6 +69,7 @@ public final class LlamaModel: Sendable {
             throw ModelError.invalidConfig(
                 "need positive sizes, an even head dimension, heads divisible by KV heads and at least one block (got \(config))")
         }
+        try validateLayerHeads(config)
         if let window = config.slidingWindow {
             guard window >= 1, config.slidingWindowLayers.count == config.numLayers else {
                 throw ModelError.invalidConfig("a sliding window needs a positive size and one flag per block (got \(window), \(config.slidingWindowLayers.count) flags for \(config.numLayers) blocks)")
@@ -95,8 +97,8 @@ public final class LlamaModel: Sendable {
         try check("embedding", [embedding.count], [config.vocabSize * h])
         try check("final norm", [finalNorm.count], [h])
         try check("output head", [outputHead.rows, outputHead.cols], [config.vocabSize, h])
-        let parts = BlockTensor.parts(of: config)
         for (i, b) in blocks.enumerated() {
+            let parts = BlockTensor.parts(of: config, layer: i)
             for part in BlockTensor.allCases where part != .downBias {
                 let name = "block \(i) \(part.rawValue)"
                 let expected = part.shape(layer: i, config: config)
@@ -105,11 +107,33 @@ public final class LlamaModel: Sendable {
                 } else if parts.contains(part) {
                     guard let vector = b.vector(part) else { throw ModelError.missingTensor(name) }
                     try check(name, [vector.count], expected)
-                } else if b.vector(part) != nil {
+                } else if let vector = b.vector(part), !vector.isEmpty {
                     throw ModelError.invalidConfig("\(name) is present but a \(config.architecture) block with this configuration has none")
                 }
             }
-            if let bias = b.downBias { try check("block \(i) down bias", [bias.count], [h]) }
+            if let bias = b.downBias {
+                guard config.hasFFN(layer: i) else {
+                    throw ModelError.invalidConfig("block \(i) has a down bias but no FFN sublayer")
+                }
+                try check("block \(i) down bias", [bias.count], [h])
+            }
+        }
+    }
+
+    /// Per-layer head counts: one per block, each block's query heads its KV heads times the
+    /// dense group size, and no more than the dense model's.
+    private static func validateLayerHeads(_ config: LlamaConfig) throws {
+        for (name, counts) in [("query", config.layerHeadCounts), ("KV", config.layerKVHeadCounts)] {
+            if let counts, counts.count != config.numLayers {
+                throw ModelError.invalidConfig("\(counts.count) per-layer \(name) head counts for \(config.numLayers) blocks")
+            }
+        }
+        for l in 0..<config.numLayers {
+            let q = config.heads(layer: l), kv = config.kvHeads(layer: l)
+            guard kv >= 0, kv <= config.numKVHeads, q == kv * config.headsPerKVHead else {
+                throw ModelError.invalidConfig(
+                    "block \(l) has \(q) query heads and \(kv) KV heads; blocks keep whole KV groups of \(config.headsPerKVHead) query heads, at most \(config.numKVHeads) groups")
+            }
         }
     }
 

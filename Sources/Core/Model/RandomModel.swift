@@ -60,17 +60,16 @@ extension LlamaModel {
         }
         func norm(_ count: Int) -> [Float] { values(count, 0.2).map { 1 + $0 } }
         let h = config.hiddenSize
-        let qWidth = config.numHeads * config.headDim
-        let kvWidth = config.numKVHeads * config.headDim
         let embedding = values(config.vocabSize * h, 1)
-        let parts = BlockTensor.parts(of: config)
         let blocks = config.intermediateSizes.indices.map { layer in
             let width = config.intermediateSizes[layer]
+            let qWidth = config.heads(layer: layer) * config.headDim
+            let kvWidth = config.kvHeads(layer: layer) * config.headDim
             var block = LlamaBlockWeights(
-                attentionNorm: norm(h), query: linear(qWidth, h), key: linear(kvWidth, h),
-                value: linear(kvWidth, h), attentionOutput: linear(h, qWidth), ffnNorm: norm(h),
+                attentionNorm: qWidth > 0 ? norm(h) : [], query: linear(qWidth, h), key: linear(kvWidth, h),
+                value: linear(kvWidth, h), attentionOutput: linear(h, qWidth), ffnNorm: width > 0 ? norm(h) : [],
                 gate: linear(width, h), up: linear(width, h), down: linear(h, width))
-            for part in parts where !part.isMatrix && block.vector(part) == nil {
+            for part in BlockTensor.parts(of: config, layer: layer) where !part.isMatrix && (block.vector(part) ?? []).isEmpty {
                 let count = part.shape(layer: layer, config: config)[0]
                 block.setVector(part, part.isNorm ? norm(count) : values(count, 0.1))
             }

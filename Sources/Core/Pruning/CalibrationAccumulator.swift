@@ -10,8 +10,9 @@ final class CalibrationAccumulator: BlockObserver {
     private var gramAccumulation = GramAccumulation()
 
     init(model: LlamaModel, gram: Bool, pool: ThreadPool) {
-        statistics = CalibrationStatistics(widths: model.config.intermediateSizes, hiddenSize: model.config.hiddenSize,
-                                           gram: gram)
+        let c = model.config
+        statistics = CalibrationStatistics(widths: c.intermediateSizes, hiddenSize: c.hiddenSize, gram: gram,
+                                           attentionWidths: (0..<c.numLayers).map { c.heads(layer: $0) * c.headDim })
         self.pool = pool
     }
 
@@ -19,6 +20,39 @@ final class CalibrationAccumulator: BlockObserver {
         statistics.windows += 1
         statistics.windowSize = max(statistics.windowSize, tokens)
         statistics.tokens += tokens
+    }
+
+    func observeSublayers(block: Int, tokens: Int, input: UnsafePointer<Float>, middle: UnsafePointer<Float>,
+                          output: UnsafePointer<Float>, attentionOutput: UnsafePointer<Float>, attentionWidth: Int) {
+        let h = statistics.hiddenSize
+        var b = statistics.blocks[block]
+        statistics.blocks[block] = BlockStatistics(width: 0)  // one owner while it is updated in place
+        if rowValues.count < tokens { rowValues = Array(repeating: 0, count: tokens) }
+        rowValues.withUnsafeMutableBufferPointer { rows in
+            let r = rows.baseAddress!
+            func summed() -> Double { (0..<tokens).reduce(0.0) { $0 + Double(r[$1]) } }
+            if b.attentionAngularSum != nil {
+                rowAngularDistance(input, middle, rows: tokens, cols: h, into: r)
+                b.attentionAngularSum! += summed()
+            }
+            if b.ffnAngularSum != nil {
+                rowAngularDistance(middle, output, rows: tokens, cols: h, into: r)
+                b.ffnAngularSum! += summed()
+            }
+        }
+        if var squares = b.attentionSquareSum, squares.count == attentionWidth {
+            b.attentionSquareSum = nil
+            squares.withUnsafeMutableBufferPointer {
+                Self.addColumnSums(attentionOutput, rows: tokens, width: attentionWidth, sums: nil, squares: $0.baseAddress!, pool: pool)
+            }
+            b.attentionSquareSum = squares
+        }
+        if var gram = b.attentionGram, gram.size == attentionWidth {
+            b.attentionGram = nil
+            gramAccumulation.add(attentionOutput, tokens: tokens, into: &gram, pool: pool)
+            b.attentionGram = gram
+        }
+        statistics.blocks[block] = b
     }
 
     func observe(
@@ -51,8 +85,6 @@ final class CalibrationAccumulator: BlockObserver {
     /// not depend on the thread count), split over the pool by column ranges.
     private func accumulateColumns(_ z: UnsafePointer<Float>, rows: Int, block: Int) {
         let width = statistics.blocks[block].width
-        let chunk = 64
-        let chunks = (width + chunk - 1) / chunk
         // Take the arrays out so the two buffers are not overlapping accesses to `statistics`.
         var sums = statistics.blocks[block].activationSum
         var squares = statistics.blocks[block].activationSquareSum
@@ -60,25 +92,34 @@ final class CalibrationAccumulator: BlockObserver {
         statistics.blocks[block].activationSquareSum = []
         sums.withUnsafeMutableBufferPointer { sumBuffer in
             squares.withUnsafeMutableBufferPointer { squareBuffer in
-                let s = sumBuffer.baseAddress!, q = squareBuffer.baseAddress!
-                pool.parallelFor(chunks) { c in
-                    let lo = c * chunk, hi = min(width, lo + chunk)
-                    for j in lo..<hi {
-                        var sum = 0.0, square = 0.0
-                        var p = z + j
-                        for _ in 0..<rows {
-                            let v = Double(p.pointee)
-                            sum += v
-                            square += v * v
-                            p += width
-                        }
-                        s[j] += sum
-                        q[j] += square
-                    }
-                }
+                Self.addColumnSums(z, rows: rows, width: width, sums: sumBuffer.baseAddress!,
+                                   squares: squareBuffer.baseAddress!, pool: pool)
             }
         }
         statistics.blocks[block].activationSum = sums
         statistics.blocks[block].activationSquareSum = squares
+    }
+
+    /// Adds each column's sum (when `sums` is given) and sum of squares over the rows of `z`
+    /// (rows x width), in row order, split over the pool by column ranges.
+    private static func addColumnSums(_ z: UnsafePointer<Float>, rows: Int, width: Int, sums s: UnsafeMutablePointer<Double>?,
+                                      squares q: UnsafeMutablePointer<Double>, pool: ThreadPool) {
+        let chunk = 64
+        let chunks = (width + chunk - 1) / chunk
+        pool.parallelFor(chunks) { c in
+            let lo = c * chunk, hi = min(width, lo + chunk)
+            for j in lo..<hi {
+                var sum = 0.0, square = 0.0
+                var p = z + j
+                for _ in 0..<rows {
+                    let v = Double(p.pointee)
+                    sum += v
+                    square += v * v
+                    p += width
+                }
+                s?[j] += sum
+                q[j] += square
+            }
+        }
     }
 }

@@ -17,11 +17,38 @@ public struct BlockStatistics: Sendable, Codable, Equatable {
     /// compensation needs; nil when calibrated without it or read from a format-1 file.
     public var gram: GramMatrix?
 
-    /// Empty statistics of a block `width` neurons wide, with a zero Gram matrix when `gram`.
-    public init(width: Int, gram: Bool = false) {
+    /// Sum over tokens of the angular distance across the attention residual step (block input
+    /// x vs middle m = x + attention): the depth score of the attention sublayer. nil in
+    /// files of calibration format 2 and older.
+    public var attentionAngularSum: Double?
+    /// Sum over tokens of the angular distance across the FFN residual step (m vs the block
+    /// output y): the depth score of the FFN sublayer. nil before format 3.
+    public var ffnAngularSum: Double?
+    /// Per input channel of the attention output projection (query heads x head size, head
+    /// by head): sum over all tokens of a_tc^2, what KV groups are scored by. nil before format 3.
+    public var attentionSquareSum: [Double]?
+    /// The Gram matrix of the attention output projection's input, sum over tokens of
+    /// a_t^T a_t (channels x channels), what the o_proj compensation of KV-group pruning needs;
+    /// nil when calibrated without Gram matrices or before format 3.
+    public var attentionGram: GramMatrix?
+
+    /// Empty statistics of a block `width` neurons wide, with a zero Gram matrix when `gram`;
+    /// with `attentionWidth` (the o_proj input width), empty sublayer and attention statistics too.
+    public init(width: Int, gram: Bool = false, attentionWidth: Int? = nil) {
         activationSquareSum = Array(repeating: 0, count: width)
         activationSum = Array(repeating: 0, count: width)
         self.gram = gram ? GramMatrix(size: width) : nil
+        if let attentionWidth {
+            attentionAngularSum = 0
+            ffnAngularSum = 0
+            attentionSquareSum = Array(repeating: 0, count: attentionWidth)
+            attentionGram = gram ? GramMatrix(size: attentionWidth) : nil
+        }
+    }
+
+    /// Whether this block has the sublayer statistics attention and depth pruning need.
+    public var hasSublayerStatistics: Bool {
+        attentionAngularSum != nil && ffnAngularSum != nil && attentionSquareSum != nil
     }
 
     /// FFN width this block had when it was measured.
@@ -32,8 +59,11 @@ public struct BlockStatistics: Sendable, Codable, Equatable {
 /// and loaded from JSON, so a user calibrates once and prunes many times.
 public struct CalibrationStatistics: Sendable, Codable, Equatable {
     /// Bumped when the meaning of a field changes. 2 added the per-block Gram matrices
-    /// (`gram`); format-1 files still load, without them.
-    public static let formatVersion = 2
+    /// (`gram`); format-1 files still load, without them. 3 added the sublayer statistics
+    /// (angular distances across the attention and FFN residual steps, the attention output
+    /// energies per channel and their Gram matrix); format-2 files still load, without them
+    /// (FFN pruning works as before; attention and depth pruning ask for a new calibration).
+    public static let formatVersion = 3
     public var formatVersion = CalibrationStatistics.formatVersion
     public var blocks: [BlockStatistics]
     /// Windows seen (N) and tokens per window (S).
@@ -44,10 +74,22 @@ public struct CalibrationStatistics: Sendable, Codable, Equatable {
     /// Hidden size of the model, to refuse statistics from another model.
     public var hiddenSize: Int
 
-    /// Empty statistics for blocks of FFN widths `widths`, with zero Gram matrices when `gram`.
-    public init(widths: [Int], hiddenSize: Int, gram: Bool = false) {
-        blocks = widths.map { BlockStatistics(width: $0, gram: gram) }
+    /// Empty statistics for blocks of FFN widths `widths`, with zero Gram matrices when `gram`;
+    /// with `attentionWidths` (each block's o_proj input width), sublayer statistics too.
+    public init(widths: [Int], hiddenSize: Int, gram: Bool = false, attentionWidths: [Int]? = nil) {
+        blocks = widths.indices.map { BlockStatistics(width: widths[$0], gram: gram, attentionWidth: attentionWidths?[$0]) }
         self.hiddenSize = hiddenSize
+    }
+
+    /// Whether every block has the sublayer statistics (calibration format 3).
+    public var hasSublayerStatistics: Bool { blocks.allSatisfy(\.hasSublayerStatistics) }
+
+    /// Throws the error that says why attention or depth pruning cannot use these statistics.
+    public func requireSublayerStatistics(for what: String) throws(PruningError) {
+        guard hasSublayerStatistics else {
+            throw .statisticsMismatch(
+                "\(what) needs the sublayer statistics of calibration format 3 (angular distances across each sublayer, attention output energies), and these were saved in format \(formatVersion)")
+        }
     }
 
     /// Whether every block has its Gram matrix (what compensation needs).

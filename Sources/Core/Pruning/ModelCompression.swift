@@ -24,7 +24,7 @@ extension LlamaModel {
         for (l, block) in blocks.enumerated() {
             let width = block.ffnWidth
             let keep = kept[l]
-            guard !keep.isEmpty, keep.allSatisfy({ (0..<width).contains($0) }), Set(keep).count == keep.count else {
+            guard !keep.isEmpty || width == 0, keep.allSatisfy({ (0..<width).contains($0) }), Set(keep).count == keep.count else {
                 throw PruningError.invalidArgument("block \(l): kept neurons must be distinct, in 0..<\(width), and at least one")
             }
             let gate = block.gate.unpacked(), up = block.up.unpacked(), down = block.down.unpacked()

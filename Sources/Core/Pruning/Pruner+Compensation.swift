@@ -20,15 +20,18 @@ extension Pruner {
         return try results.map { result throws(PruningError) in try result!.get() }
     }
 
-    /// The kept sets OBS chooses at the given counts, and each block's lowest removal error.
+    /// The kept sets OBS chooses at the given counts (`counts[i]` for block `blocks[i]`), and
+    /// each block's lowest removal error.
     static func obsSelection(
-        model: LlamaModel, statistics: CalibrationStatistics, counts: [Int], damping: Double, pool: ThreadPool
+        model: LlamaModel, statistics: CalibrationStatistics, blocks indices: [Int], counts: [Int], damping: Double,
+        pool: ThreadPool
     ) throws(PruningError) -> (kept: [[Int]], thresholds: [Double]) {
         let blocks = model.blocks
-        let chosen = try perBlock(blocks.count, pool: pool) { l throws(PruningError) in
+        let chosen = try perBlock(indices.count, pool: pool) { i throws(PruningError) in
+            let l = indices[i]
             let block = blocks[l]
             let selection = try DownCompensation.obsKept(
-                count: counts[l], down: block.down.unpacked(), hidden: block.down.rows, width: block.ffnWidth,
+                count: counts[i], down: block.down.unpacked(), hidden: block.down.rows, width: block.ffnWidth,
                 gram: try statistics.gram(block: l, neededBy: .obs), damping: damping)
             return (selection.kept, selection.errors.min() ?? .infinity)
         }

@@ -6,6 +6,10 @@ public struct Pruner: Sendable {
 
     /// The per-block decisions for `model` under `options`, from calibration `statistics`.
     /// `pool` runs the OBS selection one block per thread (nil: a pool of every processor).
+    ///
+    /// FFN neurons at an FFN sparsity (the default) follow CFSP.md sections 2-3 exactly; other
+    /// structures or a parameter target go through `StructureBudget` (section 7), which splits
+    /// the budget and then lets the method choose the FFN neurons at the resulting sparsity.
     public func plan(
         model: LlamaModel, statistics: CalibrationStatistics, options requested: PruningOptions, pool: ThreadPool? = nil
     ) throws -> PruningPlan {
@@ -20,11 +24,27 @@ public struct Pruner: Sendable {
         if let violation = PruningOptions.Limits.damping.violation("damping", options.damping) {
             throw PruningError.invalidArgument(violation)
         }
+        if options.isFFNOnlySparsity {
+            return try ffnPlan(model: model, statistics: statistics, options: options, blocks: Array(widths.indices),
+                               pool: pool)
+        }
+        return try StructureBudget.plan(model: model, statistics: statistics, options: options, pool: pool, pruner: self)
+    }
+
+    /// CFSP.md sections 2-3 over the FFNs of `blocks` (the others keep nothing: their FFN is
+    /// removed), at `options.sparsity` of those blocks' neurons.
+    func ffnPlan(
+        model: LlamaModel, statistics: CalibrationStatistics, options: PruningOptions, blocks: [Int],
+        pool: ThreadPool?
+    ) throws -> PruningPlan {
+        let allWidths = model.config.intermediateSizes
+        let widths = blocks.map { allWidths[$0] }
         let compensation = options.effectiveCompensation
-        if compensation == .obs { for l in widths.indices { _ = try statistics.gram(block: l, neededBy: compensation) } }
+        if compensation == .obs { for l in blocks { _ = try statistics.gram(block: l, neededBy: compensation) } }
         let budget = BudgetAllocation(options)
-        let importance = options.blockMetric.importance(statistics)
-        let scores = model.blocks.indices.map { l in
+        let allImportance = options.blockMetric.importance(statistics)
+        let importance = blocks.map { allImportance[$0] }
+        let scores = blocks.map { l in
             NeuronScores.scores(
                 method: options.method, weights: FFNWeights(model.blocks[l]),
                 activationNorm: statistics.activationNorm(block: l), variance: statistics.activationVariance(block: l),
@@ -58,17 +78,24 @@ public struct Pruner: Sendable {
             thresholds = Array(repeating: threshold, count: widths.count)
         }
         if compensation == .obs {
-            (kept, thresholds) = try Self.obsSelection(model: model, statistics: statistics, counts: counts,
+            (kept, thresholds) = try Self.obsSelection(model: model, statistics: statistics, blocks: blocks, counts: counts,
                                                        damping: options.damping, pool: pool ?? Self.defaultPool())
         }
         let tokens = Double(statistics.tokens)
         var resolved = options
         resolved.compensation = compensation
-        let decisions = widths.indices.map { l in
-            BlockDecision(
-                block: l, importance: importance[l], meanImportance: importance[l] / tokens,
-                keepRatio: keepRatios[l], width: widths[l], keptCount: counts[l], threshold: thresholds[l],
-                kept: kept[l])
+        var position: [Int: Int] = [:]
+        for (i, l) in blocks.enumerated() { position[l] = i }
+        let decisions = allWidths.indices.map { l in
+            guard let i = position[l] else {
+                return BlockDecision(
+                    block: l, importance: allImportance[l], meanImportance: allImportance[l] / tokens, keepRatio: 0,
+                    width: allWidths[l], keptCount: 0, threshold: .infinity, kept: [])
+            }
+            return BlockDecision(
+                block: l, importance: importance[i], meanImportance: importance[i] / tokens,
+                keepRatio: keepRatios[i], width: widths[i], keptCount: counts[i], threshold: thresholds[i],
+                kept: kept[i])
         }
         return PruningPlan(options: resolved, blocks: decisions)
     }
@@ -102,6 +129,9 @@ public struct Pruner: Sendable {
     ) throws -> (model: LlamaModel, plan: PruningPlan) {
         let pool = pool ?? Self.defaultPool()
         let plan = try plan(model: model, statistics: statistics, options: options, pool: pool)
+        if plan.removesStructures || !plan.options.isFFNOnlySparsity {
+            return (try StructureCompression.compress(model: model, statistics: statistics, plan: plan, pool: pool), plan)
+        }
         let kept = plan.blocks.map(\.kept)
         guard plan.options.effectiveCompensation.rewritesDown else {
             return (try model.compressed(keeping: kept, foldingRemovedMeansOf: options.method == .flap ? statistics : nil),

@@ -61,7 +61,8 @@ public enum PruningMethod: String, Sendable, Codable, CaseIterable {
 /// Everything a pruning run can be told. Defaults are CFSP.md's; they are written here only,
 /// and the ranges in `Limits` only: the daemon's params, the protocol schema and the CLI read both.
 public struct PruningOptions: Sendable, Codable, Equatable {
-    /// FFN sparsity p: removed neurons / all FFN neurons, in [0, 1).
+    /// The share to remove, in [0, 1): FFN sparsity p (removed neurons / all FFN neurons) with
+    /// `target` ffn-sparsity, the share of all parameters with `target` parameters.
     public var sparsity: Double
     /// How neurons are scored and budgets spread.
     public var method: PruningMethod = .cfsp
@@ -91,6 +92,15 @@ public struct PruningOptions: Sendable, Codable, Equatable {
     public var compensation: Compensation?
     /// lambda of the compensation's damping, relative to the mean diagonal of the Gram matrix.
     public var damping: Double = 1e-2
+    /// What may be removed: FFN neurons (the default, the paper), whole KV groups of attention
+    /// heads, whole sublayers (depth). More than FFN neurons needs a calibration of format 3.
+    public var structures: [PruningStructure] = [.ffn]
+    /// What `sparsity` counts: a share of FFN neurons (the default) or of all parameters.
+    public var target: PruningTarget = .ffnSparsity
+
+    /// Whether this request is FFN-neuron pruning at an FFN sparsity, the paper's setting
+    /// (the planner's exact original path).
+    public var isFFNOnlySparsity: Bool { structures == [.ffn] && target == .ffnSparsity }
 
     /// The compensation this request gets: the one named, else the method's default.
     public var effectiveCompensation: Compensation { compensation ?? method.defaultCompensation }
@@ -116,4 +126,24 @@ public struct PruningOptions: Sendable, Codable, Equatable {
         /// The damping makes the solve well posed, so it must be positive.
         public static let damping = OptionRange.greaterThan(0)
     }
+}
+
+/// A kind of structure pruning may remove (protocol.md, "Structures and one parameter budget").
+public enum PruningStructure: String, Sendable, Codable, CaseIterable {
+    /// FFN intermediate neurons (rows of gate and up, columns of down).
+    case ffn
+    /// Whole KV groups: one KV head and the query heads that share it (rows of q, k, v,
+    /// columns of o), at least one group kept per block unless depth is allowed too.
+    case attention
+    /// Whole sublayers: a block's attention or its FFN, norms included.
+    case depth
+}
+
+/// What a pruning budget counts (protocol.md, "Structures and one parameter budget").
+public enum PruningTarget: String, Sendable, Codable, CaseIterable {
+    /// `sparsity` is the share of FFN neurons to remove; with more structures than ffn, the
+    /// parameters that many neurons hold are removed, split across the structures.
+    case ffnSparsity = "ffn-sparsity"
+    /// `sparsity` is the share of all the model's parameters (embeddings and head included) to remove.
+    case parameters
 }

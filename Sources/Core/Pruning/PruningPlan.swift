@@ -15,8 +15,17 @@ public struct BlockDecision: Sendable, Codable, Equatable {
     /// The lowest score among kept neurons, in the method's own units (for global-threshold
     /// methods: the standardised score, the same threshold for every block).
     public var threshold: Double
-    /// Kept neuron indices, ascending.
+    /// Kept neuron indices, ascending (empty: depth pruning removes the FFN sublayer).
     public var kept: [Int]
+    /// KV groups of the block before pruning (nil: attention was not a pruning structure).
+    public var kvGroups: Int?
+    /// Kept KV groups, ascending (empty: depth pruning removes the attention sublayer; nil:
+    /// attention was not a pruning structure, every group is kept).
+    public var keptKVGroups: [Int]?
+    /// Angular distance per token across the attention and the FFN residual steps (the
+    /// sublayers' depth scores; nil when the plan did not use them).
+    public var attentionImportance: Double?
+    public var ffnImportance: Double?
 
     /// A decision as the planner (or a client reading one back) records it.
     public init(block: Int, importance: Double, meanImportance: Double, keepRatio: Double, width: Int, keptCount: Int,
@@ -39,10 +48,21 @@ public struct PruningPlan: Sendable, Codable, Equatable {
     /// One decision per block.
     public var blocks: [BlockDecision]
 
+    /// Parameters the budget asked to remove (structure pruning only; nil for FFN sparsity
+    /// alone, whose budget is counted in neurons).
+    public var targetParameters: Int?
+    /// Parameters the plan removes (structure pruning only).
+    public var removedParameters: Int?
+
     /// The plan of `blocks` under `options`.
     public init(options: PruningOptions, blocks: [BlockDecision]) {
         self.options = options
         self.blocks = blocks
+    }
+
+    /// Whether the plan changes more than FFN widths (KV groups or whole sublayers).
+    public var removesStructures: Bool {
+        blocks.contains { d in d.kept.isEmpty || (d.keptKVGroups.map { $0.count != d.kvGroups } ?? false) }
     }
 
     /// Neurons kept over all blocks.

@@ -43,6 +43,13 @@ struct BlockTrainingPass {
     /// Given dL/d(output) in `workspace.gradHidden`, replaces it with dL/d(input) and adds the
     /// adapters' gradients. `input` is the block input the preceding forward pass used.
     func backward(input: UnsafePointer<Float>, tokens t: Int) {
+        // A removed sublayer is the identity: its gradient passes through unchanged.
+        if block.ffnWidth > 0 { ffnBackward(tokens: t) }
+        if config.hasAttention(layer: forwardPass.layer) { attentionBackward(input: input, tokens: t) }
+    }
+
+    /// The FFN sublayer's backward: dL/d(output) in gradHidden becomes dL/d(middle).
+    private func ffnBackward(tokens t: Int) {
         let c = config, ws = workspace, a = ws.activations
         let h = c.hiddenSize, width = block.ffnWidth
         let dx = ws.gradHidden
@@ -59,7 +66,14 @@ struct BlockTrainingPass {
         backward(.gate, gradOut: ws.gradGate, input: a.ffnNormed, tokens: t, into: ws.gradNorm, accumulate: false)
         backward(.up, gradOut: ws.gradUp, input: a.ffnNormed, tokens: t, into: ws.gradNorm, accumulate: true)
         addNormBackward(a.middle, weight: block.ffnNorm, tokens: t, gradOut: ws.gradNorm, into: dx)
+    }
 
+    /// The attention sublayer's backward: dL/d(middle) in gradHidden becomes dL/d(input).
+    private func attentionBackward(input: UnsafePointer<Float>, tokens t: Int) {
+        let c = config, ws = workspace, a = ws.activations
+        let h = c.hiddenSize
+        let dx = ws.gradHidden
+        let heads = c.heads(layer: forwardPass.layer), kvHeads = c.kvHeads(layer: forwardPass.layer)
         // Attention: m = x + post(o(attention(rope(qnorm(q(n1))), rope(knorm(k(n1))), v(n1)))).
         var outputGrad: UnsafePointer<Float> = UnsafePointer(dx)
         if let post = block.postAttentionNorm {
@@ -69,15 +83,15 @@ struct BlockTrainingPass {
         }
         backward(.attentionOutput, gradOut: outputGrad, input: a.attention, tokens: t, into: ws.gradAttention, accumulate: false)
         causalAttentionBackward(q: a.rotatedQuery(c), k: a.rotatedKey(c), v: a.value, output: a.attention,
-                                gradOut: ws.gradAttention, tokens: t, heads: c.numHeads, kvHeads: c.numKVHeads,
+                                gradOut: ws.gradAttention, tokens: t, heads: heads, kvHeads: kvHeads,
                                 headDim: c.headDim, scale: c.attentionScale, window: c.window(layer: forwardPass.layer),
                                 gradQ: ws.gradQuery, gradK: ws.gradKey, gradV: ws.gradValue, pool: pool)
         let rotary = forwardPass.rotary.table(covering: t)
-        applyInverseRotary(ws.gradQuery, tokens: t, heads: c.numHeads, headDim: c.headDim, table: rotary, layout: c.ropeLayout)
-        applyInverseRotary(ws.gradKey, tokens: t, heads: c.numKVHeads, headDim: c.headDim, table: rotary, layout: c.ropeLayout)
+        applyInverseRotary(ws.gradQuery, tokens: t, heads: heads, headDim: c.headDim, table: rotary, layout: c.ropeLayout)
+        applyInverseRotary(ws.gradKey, tokens: t, heads: kvHeads, headDim: c.headDim, table: rotary, layout: c.ropeLayout)
         if let qNorm = block.queryNorm, let kNorm = block.keyNorm {
-            normBackward(a.queryProjection, qNorm, rows: t * c.numHeads, cols: c.headDim, gradient: ws.gradQuery)
-            normBackward(a.keyProjection, kNorm, rows: t * c.numKVHeads, cols: c.headDim, gradient: ws.gradKey)
+            normBackward(a.queryProjection, qNorm, rows: t * heads, cols: c.headDim, gradient: ws.gradQuery)
+            normBackward(a.keyProjection, kNorm, rows: t * kvHeads, cols: c.headDim, gradient: ws.gradKey)
         }
         backward(.query, gradOut: ws.gradQuery, input: a.attentionNormed, tokens: t, into: ws.gradNorm, accumulate: false)
         backward(.key, gradOut: ws.gradKey, input: a.attentionNormed, tokens: t, into: ws.gradNorm, accumulate: true)

@@ -48,7 +48,8 @@ public final class LoRANetwork {
         for (l, block) in model.blocks.enumerated() {
             layouts.append(LoRATarget.allCases.map { target in
                 let w = target.weights(in: block)
-                let r = ranks[l]
+                // A sublayer depth pruning removed has empty matrices and gets no adapter.
+                let r = w.rows == 0 || w.cols == 0 ? 0 : ranks[l]
                 let layout = LoRAAdapterLayout(rank: r, inputs: w.cols, outputs: w.rows, aOffset: offset,
                                                bOffset: offset + r * w.cols)
                 offset += layout.parameterCount

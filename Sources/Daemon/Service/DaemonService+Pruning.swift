@@ -29,10 +29,14 @@ extension DaemonService {
             }
             try context.checkCancellation()
             let seconds = Date().timeIntervalSince(start)
-            let provenance = PruningProvenance(
+            var provenance = PruningProvenance(
                 sourceName: entry.name, sourcePath: entry.path, method: options.method.rawValue, sparsity: options.sparsity,
                 uniformWidths: options.uniformWidths, calibrationWindows: calibration.statistics.windows,
                 calibrationWindowSize: calibration.statistics.windowSize, calibrationText: calibration.textSource)
+            if !options.isFFNOnlySparsity {
+                provenance.structures = options.structures.map(\.rawValue)
+                provenance.target = options.target.rawValue
+            }
             let stored = registry.add { handle in
                 ModelEntry(handle: handle, model: pruned, tokenizer: entry.tokenizer, format: entry.format,
                            path: entry.path, sourceGGUFPath: entry.sourceGGUFPath,

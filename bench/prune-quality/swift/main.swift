@@ -10,7 +10,10 @@ import Kernels
 //        [--sparsities 0.2,0.3,0.5] [--methods cfsp,cfsp-ref,...] [--markdown OUT]
 //        [--compensations default,none,least-squares,obs] [--budget-rule per-token|paper]
 //        [--damping 0.01] [--statistics-cache FILE] [--no-gram]
-// Each method runs once per compensation ("default": the method's own default).
+//        [--target ffn-sparsity|parameters] [--structure-sets ffn/ffn,attention/ffn,depth]
+// Each method runs once per compensation ("default": the method's own default) and per set of
+// structures (protocol.md, "Structures and one parameter budget"; with --target parameters the sparsities are shares of all
+// parameters to remove).
 
 struct Arguments {
     var model = ""
@@ -30,6 +33,9 @@ struct Arguments {
     var statisticsCache: String?
     /// Calibrate without the Gram matrices (then only compensation none can prune).
     var gram = true
+    /// What the sparsities count, and the sets of structures each run may remove.
+    var target = PruningTarget.ffnSparsity
+    var structureSets: [[PruningStructure]] = [[.ffn]]
 
     init() {
         var rest = Array(CommandLine.arguments.dropFirst())
@@ -70,6 +76,14 @@ struct Arguments {
             case "--damping": damping = parsed(Double(value(arg)), "--damping takes a number")
             case "--statistics-cache": statisticsCache = value(arg)
             case "--no-gram": gram = false
+            case "--target":
+                target = parsed(PruningTarget(rawValue: value(arg)), "--target is \(PruningTarget.allCases.map(\.rawValue))")
+            case "--structure-sets":
+                structureSets = value(arg).split(separator: "/").map { set in
+                    set.split(separator: ",").map {
+                        parsed(PruningStructure(rawValue: String($0)), "unknown structure \($0); known: \(PruningStructure.allCases.map(\.rawValue))")
+                    }
+                }
             default: positional.append(arg)
             }
         }
@@ -107,6 +121,7 @@ var calibrationSeconds = 0.0
 if let cache = args.statisticsCache, let data = FileManager.default.contents(atPath: cache),
    let cached = try? JSONDecoder().decode(CalibrationStatistics.self, from: data),
    cached.blocks.map(\.width) == dense.config.intermediateSizes, cached.hasGram || !args.gram,
+   cached.hasSublayerStatistics || args.structureSets.allSatisfy({ $0 == [.ffn] }),
    cached.windows == args.sampling.count, cached.windowSize == args.sampling.windowSize {
     statistics = cached
     log("calibration statistics from \(cache)")
@@ -127,6 +142,7 @@ struct Row {
     var sparsity: Double
     var method: PruningMethod
     var compensation: Compensation
+    var structures: [PruningStructure]
     var perplexity: Double
     var parametersRemoved: Double
     var pruneSeconds: Double
@@ -135,20 +151,26 @@ var rows: [Row] = []
 for sparsity in args.sparsities {
     for method in args.methods {
         for compensation in args.compensations {
-            var options = PruningOptions(sparsity: sparsity, method: method)
-            options.compensation = compensation
-            options.budgetRule = args.budgetRule
-            options.damping = args.damping
-            let start = Date()
-            let (pruned, plan) = try Pruner().prune(model: dense, statistics: statistics, options: options, pool: pool)
-            let pruneSeconds = seconds(since: start)
-            let ppl = try perplexity(pruned)
-            let removed = 1 - Double(pruned.parameterCount) / Double(dense.parameterCount)
-            let used = plan.options.effectiveCompensation
-            rows.append(Row(sparsity: sparsity, method: method, compensation: used, perplexity: ppl,
-                            parametersRemoved: removed, pruneSeconds: pruneSeconds))
-            log(String(format: "  p=%.1f %-12@ %-13@ ppl %10.3f  removed %.1f%% of parameters  pruned in %.2f s",
-                       sparsity, method.rawValue as NSString, used.rawValue as NSString, ppl, removed * 100, pruneSeconds))
+            for structures in args.structureSets {
+                var options = PruningOptions(sparsity: sparsity, method: method)
+                options.compensation = compensation
+                options.target = args.target
+                options.structures = structures
+                options.budgetRule = args.budgetRule
+                options.damping = args.damping
+                let start = Date()
+                let (pruned, plan) = try Pruner().prune(model: dense, statistics: statistics, options: options, pool: pool)
+                let pruneSeconds = seconds(since: start)
+                let ppl = try perplexity(pruned)
+                let removed = 1 - Double(pruned.parameterCount) / Double(dense.parameterCount)
+                let used = plan.options.effectiveCompensation
+                rows.append(Row(sparsity: sparsity, method: method, compensation: used, structures: structures, perplexity: ppl,
+                                parametersRemoved: removed, pruneSeconds: pruneSeconds))
+                let shape = structures == [.ffn] ? "" : "  heads \((0..<pruned.config.numLayers).map { pruned.config.heads(layer: $0) }) widths \(pruned.config.intermediateSizes)"
+                log(String(format: "  p=%.2f %-12@ %-13@ %-20@ ppl %10.3f  removed %.1f%% of parameters  pruned in %.2f s",
+                           sparsity, method.rawValue as NSString, used.rawValue as NSString,
+                           structures.map(\.rawValue).joined(separator: "+") as NSString, ppl, removed * 100, pruneSeconds) + shape)
+            }
         }
     }
 }
@@ -160,13 +182,14 @@ var table = """
     Perplexity: WikiText-2 test ("\\n\\n"-joined\(tokenizer.addsBOSToken ? ", a BOS first" : "")), first \(evaluator.windowCount(tokens: evalTokens.count)) windows of 1024 tokens. Dense: \(String(format: "%.3f", densePPL)).
 
 
-    | FFN sparsity | method | compensation | PPL | parameters removed | pruning time (s) |
-    | --- | --- | --- | ---: | ---: | ---: |
+    | \(args.target == .parameters ? "target: share of parameters" : "FFN sparsity") | method | compensation | structures | PPL | parameters removed | pruning time (s) |
+    | --- | --- | --- | --- | ---: | ---: | ---: |
 
     """
 for row in rows {
-    table += String(format: "| %.1f | %@ | %@ | %.3f | %.1f %% | %.2f |\n", row.sparsity, row.method.rawValue as NSString,
-                    row.compensation.rawValue as NSString, row.perplexity, row.parametersRemoved * 100, row.pruneSeconds)
+    table += String(format: "| %.2f | %@ | %@ | %@ | %.3f | %.1f %% | %.2f |\n", row.sparsity, row.method.rawValue as NSString,
+                    row.compensation.rawValue as NSString, row.structures.map(\.rawValue).joined(separator: " + ") as NSString,
+                    row.perplexity, row.parametersRemoved * 100, row.pruneSeconds)
 }
 print(table)
 if let out = args.markdown {

@@ -10,6 +10,8 @@ extension PruningMethod: ExpressibleByArgument {}
 extension BlockMetric: ExpressibleByArgument {}
 extension BudgetRule: ExpressibleByArgument {}
 extension Compensation: ExpressibleByArgument {}
+extension PruningStructure: ExpressibleByArgument {}
+extension PruningTarget: ExpressibleByArgument {}
 extension RankAllocation: ExpressibleByArgument {}
 extension ExportPrecision: ExpressibleByArgument {}
 extension WeightPrecision: ExpressibleByArgument {}

@@ -53,6 +53,12 @@ struct PruningSettingsFlags: ParsableArguments {
     @Option(name: .long, parsing: .unconditional, help: MemberFlags.help(PruningOptions.self, "damping"))
     var damping: Double?
 
+    @Option(name: .long, parsing: .upToNextOption, help: MemberFlags.help(PruningOptions.self, "structures"))
+    var structures: [PruningStructure] = []
+
+    @Option(name: .long, help: MemberFlags.help(PruningOptions.self, "target"))
+    var target: PruningTarget?
+
     /// The options these flags name at `sparsity`, the rest (the method too) at PruningOptions' defaults.
     func options(sparsity: Double) -> PruningOptions {
         var options = PruningOptions(sparsity: sparsity)
@@ -66,6 +72,8 @@ struct PruningSettingsFlags: ParsableArguments {
         if let budgetRule { options.budgetRule = budgetRule }
         if let compensation { options.compensation = compensation }
         if let damping { options.damping = damping }
+        if !structures.isEmpty { options.structures = structures }
+        if let target { options.target = target }
         return options
     }
 }

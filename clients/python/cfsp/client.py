@@ -48,7 +48,7 @@ PRUNING_OPTIONS: Dict[str, str] = {
     "method": "method", "block_metric": "blockMetric", "temperature": "temperature", "scale": "scale",
     "down_exponent": "downExponent", "activation_exponent": "activationExponent", "align": "align",
     "uniform_widths": "uniformWidths", "budget_rule": "budgetRule", "compensation": "compensation",
-    "damping": "damping",
+    "damping": "damping", "structures": "structures", "target": "target",
 }
 
 
@@ -396,7 +396,9 @@ class Client:
         (kept widths rounded to a multiple of it; default 64 for cfsp on FFNs at least 1024 wide,
         which makes the pruned model faster in llama.cpp, else 1), uniform_widths (the same width in every block: what qwen3 and gemma3 need to export GGUF),
         budget_rule ("per-token", the default, or "paper"), compensation ("none", "least-squares",
-        "obs"; default least-squares for cfsp, none for the others) and damping."""
+        "obs"; default least-squares for cfsp, none for the others), damping, structures (a list
+        of "ffn", "attention", "depth"; default ["ffn"]) and target ("ffn-sparsity", the default,
+        or "parameters": ``sparsity`` is then the share of all parameters to remove)."""
         return from_json(ScoreResult, self.request(
             "score", self._pruning_params(model, calibration, sparsity, options), progress))
 

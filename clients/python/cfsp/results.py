@@ -130,6 +130,7 @@ class PruneResult(ScoreResult):
 
     pruned: str = ""
     widths: List[int] = field(default_factory=list)
+    heads: List[int] = field(default_factory=list)
     parameters_before: Optional[int] = None
     parameters_after: Optional[int] = None
     ffn_parameters_before: Optional[int] = None
