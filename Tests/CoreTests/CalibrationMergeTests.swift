@@ -1,5 +1,6 @@
 import Core
 import Foundation
+import Kernels
 import Testing
 import TestSupport
 
@@ -66,6 +67,44 @@ struct CalibrationMergeTests {
             }
         }
         #expect(try CalibrationStatistics.merged([parts[1]]) == parts[1], "one part gives a copy")
+    }
+
+    @Test("calibrations of two shares of the windows merge into the calibration of all of them, sublayer statistics included")
+    func sharesOfRealCalibration() throws {
+        let model = try PruningTests.tinyModel()
+        var random = TestRandom(seed: 77)
+        let windows = (0..<4).map { _ in (0..<12).map { _ in Int32(random.next() % UInt64(model.config.vocabSize)) } }
+        let pool = ThreadPool(threads: 2)
+        let joint = try Calibrator().calibrate(model: model, windows: windows, pool: pool)
+        let first = try Calibrator().calibrate(model: model, windows: Array(windows[..<1]), pool: pool)
+        let rest = try Calibrator().calibrate(model: model, windows: Array(windows[1...]), pool: pool)
+        #expect(joint.hasSublayerStatistics, "the calibrator measures the sublayers")
+        let merged = try CalibrationStatistics.merged([first, rest])
+        #expect(merged.hasSublayerStatistics && merged.hasGram && merged.tokens == joint.tokens)
+        func close(_ a: Double?, _ b: Double?) -> Bool {
+            guard let a, let b else { return false }
+            return abs(a - b) <= 1e-9 * max(1, abs(b))
+        }
+        for (m, j) in zip(merged.blocks, joint.blocks) {
+            #expect(close(m.angularSum, j.angularSum) && close(m.attentionAngularSum, j.attentionAngularSum))
+            #expect(close(m.ffnAngularSum, j.ffnAngularSum))
+            let energy = try #require(m.attentionSquareSum), jointEnergy = try #require(j.attentionSquareSum)
+            #expect(energy.count == jointEnergy.count && zip(energy, jointEnergy).allSatisfy { close($0, $1) })
+            let gram = try #require(m.attentionGram), jointGram = try #require(j.attentionGram)
+            #expect(gram.size == jointGram.size)
+            for a in 0..<gram.size { for b in a..<gram.size { #expect(close(gram[a, b], jointGram[a, b])) } }
+        }
+        // A part without sublayer statistics (a format-2 file) leaves the merge without them.
+        var old = rest
+        for b in old.blocks.indices {
+            old.blocks[b].attentionAngularSum = nil
+            old.blocks[b].ffnAngularSum = nil
+            old.blocks[b].attentionSquareSum = nil
+            old.blocks[b].attentionGram = nil
+        }
+        let mixed = try CalibrationStatistics.merged([first, old])
+        #expect(!mixed.hasSublayerStatistics && mixed.blocks.allSatisfy { $0.attentionGram == nil })
+        #expect(mixed.blocks.map(\.activationSquareSum) == merged.blocks.map(\.activationSquareSum))
     }
 
     @Test("without Gram matrices the merge has none; the lowest format version is kept")

@@ -108,6 +108,7 @@ extension BlockStatistics {
             activationSum[j] += other.activationSum[j]
             activationSquareSum[j] += other.activationSquareSum[j]
         }
+        addSublayerStatistics(other)
         guard var mine = gram, let theirs = other.gram, mine.size == theirs.size else {
             gram = nil  // no usable matrix in one of them (checked before: in neither)
             return
@@ -115,6 +116,34 @@ extension BlockStatistics {
         gram = nil  // one owner while it is updated in place
         mine.add(theirs)
         gram = mine
+    }
+
+    /// Adds the sublayer statistics of calibration format 3 (what attention and depth pruning
+    /// read) when both blocks have them; when either lacks them (a format-2 part) the merged block
+    /// has none, as a format-2 calibration would: FFN pruning still works, attention and depth
+    /// pruning ask for a new calibration. The attention Gram matrix likewise needs both.
+    mutating func addSublayerStatistics(_ other: BlockStatistics) {
+        guard let mineAttention = attentionAngularSum, let theirsAttention = other.attentionAngularSum,
+              let mineFFN = ffnAngularSum, let theirsFFN = other.ffnAngularSum,
+              var energy = attentionSquareSum, let theirsEnergy = other.attentionSquareSum,
+              energy.count == theirsEnergy.count else {
+            attentionAngularSum = nil
+            ffnAngularSum = nil
+            attentionSquareSum = nil
+            attentionGram = nil
+            return
+        }
+        attentionAngularSum = mineAttention + theirsAttention
+        ffnAngularSum = mineFFN + theirsFFN
+        for c in energy.indices { energy[c] += theirsEnergy[c] }
+        attentionSquareSum = energy
+        guard var mine = attentionGram, let theirs = other.attentionGram, mine.size == theirs.size else {
+            attentionGram = nil
+            return
+        }
+        attentionGram = nil  // one owner while it is updated in place
+        mine.add(theirs)
+        attentionGram = mine
     }
 }
 

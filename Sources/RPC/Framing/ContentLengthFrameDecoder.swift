@@ -72,6 +72,14 @@ public struct ContentLengthFrameDecoder: FrameDecoder {
                     }
                     return nil
                 }
+                // The limit counts the whole header block, however the reads cut it: a block
+                // whose end arrived in the same read as more than maxHeaderBytes of it is as
+                // fatal as one still unfinished past the limit.
+                if headerEnd + 4 - buffer.start > Self.maxHeaderBytes {
+                    state = .broken
+                    buffer.discard(upTo: buffer.endIndex)
+                    return .failure(.headerTooLarge(limit: Self.maxHeaderBytes))
+                }
                 let header = buffer.take(upTo: headerEnd + 4)
                 scanFrom = buffer.start
                 switch Self.contentLength(in: header.dropLast(4)) {

@@ -9,7 +9,7 @@ import Kernels
 // Usage: PruneQualityBench MODEL DATA_DIR [--windows N] [--eval-windows E] [--precision f32|bf16]
 //        [--sparsities 0.2,0.3,0.5] [--methods cfsp,cfsp-ref,...] [--markdown OUT]
 //        [--compensations default,none,least-squares,obs] [--budget-rule per-token|paper]
-//        [--damping 0.01] [--statistics-cache FILE] [--no-gram]
+//        [--damping 0.01] [--align N] [--statistics-cache FILE] [--no-gram]
 //        [--target ffn-sparsity|parameters] [--structure-sets ffn/ffn,attention/ffn,depth]
 // Each method runs once per compensation ("default": the method's own default) and per set of
 // structures (protocol.md, "Structures and one parameter budget"; with --target parameters the sparsities are shares of all
@@ -30,6 +30,8 @@ struct Arguments {
     var compensations: [Compensation?] = [nil]
     var budgetRule = PruningOptions(sparsity: 0).budgetRule
     var damping = PruningOptions(sparsity: 0).damping
+    /// Kept widths' multiple; nil: the method's default (64 for cfsp on wide FFNs, else 1).
+    var align: Int?
     var statisticsCache: String?
     /// Calibrate without the Gram matrices (then only compensation none can prune).
     var gram = true
@@ -74,6 +76,7 @@ struct Arguments {
             case "--budget-rule":
                 budgetRule = parsed(BudgetRule(rawValue: value(arg)), "--budget-rule is \(BudgetRule.allCases.map(\.rawValue))")
             case "--damping": damping = parsed(Double(value(arg)), "--damping takes a number")
+            case "--align": align = parsed(Int(value(arg)), "--align takes an integer")
             case "--statistics-cache": statisticsCache = value(arg)
             case "--no-gram": gram = false
             case "--target":
@@ -158,6 +161,7 @@ for sparsity in args.sparsities {
                 options.structures = structures
                 options.budgetRule = args.budgetRule
                 options.damping = args.damping
+                options.align = args.align
                 let start = Date()
                 let (pruned, plan) = try Pruner().prune(model: dense, statistics: statistics, options: options, pool: pool)
                 let pruneSeconds = seconds(since: start)
