@@ -1,3 +1,19 @@
+/// Checks the shape contract every `matmul` entry point shares and does the whole work of the
+/// degenerate shapes (nothing when M or N is 0; C cleared, or kept when accumulating, when K
+/// is 0): true when nothing is left to compute. `name` leads the precondition's message.
+@inline(__always)
+func matmulDegenerate(_ name: @autoclosure () -> String, rows m: Int, lda: Int, weights: PackedWeights,
+                      into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) -> Bool {
+    let n = weights.rows, k = weights.cols
+    precondition(m >= 0 && lda >= k && ldc >= n, "\(name()): need lda >= K (\(k)) and ldc >= N (\(n))")
+    if m == 0 || n == 0 { return true }
+    if k == 0 {
+        if !accumulate { clearRows(c, rows: m, columns: n, ldc: ldc) }
+        return true
+    }
+    return false
+}
+
 /// C[m x N] = A[m x K] * W^T, or C += A * W^T when `accumulate` (W is N x K, pre-packed).
 ///
 /// This is every linear layer of the model: A holds m tokens' activations (row stride `lda`
@@ -11,11 +27,7 @@
 /// count. C must not overlap A.
 public func matmul(_ a: UnsafePointer<Float>, rows m: Int, lda: Int, weights: PackedWeights,
                    into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool = false, pool: ThreadPool) {
-    let n = weights.rows, k = weights.cols
-    precondition(m >= 0 && lda >= k && ldc >= n, "matmul: need lda >= K (\(k)) and ldc >= N (\(n))")
-    if m == 0 || n == 0 { return }
-    if k == 0 {
-        if !accumulate { clearRows(c, rows: m, columns: n, ldc: ldc) }
+    if matmulDegenerate("matmul", rows: m, lda: lda, weights: weights, into: c, ldc: ldc, accumulate: accumulate) {
         return
     }
     if m == 1 {

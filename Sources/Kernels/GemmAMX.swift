@@ -20,11 +20,7 @@ public func matmulBF16Tiles(_ a: UnsafePointer<Float>, rows m: Int, lda: Int, we
                             into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool = false,
                             pool: ThreadPool, backend: BF16TileBackend) {
     precondition(weights.precision == .bf16, "matmulBF16Tiles needs bf16 weights")
-    let n = weights.rows, k = weights.cols
-    precondition(m >= 0 && lda >= k && ldc >= n, "matmulBF16Tiles: need lda >= K (\(k)) and ldc >= N (\(n))")
-    if m == 0 || n == 0 { return }
-    if k == 0 {
-        if !accumulate { clearRows(c, rows: m, columns: n, ldc: ldc) }
+    if matmulDegenerate("matmulBF16Tiles", rows: m, lda: lda, weights: weights, into: c, ldc: ldc, accumulate: accumulate) {
         return
     }
     switch backend {
@@ -49,11 +45,7 @@ public func matmulBF16Vector(_ a: UnsafePointer<Float>, rows m: Int, lda: Int, w
                              into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool = false,
                              pool: ThreadPool) {
     precondition(weights.precision == .bf16, "matmulBF16Vector needs bf16 weights")
-    let n = weights.rows, k = weights.cols
-    precondition(m >= 0 && lda >= k && ldc >= n, "matmulBF16Vector: need lda >= K (\(k)) and ldc >= N (\(n))")
-    if m == 0 || n == 0 { return }
-    if k == 0 {
-        if !accumulate { clearRows(c, rows: m, columns: n, ldc: ldc) }
+    if matmulDegenerate("matmulBF16Vector", rows: m, lda: lda, weights: weights, into: c, ldc: ldc, accumulate: accumulate) {
         return
     }
     if m == 1 {

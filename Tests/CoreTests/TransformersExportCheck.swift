@@ -60,22 +60,8 @@ struct TransformersExportReport {
         return TransformersExportReport(
             transformersVersion: root["transformers_version"] as? String ?? "?",
             results: try results.enumerated().map { index, result in
-                let logitsPath = "\(outPath).\(index).f32"
-                var logits: [Float] = []
-                if FileManager.default.fileExists(atPath: logitsPath) {
-                    let data = try Data(contentsOf: URL(fileURLWithPath: logitsPath))
-                    logits = data.withUnsafeBytes { raw in
-                        (0..<(data.count / 4)).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
-                    }
-                }
-                let exactPath = "\(outPath).\(index).f64"
-                var exactLogits: [Double] = []
-                if FileManager.default.fileExists(atPath: exactPath) {
-                    let data = try Data(contentsOf: URL(fileURLWithPath: exactPath))
-                    exactLogits = data.withUnsafeBytes { raw in
-                        (0..<(data.count / 8)).map { Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self))) }
-                    }
-                }
+                let logits = try littleEndianFloats("\(outPath).\(index).f32", as: Float.self)
+                let exactLogits = try littleEndianFloats("\(outPath).\(index).f64", as: Double.self)
                 let generation = (result["generation"] as? [String: Any] ?? [:]).compactMapValues { $0 as? Int }
                 return Result(
                     tokenizerClass: result["tokenizer_class"] as? String, ids: ids(result["ids"]),
@@ -87,6 +73,25 @@ struct TransformersExportReport {
             })
     }
 }
+
+/// The little-endian floats of the file at `path` (empty when the script wrote none).
+private func littleEndianFloats<F: BinaryFloatingPoint & BitPatternFloat>(_ path: String, as _: F.Type) throws -> [F] {
+    guard FileManager.default.fileExists(atPath: path) else { return [] }
+    let data = try Data(contentsOf: URL(fileURLWithPath: path))
+    let size = MemoryLayout<F.Bits>.size
+    return data.withUnsafeBytes { raw in
+        (0..<(data.count / size)).map { F(bitPattern: F.Bits(littleEndian: raw.loadUnaligned(fromByteOffset: size * $0, as: F.Bits.self))) }
+    }
+}
+
+/// Float and Double, read from their bit patterns.
+protocol BitPatternFloat {
+    associatedtype Bits: FixedWidthInteger
+    init(bitPattern: Bits)
+}
+
+extension Float: BitPatternFloat {}
+extension Double: BitPatternFloat {}
 
 /// The largest |a - b| against a float64 reference (infinity when the counts differ).
 func maxAbsoluteDifference(_ a: [Float], _ b: [Double]) -> Double {

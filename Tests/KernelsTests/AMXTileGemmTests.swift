@@ -31,7 +31,6 @@ private let shapes: [TileCase] = [
 /// Written into C's padding columns, which must never be touched.
 private let sentinel: Float = 12345.5
 
-private func bf16Rounded(_ x: Float) -> Float { floatFromBF16(bf16Bits(x)) }
 
 /// A (m x lda), W (n x k), initial C (m x ldc, padding = sentinel), from `value`.
 private struct TileInputs {
@@ -64,24 +63,10 @@ private func run(_ shape: TileCase, _ inputs: TileInputs, _ weights: PackedWeigh
     return c
 }
 
-/// Naive double-precision C on bf16-rounded A and W: values and sum |terms| (the error scale).
+/// Naive double-precision C on bf16-rounded A and W (`naiveGemm`): values and sum |terms| (the error scale).
 private func reference(_ shape: TileCase, _ inputs: TileInputs, accumulate: Bool) -> (values: [Double], magnitudes: [Double]) {
-    var values = [Double](repeating: 0, count: shape.m * shape.n)
-    var magnitudes = values
-    for i in 0..<shape.m {
-        for j in 0..<shape.n {
-            var sum = accumulate ? Double(inputs.c0[i * shape.ldc + j]) : 0
-            var magnitude = abs(sum)
-            for p in 0..<shape.k {
-                let term = Double(bf16Rounded(inputs.a[i * shape.lda + p])) * Double(bf16Rounded(inputs.w[j * shape.k + p]))
-                sum += term
-                magnitude += abs(term)
-            }
-            values[i * shape.n + j] = sum
-            magnitudes[i * shape.n + j] = magnitude
-        }
-    }
-    return (values, magnitudes)
+    naiveGemm(m: shape.m, n: shape.n, k: shape.k, lda: shape.lda, ldc: shape.ldc, a: inputs.a, w: inputs.w,
+              c0: inputs.c0, round: bf16Rounded, accumulate: accumulate)
 }
 
 /// Elements of C outside `2^-23 * (k + 2) * sum|terms|` of the reference (f32 summation in any

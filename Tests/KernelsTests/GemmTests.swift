@@ -60,29 +60,13 @@ private struct GemmInputs {
     }
 }
 
-/// Naive reference in Double: expected[i][j] = (accumulate ? c0 : 0) + sum_k a[i][k] * w[j][k],
-/// plus the magnitude sum_k |a w| that bounds the rounding error of any summation order.
+/// `naiveGemm` on this case's inputs.
 private func reference(_ shape: GemmCase, _ inputs: GemmInputs, round: (Float) -> Float,
                        accumulate: Bool) -> (values: [Double], magnitudes: [Double]) {
-    var values = [Double](repeating: 0, count: shape.m * shape.n)
-    var magnitudes = [Double](repeating: 0, count: shape.m * shape.n)
-    for i in 0..<shape.m {
-        for j in 0..<shape.n {
-            var sum = accumulate ? Double(inputs.c0[i * shape.ldc + j]) : 0
-            var magnitude = abs(sum)
-            for p in 0..<shape.k {
-                let product = Double(round(inputs.a[i * shape.lda + p])) * Double(round(inputs.w[j * shape.k + p]))
-                sum += product
-                magnitude += abs(product)
-            }
-            values[i * shape.n + j] = sum
-            magnitudes[i * shape.n + j] = magnitude
-        }
-    }
-    return (values, magnitudes)
+    naiveGemm(m: shape.m, n: shape.n, k: shape.k, lda: shape.lda, ldc: shape.ldc, a: inputs.a, w: inputs.w,
+              c0: inputs.c0, round: round, accumulate: accumulate)
 }
 
-private func bf16Rounded(_ x: Float) -> Float { floatFromBF16(bf16Bits(x)) }
 private func identity(_ x: Float) -> Float { x }
 
 /// Checks C against the reference within `relative * (k + 2) * sum|a w|`, and that the

@@ -19,7 +19,6 @@ machine at load average 10-13 (bench/RESULTS.md); fewer --windows make it shorte
 import argparse
 import importlib.metadata
 import os
-import platform
 import subprocess
 import sys
 import time
@@ -27,21 +26,17 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "clients", "python"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import gguf  # noqa: E402
 import llama_cpp  # noqa: E402
 from cfsp import Client  # noqa: E402
 from check_llamacpp import llamacpp_perplexity, wikitext  # noqa: E402
+from machine import cpu_name, emit  # noqa: E402
 
 OURS_DENSE = ["q8_0", "q4_0", "q4_k_m", "q5_k_m", "q6_k"]
 
 
-def cpu_name():
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown"
 
 
 def llama_quantize(source, target, file_type):
@@ -159,11 +154,7 @@ def main():
     for align, w in widths.items():
         lines.append(f"align {align} FFN widths: {w}")
     lines.append(f"total {time.time() - started:.0f} s")
-    text = "\n".join(lines)
-    print(text)
-    if args.markdown:
-        with open(args.markdown, "w") as f:
-            f.write(text + "\n")
+    emit("\n".join(lines), args.markdown)
 
 
 if __name__ == "__main__":

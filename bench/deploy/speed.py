@@ -29,7 +29,6 @@ the pruned model runs").
 import argparse
 import importlib.metadata
 import os
-import platform
 import subprocess
 import sys
 import time
@@ -37,23 +36,16 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "clients", "python"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import llama_cpp  # noqa: E402
 from cfsp import Client  # noqa: E402
 from check_llamacpp import wikitext  # noqa: E402
+from machine import cpu_name, emit, load_average  # noqa: E402
 
 
-def cpu_name():
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown"
 
 
-def load_average():
-    with open("/proc/loadavg") as f:
-        return " ".join(f.read().split()[:3])
 
 
 def llamacpp_speed(path, tokens, prompt_tokens, decode_steps, threads):
@@ -168,11 +160,7 @@ def main():
     for label, _align, _p, _ppl, _files, widths in rows[1:]:
         lines.append(f"{label} FFN widths: {widths}")
     lines.append(f"total {time.time() - started:.0f} s")
-    text = "\n".join(lines)
-    print(text)
-    if args.markdown:
-        with open(args.markdown, "w") as f:
-            f.write(text + "\n")
+    emit("\n".join(lines), args.markdown)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ import argparse
 import base64
 import json
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -17,23 +16,18 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "clients" / "python"))
+sys.path.insert(0, str(ROOT / "bench"))
 
 import numpy  # noqa: E402
 import ray  # noqa: E402
 
 from cfsp import Client  # noqa: E402
 from cfsp.distributed import calibrate_distributed  # noqa: E402
+from machine import cpu_name, load_average  # noqa: E402
 
 
-def cpu_name() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown"
 
 
-def load_average() -> str:
-    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 def max_relative_difference(a: dict, b: dict) -> float:

@@ -13,14 +13,12 @@ from llama_cpp import Llama
 
 from cfsp import Client
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from machine import cpu_name  # noqa: E402
+
 PROMPT = "The history of the city begins"
 
 
-def cpu_name():
-    for line in open("/proc/cpuinfo"):
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return "unknown CPU"
 
 
 def llama_decode(path, threads, prompt, steps):
