@@ -27,13 +27,18 @@ struct BenchArguments {
     var frozen: WeightPrecision = .bf16
     var seed: UInt64 = 0
     var results: String? = "bench/RESULTS.md"
+    /// Also fine-tune the dense model, with the same ranks and the pruned run's step count (issue 15's control).
+    var denseControl = false
+    /// Train on this text (plain text, or JSONL with a "text" field) instead of WikiText-2 validation;
+    /// the test split stays WikiText-2, so a gain is not just adaptation to the test domain.
+    var trainText: String? = nil
 
     static let usage = """
         usage: RecoveryBench [--model PATH] [--data DIR] [--sparsity 0.3] [--budget-minutes 30] [--steps N]
           [--calibration-windows \(CalibrationSampling().count)] [--calibration-length \(CalibrationSampling().windowSize)] [--statistics-cache FILE]
           [--seq 512] [--batch 4] [--accumulation 1] [--lr 4e-4] [--warmup 8] [--rank 8] [--gamma 1]
           [--threads 2] [--eval-windows 16] [--allocations importance,uniform] [--frozen bf16|f32]
-          [--seed 0] [--results bench/RESULTS.md | --results none]
+          [--seed 0] [--results bench/RESULTS.md | --results none] [--dense-control] [--train-text FILE]
         """
 
     init(_ arguments: [String]) throws {
@@ -77,6 +82,8 @@ struct BenchArguments {
                 guard let p = WeightPrecision(rawValue: text) else { throw BenchError.usage("--frozen is bf16 or f32, got '\(text)'") }
                 frozen = p
             case "--seed": seed = try number(name)
+            case "--dense-control": denseControl = true
+            case "--train-text": trainText = try value()
             case "--results":
                 let text = try value()
                 results = text == "none" ? nil : text

@@ -3,9 +3,18 @@ import Foundation
 
 /// One recovered model's line of the table.
 struct RecoveryRow {
+    /// Which model was fine-tuned: the pruned one, or the dense one as the control.
+    enum Model { case pruned, dense }
+    var model = Model.pruned
     var allocation: String
     var result: FineTuneResult
     var perplexity: Double
+
+    init(allocation: String, result: FineTuneResult, perplexity: Double) {
+        self.allocation = allocation
+        self.result = result
+        self.perplexity = perplexity
+    }
 }
 
 /// The benchmark's table and its place in bench/RESULTS.md.
@@ -31,7 +40,7 @@ struct RecoveryReport {
                 + "\(a.sampling.windowSize) tokens of WikiText-2 validation, seed 0). LoRA on q, k, v, o, gate, up, down of "
                 + "every block, alpha = 2 r_l, AdamW lr \(a.learningRate), warm-up \(a.warmup) steps + cosine, clip 1, "
                 + "\(a.batch) x \(a.sequenceLength) tokens per step (x\(a.accumulation) accumulation), frozen weights "
-                + "\(a.frozen.rawValue), training data WikiText-2 validation. Wall-clock budget per run: "
+                + "\(a.frozen.rawValue), training data \(a.trainText.map { "`\(($0 as NSString).lastPathComponent)`" } ?? "WikiText-2 validation"). Wall-clock budget per run: "
                 + "**\(String(format: "%g", a.budgetMinutes)) min** (the issue's benchmark asks for 30). "
                 + "Test PPL: first \(a.evalWindows) windows of 1024 tokens.",
             "",
@@ -43,17 +52,29 @@ struct RecoveryReport {
         for row in rows {
             let r = row.result
             let mean = Double(r.ranks.reduce(0, +)) / Double(max(1, r.ranks.count))
-            let closed = (prunedPPL - row.perplexity) / (prunedPPL - densePPL) * 100
-            lines.append(String(format: "| %@ LoRA | %d-%d, %.2f | %d | %d | %d | %.3f | %.2f | %.1f %% |",
-                                row.allocation, r.ranks.min() ?? 0, r.ranks.max() ?? 0, mean, r.trainableParameters,
-                                r.stepsCompleted, r.tokensTrained, r.lossCurve.last ?? .nan, row.perplexity, closed))
+            let closed = row.model == .pruned
+                ? String(format: "%.1f %%", (prunedPPL - row.perplexity) / (prunedPPL - densePPL) * 100) : "-"
+            let label = row.model == .pruned ? "\(row.allocation) LoRA" : "dense + \(row.allocation) LoRA (control)"
+            lines.append(String(format: "| %@ | %d-%d, %.2f | %d | %d | %d | %.3f | %.2f | %@ |",
+                                label as NSString, r.ranks.min() ?? 0, r.ranks.max() ?? 0, mean, r.trainableParameters,
+                                r.stepsCompleted, r.tokensTrained, r.lossCurve.last ?? .nan, row.perplexity, closed as NSString))
         }
         lines.append("")
         for row in rows {
-            lines.append("Ranks (\(row.allocation)): \(row.result.ranks.map(String.init).joined(separator: " ")).")
+            let who = row.model == .pruned ? row.allocation : "dense \(row.allocation)"
+            lines.append("Ranks (\(who)): \(row.result.ranks.map(String.init).joined(separator: " ")). "
+                + String(format: "Time: %.1f min.", row.result.seconds / 60))
         }
-        if let best = rows.min(by: { $0.perplexity < $1.perplexity }), rows.count > 1 {
-            let steps = rows.map { "\($0.allocation) \($0.result.stepsCompleted)" }.joined(separator: ", ")
+        for control in rows where control.model == .dense {
+            guard let recovered = rows.first(where: { $0.model == .pruned && $0.allocation == control.allocation }) else { continue }
+            lines.append("")
+            lines.append(String(format: "Pruned + %@ LoRA against the dense model given the same LoRA (ranks, steps, tokens): "
+                + "%.2f / %.2f = %.3fx.", control.allocation as NSString, recovered.perplexity, control.perplexity,
+                recovered.perplexity / control.perplexity))
+        }
+        let prunedRows = rows.filter { $0.model == .pruned }
+        if let best = prunedRows.min(by: { $0.perplexity < $1.perplexity }), prunedRows.count > 1 {
+            let steps = prunedRows.map { "\($0.allocation) \($0.result.stepsCompleted)" }.joined(separator: ", ")
             lines.append("")
             lines.append("Lowest test PPL in this run: \(best.allocation) "
                 + String(format: "(%.2f)", best.perplexity)

@@ -45,9 +45,19 @@ func run() throws {
     let prunedPPL = try evaluator.evaluate(model: pruned, tokens: test, pool: pool).perplexity
     log(String(format: "dense PPL %.2f, pruned PPL %.2f", densePPL, prunedPPL))
 
-    // Training data: the validation stream in non-overlapping windows of the sequence length.
-    let trainWindows = stride(from: 0, to: validation.count - args.sequenceLength + 1, by: args.sequenceLength)
-        .map { Array(validation[$0..<($0 + args.sequenceLength)]) }
+    // Training data: the validation stream (or --train-text) in non-overlapping windows of the sequence length.
+    let training: [Int32]
+    if let path = args.trainText {
+        let text = path.hasSuffix(".jsonl")
+            ? try TextCorpus.loadJSONL(path: path, separator: " ") : try TextCorpus.loadPlainText(path: path)
+        training = tokenizer.encodeDocument(text)
+        log("training text \(path): \(training.count) tokens")
+    } else {
+        training = validation
+    }
+    let trainWindows = stride(from: 0, to: training.count - args.sequenceLength + 1, by: args.sequenceLength)
+        .map { Array(training[$0..<($0 + args.sequenceLength)]) }
+    guard !trainWindows.isEmpty else { throw BenchError.data("the training text is shorter than one window of \(args.sequenceLength) tokens") }
 
     var rows: [RecoveryRow] = []
     for name in args.allocations {
@@ -65,15 +75,29 @@ func run() throws {
         options.frozenPrecision = args.frozen
         options.maxRank = max(args.rank, 4 * args.rank)
         options.timeBudgetSeconds = args.budgetMinutes * 60
-        let result = try RecoveryTrainer(options: options).train(
-            model: pruned, windows: trainWindows, importance: importance, keepRatios: keepRatios, pool: pool,
-            progress: { p in
-                log(String(format: "[%@] step %d/%d loss %.4f lr %.2e %.0f tok/s %.0f s", name, p.step, p.totalSteps,
-                           p.loss, p.learningRate, p.tokensPerSecond, p.elapsedSeconds))
-            })
-        let ppl = try evaluator.evaluate(model: result.model, tokens: test, pool: pool).perplexity
-        log(String(format: "[%@] recovered PPL %.2f (%@)", name, ppl, result.summary))
-        rows.append(RecoveryRow(allocation: name, result: result, perplexity: ppl))
+        func recover(_ model: LlamaModel, _ label: String, _ options: FineTuneOptions) throws -> RecoveryRow {
+            let result = try RecoveryTrainer(options: options).train(
+                model: model, windows: trainWindows, importance: importance, keepRatios: keepRatios, pool: pool,
+                progress: { p in
+                    log(String(format: "[%@] step %d/%d loss %.4f lr %.2e %.0f tok/s %.0f s", label, p.step, p.totalSteps,
+                               p.loss, p.learningRate, p.tokensPerSecond, p.elapsedSeconds))
+                })
+            let ppl = try evaluator.evaluate(model: result.model, tokens: test, pool: pool).perplexity
+            log(String(format: "[%@] recovered PPL %.2f (%@)", label, ppl, result.summary))
+            return RecoveryRow(allocation: name, result: result, perplexity: ppl)
+        }
+        let prunedRow = try recover(pruned, name, options)
+        rows.append(prunedRow)
+        if args.denseControl {
+            // The control: the dense model with the same ranks for as many steps as the pruned run
+            // completed (no wall-clock stop, so it gets at least the pruned run's compute).
+            var control = options
+            control.steps = prunedRow.result.stepsCompleted
+            control.timeBudgetSeconds = nil
+            var row = try recover(dense, "dense \(name)", control)
+            row.model = .dense
+            rows.append(row)
+        }
     }
 
     let report = RecoveryReport(
