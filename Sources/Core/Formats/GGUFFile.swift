@@ -231,6 +231,29 @@ public struct GGUFFile: TensorSource {
         return try withRawBytes(name) { try Dequantize.toFloats($0, type: info.type, count: count) }
     }
 
+    /// Rows `indices` of the tensor, each dequantized from its own blocks in the mapped file
+    /// (a ggml row is always whole blocks), so a lookup touches only those rows' pages.
+    /// - Throws: `GGUFError.tensorNotFound`, or `GGUFError.inconsistentModel` for an index
+    ///   outside the tensor.
+    public func rows(_ name: String, _ indices: [Int]) throws -> [Float] {
+        guard let info = tensorInfo(name) else { throw GGUFError.tensorNotFound(name) }
+        guard let count = info.shape.first, count > 0 else { return try floats(name) }
+        let length = info.shape.dropFirst().reduce(1, *)
+        guard let rowBytes = info.type.byteCount(elements: length) else { return try floats(name) }
+        var out: [Float] = []
+        out.reserveCapacity(indices.count * length)
+        try withRawBytes(name) { bytes in
+            for row in indices {
+                guard row >= 0, row < count else {
+                    throw GGUFError.inconsistentModel("row \(row) of \(name) is outside its \(count) rows")
+                }
+                let slice = UnsafeRawBufferPointer(rebasing: bytes[(row * rowBytes)..<((row + 1) * rowBytes)])
+                out += try Dequantize.toFloats(slice, type: info.type, count: length)
+            }
+        }
+        return out
+    }
+
     // MARK: - Metadata
 
     /// `general.architecture`, if present.

@@ -28,4 +28,21 @@ public protocol TensorSource: Sendable {
     func descriptor(_ name: String) -> TensorDescriptor?
     /// The tensor's values as f32, row-major, dequantized if needed.
     func floats(_ name: String) throws -> [Float]
+    /// Rows `indices` (along the outermost dimension) of the tensor as f32, indices.count x row
+    /// length: an embedding lookup without the whole table. The default reads the whole tensor.
+    func rows(_ name: String, _ indices: [Int]) throws -> [Float]
+}
+
+extension TensorSource {
+    public func rows(_ name: String, _ indices: [Int]) throws -> [Float] {
+        guard let shape = descriptor(name)?.shape, let count = shape.first, count > 0 else { return try floats(name) }
+        let all = try floats(name)
+        let length = all.count / count
+        var out = [Float](repeating: 0, count: indices.count * length)
+        for (k, row) in indices.enumerated() {
+            precondition(row >= 0 && row < count, "row \(row) of \(name) is outside its \(count) rows")
+            for j in 0..<length { out[k * length + j] = all[row * length + j] }
+        }
+        return out
+    }
 }

@@ -46,10 +46,17 @@ struct BlockForward {
     let pool: ThreadPool
 
     init(model: LlamaModel, layer: Int, pool: ThreadPool) {
-        config = model.config
+        self.init(config: model.config, layer: layer, block: model.blocks[layer], rotary: model.rotary(layer: layer),
+                  pool: pool)
+    }
+
+    /// Block `layer` of a model shaped `config`, with weights that need not belong to a loaded
+    /// model (a layer-sequential pass reads them one block at a time).
+    init(config: LlamaConfig, layer: Int, block: LlamaBlockWeights, rotary: RotaryCache, pool: ThreadPool) {
+        self.config = config
         self.layer = layer
-        block = model.blocks[layer]
-        rotary = model.rotary(layer: layer)
+        self.block = block
+        self.rotary = rotary
         self.pool = pool
     }
 

@@ -23,3 +23,16 @@ extension BlockObserver {
                                  output: UnsafePointer<Float>, attentionOutput: UnsafePointer<Float>,
                                  attentionWidth: Int) {}
 }
+
+extension BlockObserver {
+    /// Tells this observer about block `index` just run over `tokens` rows (sublayers first,
+    /// then the block), from the intermediates `activations` holds: the one place both the
+    /// window-by-window and the layer-sequential pass report a block.
+    func sawBlock(_ index: Int, config: LlamaConfig, tokens: Int, input: UnsafePointer<Float>,
+                  output: UnsafePointer<Float>, activations: BlockActivations) {
+        observeSublayers(block: index, tokens: tokens, input: input, middle: activations.middle, output: output,
+                         attentionOutput: activations.attention,
+                         attentionWidth: config.heads(layer: index) * config.headDim)
+        observe(block: index, tokens: tokens, input: input, output: output, ffnActivations: activations.gated)
+    }
+}

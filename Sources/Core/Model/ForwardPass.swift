@@ -14,8 +14,13 @@ public final class ForwardWorkspace {
     let activations: BlockActivations
 
     /// Buffers for windows of up to `tokens` tokens of `model`.
-    public init(model: LlamaModel, tokens: Int) {
-        let count = max(1, tokens * model.config.hiddenSize)
+    public convenience init(model: LlamaModel, tokens: Int) {
+        self.init(config: model.config, tokens: tokens)
+    }
+
+    /// Buffers for windows of up to `tokens` tokens of a model shaped `config`.
+    public init(config: LlamaConfig, tokens: Int) {
+        let count = max(1, tokens * config.hiddenSize)
         func buffer() -> UnsafeMutablePointer<Float> {
             let p = UnsafeMutablePointer<Float>.allocate(capacity: count)
             p.initialize(repeating: 0, count: count)
@@ -24,7 +29,7 @@ public final class ForwardWorkspace {
         capacity = tokens
         hidden = [buffer(), buffer()]
         normed = buffer()
-        activations = BlockActivations(config: model.config, tokens: tokens)
+        activations = BlockActivations(config: config, tokens: tokens)
     }
 
     deinit {
@@ -69,13 +74,7 @@ extension LlamaModel {
                 .run(input: input, tokens: t, output: output,
                      linears: FrozenBlockLinears(block: blocks[index], pool: pool), activations: ws.activations,
                      cache: cache?.layer(index))
-            if let observer {
-                observer.observeSublayers(block: index, tokens: t, input: input, middle: ws.activations.middle,
-                                          output: output, attentionOutput: ws.activations.attention,
-                                          attentionWidth: config.heads(layer: index) * config.headDim)
-                observer.observe(block: index, tokens: t, input: input, output: output,
-                                 ffnActivations: ws.activations.gated)
-            }
+            observer?.sawBlock(index, config: config, tokens: t, input: input, output: output, activations: ws.activations)
             current = 1 - current
         }
         cache?.count += t

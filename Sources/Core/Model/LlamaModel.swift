@@ -32,16 +32,11 @@ public final class LlamaModel: Sendable {
         self.finalNorm = finalNorm
         self.outputHead = outputHead
         self.precision = precision
-        var tables = [RotaryCache(headDim: config.headDim, limit: config.contextLength, theta: config.ropeTheta,
-                                  frequencyFactors: config.ropeFrequencyFactors)]
-        if let local = config.localRopeTheta {
-            tables.append(RotaryCache(headDim: config.headDim, limit: config.contextLength, theta: local))
-        }
-        self.rotaryTables = tables
+        self.rotaryTables = RotaryCache.tables(for: config)
     }
 
     /// The rotary table block `layer` uses.
-    func rotary(layer: Int) -> RotaryCache { rotaryTables[config.usesLocalRotary(layer: layer) ? 1 : 0] }
+    func rotary(layer: Int) -> RotaryCache { RotaryCache.table(layer: layer, of: rotaryTables, config: config) }
 
     /// Positions the rotary tables cover so far (they grow with the longest window run).
     public var rotaryPositionsBuilt: Int { rotaryTables.map(\.builtPositions).max() ?? 0 }

@@ -26,45 +26,32 @@ extension LlamaModel {
         var embedding: [Float] = []
         var finalNorm: [Float] = []
         var head: PackedWeights?
-        var blocks: [LlamaBlockWeights?] = Array(repeating: nil, count: config.numLayers)
-        var parts: [[BlockTensor: [Float]]] = Array(repeating: [:], count: config.numLayers)
         let expected = ModelTensorLayout.expected(config, naming: naming)
-        for (index, tensor) in expected.enumerated() {
+        // Rotary frequency tensors are in the layout but not read (the config holds them).
+        let total = expected.filter { $0.role != .ropeFrequencies }.count
+        var done = 0
+        func read(_ tensor: ExpectedTensor) throws -> [Float] {
             if loading.isCancelled() { throw OperationCancelled() }
-            loading.progress(index, expected.count)
-            var values = try tensors.floats(tensor.name)
-            if tensor.isNorm && normOffset != 0 { values = values.map { $0 + normOffset } }
+            loading.progress(done, total)
+            done += 1
+            let values = try tensors.floats(tensor.name)
+            return tensor.isNorm && normOffset != 0 ? values.map { $0 + normOffset } : values
+        }
+        for tensor in expected {
             switch tensor.role {
-            case .embedding: embedding = values
-            case .finalNorm: finalNorm = values
+            case .embedding: embedding = try read(tensor)
+            case .finalNorm: finalNorm = try read(tensor)
             case .outputHead:
-                head = PackedWeights(rows: config.vocabSize, cols: config.hiddenSize, values: values, precision: precision)
-            case .ropeFrequencies: break
-            case .block(let layer, let part): parts[layer][part] = values
+                head = PackedWeights(rows: config.vocabSize, cols: config.hiddenSize, values: try read(tensor), precision: precision)
+            case .ropeFrequencies, .block: break
             }
         }
-        for layer in 0..<config.numLayers {
-            var p = parts[layer]
-            func linear(_ part: BlockTensor) -> PackedWeights {
-                let shape = part.shape(layer: layer, config: config)
-                return PackedWeights(rows: shape[0], cols: shape[1], values: p.removeValue(forKey: part) ?? [], precision: precision)
-            }
-            var block = LlamaBlockWeights(
-                attentionNorm: p.removeValue(forKey: .attentionNorm) ?? [], query: linear(.query), key: linear(.key),
-                value: linear(.value), attentionOutput: linear(.attentionOutput),
-                ffnNorm: p.removeValue(forKey: .ffnNorm) ?? [], gate: linear(.gate), up: linear(.up), down: linear(.down))
-            for (part, values) in p { block.setVector(part, values) }
-            let biasName = naming.block(layer, .downBias)
-            if let descriptor = tensors.descriptor(biasName) {
-                guard ModelTensorLayout.squeezed(descriptor.shape, like: [config.hiddenSize]) == [config.hiddenSize] else {
-                    throw ModelError.inconsistentShape(tensor: biasName, expected: [config.hiddenSize], actual: descriptor.shape)
-                }
-                block.downBias = try tensors.floats(biasName)
-            }
-            blocks[layer] = block
+        let blocks = try (0..<config.numLayers).map { layer in
+            try LlamaBlockWeights(layer: layer, config: config, tensors: tensors, naming: naming, precision: precision,
+                                  normOffset: normOffset, expected: expected, read: read)
         }
         let outputHead = head ?? PackedWeights(rows: config.vocabSize, cols: config.hiddenSize, values: embedding, precision: precision)
-        try self.init(config: config, embedding: embedding, blocks: blocks.map { $0! }, finalNorm: finalNorm,
+        try self.init(config: config, embedding: embedding, blocks: blocks, finalNorm: finalNorm,
                       outputHead: outputHead, precision: precision)
     }
 
@@ -80,5 +67,44 @@ extension LlamaModel {
     public convenience init(gguf file: GGUFFile, precision: WeightPrecision,
                             loading: LoadingObserver = LoadingObserver()) throws {
         try self.init(config: try file.llamaConfig(), tensors: file, naming: .gguf, precision: precision, loading: loading)
+    }
+}
+
+extension LlamaBlockWeights {
+    /// Block `layer`'s tensors read from `tensors` alone, packed in `precision`: what a
+    /// layer-sequential pass loads while the other blocks stay in the file. The caller has
+    /// checked the file's shapes (`ModelTensorLayout.validate`).
+    public init(layer: Int, config: LlamaConfig, tensors: TensorSource, naming: TensorNaming,
+                precision: WeightPrecision, normOffset: Float = 0) throws {
+        try self.init(layer: layer, config: config, tensors: tensors, naming: naming, precision: precision,
+                      normOffset: normOffset, expected: ModelTensorLayout.expected(config, naming: naming)) { tensor in
+            let values = try tensors.floats(tensor.name)
+            return tensor.isNorm && normOffset != 0 ? values.map { $0 + normOffset } : values
+        }
+    }
+
+    /// The one assembly of a block from its tensors; `read` gives a tensor's values (norm offset applied).
+    init(layer: Int, config: LlamaConfig, tensors: TensorSource, naming: TensorNaming, precision: WeightPrecision,
+         normOffset: Float, expected: [ExpectedTensor], read: (ExpectedTensor) throws -> [Float]) throws {
+        var p: [BlockTensor: [Float]] = [:]
+        for tensor in expected {
+            if case .block(layer, let part) = tensor.role { p[part] = try read(tensor) }
+        }
+        func linear(_ part: BlockTensor) -> PackedWeights {
+            let shape = part.shape(layer: layer, config: config)
+            return PackedWeights(rows: shape[0], cols: shape[1], values: p.removeValue(forKey: part) ?? [], precision: precision)
+        }
+        self.init(
+            attentionNorm: p.removeValue(forKey: .attentionNorm) ?? [], query: linear(.query), key: linear(.key),
+            value: linear(.value), attentionOutput: linear(.attentionOutput),
+            ffnNorm: p.removeValue(forKey: .ffnNorm) ?? [], gate: linear(.gate), up: linear(.up), down: linear(.down))
+        for (part, values) in p { setVector(part, values) }
+        let biasName = naming.block(layer, .downBias)
+        if let descriptor = tensors.descriptor(biasName) {
+            guard ModelTensorLayout.squeezed(descriptor.shape, like: [config.hiddenSize]) == [config.hiddenSize] else {
+                throw ModelError.inconsistentShape(tensor: biasName, expected: [config.hiddenSize], actual: descriptor.shape)
+            }
+            downBias = try tensors.floats(biasName)
+        }
     }
 }

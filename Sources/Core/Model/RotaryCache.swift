@@ -46,3 +46,21 @@ final class RotaryCache: Sendable {
     /// Positions the current table covers (0 before the first window).
     var builtPositions: Int { table.withLock { $0?.positions ?? 0 } }
 }
+
+extension RotaryCache {
+    /// The tables a model shaped `config` uses: the global one, then the local one when
+    /// sliding-window layers have their own base (Gemma 3).
+    static func tables(for config: LlamaConfig) -> [RotaryCache] {
+        var tables = [RotaryCache(headDim: config.headDim, limit: config.contextLength, theta: config.ropeTheta,
+                                  frequencyFactors: config.ropeFrequencyFactors)]
+        if let local = config.localRopeTheta {
+            tables.append(RotaryCache(headDim: config.headDim, limit: config.contextLength, theta: local))
+        }
+        return tables
+    }
+
+    /// Which of `tables` (from `tables(for:)`) block `layer` uses.
+    static func table(layer: Int, of tables: [RotaryCache], config: LlamaConfig) -> RotaryCache {
+        tables[config.usesLocalRotary(layer: layer) ? 1 : 0]
+    }
+}

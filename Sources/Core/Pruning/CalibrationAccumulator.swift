@@ -9,8 +9,7 @@ final class CalibrationAccumulator: BlockObserver {
     private var rowValues: [Float] = []
     private var gramAccumulation = GramAccumulation()
 
-    init(model: LlamaModel, gram: Bool, pool: ThreadPool) {
-        let c = model.config
+    init(config c: LlamaConfig, gram: Bool, pool: ThreadPool) {
         statistics = CalibrationStatistics(widths: c.intermediateSizes, hiddenSize: c.hiddenSize, gram: gram,
                                            attentionWidths: (0..<c.numLayers).map { c.heads(layer: $0) * c.headDim })
         self.pool = pool

@@ -40,7 +40,7 @@ public struct Calibrator: Sendable {
         guard let longest = windows.map(\.count).max(), longest > 0 else {
             throw ModelError.invalidConfig("calibration needs at least one non-empty window")
         }
-        let accumulator = CalibrationAccumulator(model: model, gram: gram, pool: pool)
+        let accumulator = CalibrationAccumulator(config: model.config, gram: gram, pool: pool)
         let workspace = ForwardWorkspace(model: model, tokens: longest)
         let start = Date()
         var tokensDone = 0
