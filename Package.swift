@@ -126,6 +126,12 @@ let package = Package(
             path: "bench/recovery/swift",
             swiftSettings: strict + vectorSettings
         ),
+        .executableTarget(
+            name: "ScaleBench",
+            dependencies: ["Core", "Kernels"],
+            path: "bench/scale/swift",
+            swiftSettings: strict + vectorSettings
+        ),
         // What every test target shares (seeded inputs, waiting, scratch folders, child processes, the
         // framing verifier); Foundation only, so no test target builds more than it tests.
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),

@@ -254,6 +254,12 @@ public struct GGUFFile: TensorSource {
         return out
     }
 
+    /// Drops the tensor's pages from resident memory (`MappedFile.releasePages`).
+    public func releaseStorage(_ name: String) {
+        guard let info = tensorInfo(name) else { return }
+        file.releasePages(info.fileOffset..<(info.fileOffset + info.byteCount))
+    }
+
     // MARK: - Metadata
 
     /// `general.architecture`, if present.

@@ -91,6 +91,19 @@ public final class MappedFile: @unchecked Sendable {
     /// The file's size in bytes.
     public var count: Int { bytes.count }
 
+    /// Drops the pages of `range` (byte offsets) from this process's resident memory (madvise
+    /// MADV_DONTNEED on the whole pages inside it): the mapping stays valid and a later read
+    /// faults them in again from the file. A layer-sequential pass calls it after each block,
+    /// so a file larger than memory is never resident at once. Nothing happens for a heap copy.
+    public func releasePages(_ range: Range<Int>) {
+        guard isMapped, let base = bytes.baseAddress, !range.isEmpty else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = (max(0, range.lowerBound) + page - 1) / page * page
+        let end = min(bytes.count, range.upperBound) / page * page
+        guard end > start else { return }
+        _ = madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, MADV_DONTNEED)
+    }
+
     deinit {
         if !isMapped {
             UnsafeMutableRawBufferPointer(mutating: bytes).deallocate()

@@ -31,9 +31,14 @@ public protocol TensorSource: Sendable {
     /// Rows `indices` (along the outermost dimension) of the tensor as f32, indices.count x row
     /// length: an embedding lookup without the whole table. The default reads the whole tensor.
     func rows(_ name: String, _ indices: [Int]) throws -> [Float]
+    /// Lets the memory holding the tensor's stored bytes go (a mapped file's pages), once its
+    /// values have been read; later reads still work. The default does nothing.
+    func releaseStorage(_ name: String)
 }
 
 extension TensorSource {
+    public func releaseStorage(_ name: String) {}
+
     public func rows(_ name: String, _ indices: [Int]) throws -> [Float] {
         guard let shape = descriptor(name)?.shape, let count = shape.first, count > 0 else { return try floats(name) }
         let all = try floats(name)

@@ -80,11 +80,17 @@ public struct FileBlocks: BlockWeightSource {
         for id in ids where id < 0 || Int(id) >= config.vocabSize {
             throw ModelError.tokenOutOfRange(id: Int(id), vocabularySize: config.vocabSize)
         }
+        defer { tensors.releaseStorage(naming.tokenEmbedding) }
         return try tensors.rows(naming.tokenEmbedding, ids.map(Int.init))
     }
 
+    /// Block `layer`, after which the file's pages for it are released (a later read faults them in again).
     public func block(_ layer: Int) throws -> LlamaBlockWeights {
-        try LlamaBlockWeights(layer: layer, config: config, tensors: tensors, naming: naming, precision: precision,
-                              normOffset: normOffset)
+        defer {
+            for part in BlockTensor.parts(of: config, layer: layer) { tensors.releaseStorage(naming.block(layer, part)) }
+            tensors.releaseStorage(naming.block(layer, .downBias))
+        }
+        return try LlamaBlockWeights(layer: layer, config: config, tensors: tensors, naming: naming, precision: precision,
+                                     normOffset: normOffset)
     }
 }
