@@ -14,6 +14,13 @@ struct LayerSequentialCalibrationTests {
         return lengths.map { n in (0..<n).map { _ in Int32(random.next() % UInt64(vocabulary)) } }
     }
 
+    /// The tiny pruning model written to a Q8_0 GGUF in `scratch`, and that file opened.
+    static func q8File(in scratch: ScratchFolder, named name: String) throws -> GGUFFile {
+        let path = scratch.path + "/" + name
+        _ = try GGUFExporter.export(try PruningTests.tinyModel(), to: path, precision: .q8_0)
+        return try GGUFFile(path: path)
+    }
+
     @Test("blocks of a loaded model, states in memory: the window-by-window statistics exactly, Gram and sublayers included")
     func residentEqualsWindowByWindow() throws {
         let model = try PruningTests.tinyModel()
@@ -29,9 +36,7 @@ struct LayerSequentialCalibrationTests {
     func fileBlocksEqualTheLoadedFile() throws {
         let scratch = try ScratchFolder()
         defer { scratch.remove() }
-        let path = scratch.path + "/tiny-q8.gguf"
-        _ = try GGUFExporter.export(try PruningTests.tinyModel(), to: path, precision: .q8_0)
-        let file = try GGUFFile(path: path)
+        let file = try Self.q8File(in: scratch, named: "tiny-q8.gguf")
         #expect(file.tensors.contains { $0.type == .q8_0 }, "the file really is quantized")
         let loaded = try LlamaModel(gguf: file, precision: .f32)
         let windows = Self.windows(vocabulary: loaded.config.vocabSize)
@@ -48,9 +53,7 @@ struct LayerSequentialCalibrationTests {
     func ggufRowsEqualTheWholeTable() throws {
         let scratch = try ScratchFolder()
         defer { scratch.remove() }
-        let path = scratch.path + "/tiny.gguf"
-        _ = try GGUFExporter.export(try PruningTests.tinyModel(), to: path, precision: .q8_0)
-        let file = try GGUFFile(path: path)
+        let file = try Self.q8File(in: scratch, named: "tiny.gguf")
         let name = TensorNaming.gguf.tokenEmbedding
         let shape = try #require(file.descriptor(name)?.shape)
         let whole = try file.floats(name)

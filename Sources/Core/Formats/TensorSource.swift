@@ -45,7 +45,9 @@ extension TensorSource {
         let length = all.count / count
         var out = [Float](repeating: 0, count: indices.count * length)
         for (k, row) in indices.enumerated() {
-            precondition(row >= 0 && row < count, "row \(row) of \(name) is outside its \(count) rows")
+            guard row >= 0, row < count else {
+                throw ModelError.invalidConfig("row \(row) of \(name) is outside its \(count) rows")
+            }
             for j in 0..<length { out[k * length + j] = all[row * length + j] }
         }
         return out

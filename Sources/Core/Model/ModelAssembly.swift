@@ -34,8 +34,7 @@ extension LlamaModel {
             if loading.isCancelled() { throw OperationCancelled() }
             loading.progress(done, total)
             done += 1
-            let values = try tensors.floats(tensor.name)
-            return tensor.isNorm && normOffset != 0 ? values.map { $0 + normOffset } : values
+            return tensor.offsetting(try tensors.floats(tensor.name), by: normOffset)
         }
         for tensor in expected {
             switch tensor.role {
@@ -48,7 +47,7 @@ extension LlamaModel {
         }
         let blocks = try (0..<config.numLayers).map { layer in
             try LlamaBlockWeights(layer: layer, config: config, tensors: tensors, naming: naming, precision: precision,
-                                  normOffset: normOffset, expected: expected, read: read)
+                                  expected: expected, read: read)
         }
         let outputHead = head ?? PackedWeights(rows: config.vocabSize, cols: config.hiddenSize, values: embedding, precision: precision)
         try self.init(config: config, embedding: embedding, blocks: blocks, finalNorm: finalNorm,
@@ -77,15 +76,14 @@ extension LlamaBlockWeights {
     public init(layer: Int, config: LlamaConfig, tensors: TensorSource, naming: TensorNaming,
                 precision: WeightPrecision, normOffset: Float = 0) throws {
         try self.init(layer: layer, config: config, tensors: tensors, naming: naming, precision: precision,
-                      normOffset: normOffset, expected: ModelTensorLayout.expected(config, naming: naming)) { tensor in
-            let values = try tensors.floats(tensor.name)
-            return tensor.isNorm && normOffset != 0 ? values.map { $0 + normOffset } : values
+                      expected: ModelTensorLayout.expected(config, naming: naming)) { tensor in
+            tensor.offsetting(try tensors.floats(tensor.name), by: normOffset)
         }
     }
 
     /// The one assembly of a block from its tensors; `read` gives a tensor's values (norm offset applied).
     init(layer: Int, config: LlamaConfig, tensors: TensorSource, naming: TensorNaming, precision: WeightPrecision,
-         normOffset: Float, expected: [ExpectedTensor], read: (ExpectedTensor) throws -> [Float]) throws {
+         expected: [ExpectedTensor], read: (ExpectedTensor) throws -> [Float]) throws {
         var p: [BlockTensor: [Float]] = [:]
         for tensor in expected {
             if case .block(layer, let part) = tensor.role { p[part] = try read(tensor) }
@@ -106,5 +104,13 @@ extension LlamaBlockWeights {
             }
             downBias = try tensors.floats(biasName)
         }
+    }
+}
+
+extension ExpectedTensor {
+    /// `values` read for this tensor with `offset` added if it is an RMSNorm weight (Gemma's
+    /// Hugging Face convention): the one place a load applies it.
+    func offsetting(_ values: [Float], by offset: Float) -> [Float] {
+        isNorm && offset != 0 ? values.map { $0 + offset } : values
     }
 }

@@ -46,9 +46,6 @@ final class HiddenStateStore {
 
     deinit { if descriptor >= 0 { close(descriptor) } }
 
-    /// Bytes the store holds in memory (0 for a file).
-    var residentBytes: Int { memory.count * MemoryLayout<Float>.size }
-
     /// Copies window `w`'s states into `buffer`.
     func read(_ w: Int, into buffer: UnsafeMutablePointer<Float>) throws {
         let count = offsets[w + 1] - offsets[w]

@@ -9,12 +9,6 @@ struct RecoveryRow {
     var allocation: String
     var result: FineTuneResult
     var perplexity: Double
-
-    init(allocation: String, result: FineTuneResult, perplexity: Double) {
-        self.allocation = allocation
-        self.result = result
-        self.perplexity = perplexity
-    }
 }
 
 /// The benchmark's table and its place in bench/RESULTS.md.

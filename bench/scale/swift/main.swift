@@ -63,21 +63,18 @@ case "calibrate":
     let gram = !flags.contains("--no-gram")
     let pool = ThreadPool(threads: Int(options["--threads"] ?? "") ?? ThreadPool.availableProcessors)
     VectorISA.requireRunnable()
+    guard ["loaded", "sequential", "sequential-file"].contains(mode) else { fail("--mode is loaded, sequential or sequential-file") }
     let loadStart = Date()
     let file = try GGUFFile(path: positional[0])
-    let source: any BlockWeightSource
-    switch mode {
-    case "loaded": source = ResidentBlocks(model: try LlamaModel(gguf: file, precision: precision))
-    case "sequential", "sequential-file": source = try FileBlocks(gguf: file, precision: precision)
-    default: fail("--mode is loaded, sequential or sequential-file")
-    }
+    let loaded = mode == "loaded" ? try LlamaModel(gguf: file, precision: precision) : nil
+    let source: any BlockWeightSource = try loaded.map(ResidentBlocks.init) ?? FileBlocks(gguf: file, precision: precision)
     let loadSeconds = Date().timeIntervalSince(loadStart)
     let vocabulary = source.config.vocabSize
     let windows = (0..<count).map { w in (0..<size).map { Int32((w * 7919 + $0 * 104_729) % vocabulary) } }
     let start = Date()
     let statistics: CalibrationStatistics
-    if case let resident as ResidentBlocks = source {
-        statistics = try Calibrator(gram: gram).calibrate(model: resident.model, windows: windows, pool: pool)
+    if let loaded {
+        statistics = try Calibrator(gram: gram).calibrate(model: loaded, windows: windows, pool: pool)
     } else {
         let storage: HiddenStateStorage = mode == "sequential-file"
             ? .temporaryFile(directory: options["--scratch"] ?? NSTemporaryDirectory()) : .memory
