@@ -151,19 +151,28 @@ public func matmulTransposed(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, ld
 }
 
 /// Runs the f32 micro-kernel down one panel for rows `rows` of A/C. `a` and `c` point at row 0
-/// (at the block's k0 and the panel's first column respectively).
+/// (at the block's k0 and the panel's first column respectively). Each tile is summed in chains
+/// of at most `GemmTile.chain` products, added to C in increasing k (accuracy; the order depends
+/// only on the shape, so results stay bit-identical for any thread count).
 @inline(__always)
 func runPanelF32(a: UnsafePointer<Float>, lda: Int, rows: Range<Int>, panel: UnsafePointer<Float>, kc: Int,
                  c: UnsafeMutablePointer<Float>, ldc: Int, columns: Int, add: Bool) {
     var row = rows.lowerBound
     while row < rows.upperBound {
         let tileRows = min(GemmTile.rows, rows.upperBound - row)
-        if tileRows <= 4 {
-            gemmMicroKernelF32x4(a: a + row * lda, lda: lda, rows: tileRows, panel: panel, kc: kc,
-                                 c: c + row * ldc, ldc: ldc, columns: columns, add: add)
-        } else {
-            gemmMicroKernelF32(a: a + row * lda, lda: lda, rows: tileRows, panel: panel, kc: kc,
-                               c: c + row * ldc, ldc: ldc, columns: columns, add: add)
+        var k0 = 0
+        while k0 < kc {
+            let length = min(GemmTile.chain, kc - k0)
+            let tileA = a + row * lda + k0, tilePanel = panel + k0 * GemmTile.columns
+            let tileAdd = add || k0 > 0
+            if tileRows <= 4 {
+                gemmMicroKernelF32x4(a: tileA, lda: lda, rows: tileRows, panel: tilePanel, kc: length,
+                                     c: c + row * ldc, ldc: ldc, columns: columns, add: tileAdd)
+            } else {
+                gemmMicroKernelF32(a: tileA, lda: lda, rows: tileRows, panel: tilePanel, kc: length,
+                                   c: c + row * ldc, ldc: ldc, columns: columns, add: tileAdd)
+            }
+            k0 += length
         }
         row += GemmTile.rows
     }

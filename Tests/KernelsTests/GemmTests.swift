@@ -194,6 +194,39 @@ struct GemmTests {
         #expect(packed.unpacked() == [1, 2, 3, 4, 5, 6])
     }
 
+    @Test("f32 sums over a long K round at least three times less than one multiply-add chain over all of K")
+    func longInnerDimensionAccuracy() {
+        // Positive terms, so nothing cancels and a single chain's rounding grows with its length
+        // (relative error about u * sqrt(k)): the case that put cfsp's logits 2-5x further from
+        // float64 than torch's. k = 1536 (SmolLM2's FFN width) is one K block, so the single chain
+        // computed here with scalar FMAs is exactly what the kernel did before it summed in chains
+        // of GemmTile.chain.
+        let m = 16, n = 64, k = 1536
+        var random = TestRandom(seed: 2026)
+        let a = random.floats(m * k, 0, 1), w = random.floats(n * k, 0, 1)
+        let weights = PackedWeights(rows: n, cols: k, values: w, precision: .f32)
+        var c = [Float](repeating: 0, count: m * n)
+        matmul(a, rows: m, lda: k, weights: weights, into: &c, ldc: n, pool: pools[1])
+        var kernelSquares = 0.0, chainSquares = 0.0
+        for i in 0..<m {
+            for j in 0..<n {
+                var exact = 0.0
+                var chain: Float = 0
+                for p in 0..<k {
+                    exact += Double(a[i * k + p]) * Double(w[j * k + p])
+                    chain = chain.addingProduct(a[i * k + p], w[j * k + p])
+                }
+                kernelSquares += pow((Double(c[i * n + j]) - exact) / exact, 2)
+                chainSquares += pow((Double(chain) - exact) / exact, 2)
+            }
+        }
+        let kernelError = (kernelSquares / Double(m * n)).squareRoot()
+        let chainError = (chainSquares / Double(m * n)).squareRoot()
+        #expect(kernelError <= chainError / 3,
+                "RMS relative error: kernel \(kernelError), one chain over k = \(k) \(chainError)")
+        #expect(kernelError < 1e-6, "RMS relative error \(kernelError)")
+    }
+
     @Test("the AVX-512 kernels are really compiled in on an AVX-512 host (unless built portable)")
     func vectorPathCompiledIn() {
         // Package.swift leaves the vector flags out only when CFSP_PORTABLE=1 (set for build and test).
