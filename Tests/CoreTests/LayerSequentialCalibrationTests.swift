@@ -92,7 +92,7 @@ struct LayerSequentialCalibrationTests {
             _ = try LayerSequentialCalibrator().calibrate(
                 source: ResidentBlocks(model: model), windows: [[Int32(model.config.vocabSize)]], pool: pool)
         }
-        #expect(throws: HiddenStateStoreError.self) {
+        #expect(throws: ScratchFileError.self) {
             _ = try LayerSequentialCalibrator(storage: .temporaryFile(directory: "/nonexistent-cfsp-folder")).calibrate(
                 source: ResidentBlocks(model: model), windows: windows, pool: pool)
         }

@@ -8,7 +8,7 @@ struct ExportTensor {
     var shape: [Int]
     /// Norm weights and biases: formats keep these in f32 even when matrices are narrowed.
     var isVector: Bool
-    var values: () -> [Float]
+    var values: () throws -> [Float]
 }
 
 /// Lists a model's tensors under a format's names (`ModelTensorLayout`), with Q/K rows (and
@@ -17,7 +17,9 @@ enum ExportTensorList {
     /// Every tensor of `model`: embedding, each block's parts and optional down bias, final
     /// norm, the output head unless it is tied, and rotary factors where the format names them.
     /// `normOffset` is subtracted from every RMSNorm weight (Gemma's Hugging Face convention).
-    static func tensors(of model: LlamaModel, naming: TensorNaming, layout: RotaryLayout, normOffset: Float = 0) -> [ExportTensor] {
+    /// Nothing is read from `model` until a tensor's values are asked for.
+    static func tensors(of model: some ExportableModel, naming: TensorNaming, layout: RotaryLayout,
+                        normOffset: Float = 0) -> [ExportTensor] {
         let config = model.config
         let source = config.ropeLayout
         func rotaryHeads(_ part: BlockTensor, layer: Int) -> Int? {
@@ -36,31 +38,33 @@ enum ExportTensorList {
             let isNorm = tensor.isNorm
             switch tensor.role {
             case .embedding:
-                let embedding = model.embedding
-                list.append(ExportTensor(name: tensor.name, shape: tensor.shape, isVector: false) { embedding })
+                list.append(ExportTensor(name: tensor.name, shape: tensor.shape, isVector: false) { try model.embeddingValues() })
             case .outputHead:
-                let head = model.outputHead
-                list.append(ExportTensor(name: tensor.name, shape: tensor.shape, isVector: false) { head.unpacked() })
+                list.append(ExportTensor(name: tensor.name, shape: tensor.shape, isVector: false) { try model.outputHeadValues() })
             case .finalNorm:
-                let values = model.finalNorm.map { $0 - normOffset }
-                list.append(ExportTensor(name: tensor.name, shape: tensor.shape, isVector: true) { values })
+                list.append(ExportTensor(name: tensor.name, shape: tensor.shape, isVector: true) {
+                    try model.finalNormValues().map { $0 - normOffset }
+                })
             case .ropeFrequencies:
                 let values = config.ropeFrequencyFactors ?? []
                 list.append(ExportTensor(name: tensor.name, shape: tensor.shape, isVector: true) { values })
             case .block(let layer, let part):
-                let block = model.blocks[layer]
-                if let matrix = block.matrix(part) {
-                    let heads = rotaryHeads(part, layer: layer)
+                let heads = rotaryHeads(part, layer: layer)
+                if part.isMatrix {
                     list.append(ExportTensor(name: tensor.name, shape: tensor.shape, isVector: false) {
-                        reordered(matrix.unpacked(), heads: heads, cols: matrix.cols)
+                        let matrix = try model.exportBlock(layer).matrix(part)!
+                        return reordered(matrix.unpacked(), heads: heads, cols: matrix.cols)
                     })
                 } else {
-                    let values = reordered((block.vector(part) ?? []).map { isNorm ? $0 - normOffset : $0 },
-                                           heads: rotaryHeads(part, layer: layer), cols: 1)
-                    list.append(ExportTensor(name: tensor.name, shape: tensor.shape, isVector: true) { values })
+                    list.append(ExportTensor(name: tensor.name, shape: tensor.shape, isVector: true) {
+                        let values = try model.exportBlock(layer).vector(part) ?? []
+                        return reordered(values.map { isNorm ? $0 - normOffset : $0 }, heads: heads, cols: 1)
+                    })
                 }
-                if part == BlockTensor.parts(of: config, layer: layer).last, let bias = block.downBias {
-                    list.append(ExportTensor(name: naming.block(layer, .downBias), shape: [bias.count], isVector: true) { bias })
+                if part == BlockTensor.parts(of: config, layer: layer).last, model.hasDownBias(layer) {
+                    list.append(ExportTensor(name: naming.block(layer, .downBias), shape: [config.hiddenSize], isVector: true) {
+                        try model.exportBlock(layer).downBias ?? []
+                    })
                 }
             }
         }

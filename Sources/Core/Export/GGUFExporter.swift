@@ -71,6 +71,16 @@ public enum GGUFExporter {
         name: String? = nil, provenance: PruningProvenance? = nil, overwrite: Bool = false
     ) throws -> GGUFExportResult {
         let (model, padded) = try DeciFFNPadding.padded(model)
+        return try write(model, paddedBlocks: padded, to: path, precision: precision, source: source, name: name,
+                         provenance: provenance, overwrite: overwrite)
+    }
+
+    /// `export`'s work for any model an export can read, loaded or streamed; `paddedBlocks`
+    /// are the blocks `DeciFFNPadding` gave a 1-neuron FFN (named in the notes).
+    static func write(
+        _ model: some ExportableModel, paddedBlocks padded: [Int], to path: String, precision: ExportPrecision,
+        source: GGUFFile?, name: String?, provenance: PruningProvenance?, overwrite: Bool
+    ) throws -> GGUFExportResult {
         let config = model.config
         let metadata = try GGUFExportMetadata.entries(
             config: config, precision: precision, source: source, name: name ?? provenance?.modelName)
@@ -95,7 +105,7 @@ public enum GGUFExporter {
         if !hasTokenizer {
             notes.append("no tokenizer metadata: the model was not exported from a GGUF source, so llama.cpp cannot load this file until tokenizer.* keys are added")
         }
-        if model.blocks.contains(where: { $0.downBias != nil }) {
+        if (0..<config.numLayers).contains(where: model.hasDownBias) {
             notes.append("FFN down biases written as blk.N.ffn_down.bias: cfsp applies them, llama.cpp ignores them")
         }
         if !padded.isEmpty {

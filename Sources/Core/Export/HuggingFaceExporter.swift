@@ -60,9 +60,9 @@ public enum HuggingFaceExporter {
         }
         config.ropeLayout = .rotateHalf
         let family = try config.family
-        let tensors = ExportTensorList.tensors(of: model, naming: family.huggingFaceNaming, layout: .rotateHalf,
+        let tensors = try ExportTensorList.tensors(of: model, naming: family.huggingFaceNaming, layout: .rotateHalf,
                                                normOffset: family.huggingFaceNormOffset).map { tensor in
-            SafetensorsTensor(name: tensor.name, shape: tensor.shape, values: tensor.values(), dtype: dtype)
+            SafetensorsTensor(name: tensor.name, shape: tensor.shape, values: try tensor.values(), dtype: dtype)
         }
         var notes: [String] = []
         var files: [HuggingFaceFolderFile] = []

@@ -15,6 +15,25 @@ final class CalibrationAccumulator: BlockObserver {
         self.pool = pool
     }
 
+    /// Gives block `block` zero Gram matrices (FFN, and attention output where the block has
+    /// sublayer statistics), for an accumulator made with `gram: false` that gathers them one
+    /// block at a time (`LayerSequentialCalibrator` spilling them to disk).
+    func beginGrams(block: Int, attentionWidth: Int) {
+        statistics.blocks[block].gram = GramMatrix(size: statistics.blocks[block].width)
+        if statistics.blocks[block].hasSublayerStatistics {
+            statistics.blocks[block].attentionGram = GramMatrix(size: attentionWidth)
+        }
+    }
+
+    /// Takes block `block`'s Gram matrices out of the statistics (which then have none for it).
+    func takeGrams(block: Int) -> (ffn: GramMatrix?, attention: GramMatrix?) {
+        defer {
+            statistics.blocks[block].gram = nil
+            statistics.blocks[block].attentionGram = nil
+        }
+        return (statistics.blocks[block].gram, statistics.blocks[block].attentionGram)
+    }
+
     func finishWindow(tokens: Int) {
         statistics.windows += 1
         statistics.windowSize = max(statistics.windowSize, tokens)

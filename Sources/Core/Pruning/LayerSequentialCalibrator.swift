@@ -11,7 +11,8 @@ import Kernels
 /// agree to the last bit (tests compare them).
 public struct LayerSequentialCalibrator: Sendable {
     /// Also accumulate the Gram matrices (see `Calibrator.gram`). Note their size: width x
-    /// (width + 1) / 2 doubles per block stay in memory until the pass ends.
+    /// (width + 1) / 2 doubles per block stay in memory until the pass ends, unless
+    /// `calibrate(spillingGramsTo:)` moves each block's to disk as it finishes.
     public var gram: Bool
     /// Where the hidden states wait between blocks.
     public var storage: HiddenStateStorage
@@ -30,6 +31,27 @@ public struct LayerSequentialCalibrator: Sendable {
         source: any BlockWeightSource, windows: [[Int32]], pool: ThreadPool,
         progress: (CalibrationProgress) -> Void = { _ in }, isCancelled: () -> Bool = { false }
     ) throws -> CalibrationStatistics {
+        try run(source: source, windows: windows, pool: pool, spill: nil, progress: progress, isCancelled: isCancelled)
+    }
+
+    /// `calibrate` with the Gram matrices (when `gram`) moved to a temporary file in
+    /// `directory` as each block finishes, so memory holds one block's at a time. The statistics
+    /// come back without them (`hasGram` is false); `grams` serves them, bit for bit what
+    /// `calibrate` would have kept, for as long as it is referenced.
+    public func calibrate(
+        source: any BlockWeightSource, windows: [[Int32]], pool: ThreadPool, spillingGramsTo directory: String,
+        progress: (CalibrationProgress) -> Void = { _ in }, isCancelled: () -> Bool = { false }
+    ) throws -> (statistics: CalibrationStatistics, grams: GramSpill) {
+        let spill = try GramSpill(directory: directory)
+        let statistics = try run(source: source, windows: windows, pool: pool, spill: spill, progress: progress,
+                                 isCancelled: isCancelled)
+        return (statistics, spill)
+    }
+
+    private func run(
+        source: any BlockWeightSource, windows: [[Int32]], pool: ThreadPool, spill: GramSpill?,
+        progress: (CalibrationProgress) -> Void, isCancelled: () -> Bool
+    ) throws -> CalibrationStatistics {
         let config = source.config
         guard let longest = windows.map(\.count).max(), longest > 0, !windows.contains(where: \.isEmpty) else {
             throw ModelError.invalidConfig("calibration needs at least one window, and no empty one")
@@ -46,7 +68,8 @@ public struct LayerSequentialCalibrator: Sendable {
             if config.embeddingScale != 1 { for i in rows.indices { rows[i] *= config.embeddingScale } }
             try rows.withUnsafeBufferPointer { try store.write(w, from: $0.baseAddress!) }
         }
-        let accumulator = CalibrationAccumulator(config: config, gram: gram, pool: pool)
+        let spilling = gram && spill != nil
+        let accumulator = CalibrationAccumulator(config: config, gram: gram && !spilling, pool: pool)
         let rotary = RotaryCache.tables(for: config)
         let tokensPerBlock = windows.reduce(0) { $0 + $1.count }
         let start = Date()
@@ -57,6 +80,7 @@ public struct LayerSequentialCalibrator: Sendable {
                                        rotary: RotaryCache.table(layer: layer, of: rotary, config: config), pool: pool)
             let linears = FrozenBlockLinears(block: block, pool: pool)
             let input = workspace.hidden[0], output = workspace.hidden[1]
+            if spilling { accumulator.beginGrams(block: layer, attentionWidth: config.heads(layer: layer) * config.headDim) }
             var tokensDone = 0
             for (w, window) in windows.enumerated() {
                 if isCancelled() { throw OperationCancelled() }
@@ -72,6 +96,11 @@ public struct LayerSequentialCalibrator: Sendable {
                     windowsDone: Int(Double(windows.count) * blocksDone / Double(layers)), windowsTotal: windows.count,
                     tokensPerSecond: Double(tokensPerBlock) * blocksDone / Double(layers)
                         / max(Date().timeIntervalSince(start), 1e-9)))
+            }
+            if let spill, spilling {
+                let grams = accumulator.takeGrams(block: layer)
+                if let ffn = grams.ffn { try spill.store(ffn, block: layer, kind: .ffn) }
+                if let attention = grams.attention { try spill.store(attention, block: layer, kind: .attention) }
             }
         }
         for window in windows { accumulator.finishWindow(tokens: window.count) }

@@ -19,52 +19,66 @@ extension LlamaModel {
         guard kept.count == blocks.count else {
             throw PruningError.invalidArgument("\(kept.count) kept lists for \(blocks.count) blocks")
         }
-        let h = config.hiddenSize
         var newBlocks: [LlamaBlockWeights] = []
         for (l, block) in blocks.enumerated() {
-            let width = block.ffnWidth
-            let keep = kept[l]
-            guard !keep.isEmpty || width == 0, keep.allSatisfy({ (0..<width).contains($0) }), Set(keep).count == keep.count else {
-                throw PruningError.invalidArgument("block \(l): kept neurons must be distinct, in 0..<\(width), and at least one")
-            }
-            let gate = block.gate.unpacked(), up = block.up.unpacked(), down = block.down.unpacked()
-            var newGate = [Float](), newUp = [Float]()
-            newGate.reserveCapacity(keep.count * h)
-            newUp.reserveCapacity(keep.count * h)
-            for j in keep {
-                newGate.append(contentsOf: gate[(j * h)..<((j + 1) * h)])
-                newUp.append(contentsOf: up[(j * h)..<((j + 1) * h)])
-            }
-            var newDown = [Float](repeating: 0, count: h * keep.count)
-            var bias = block.downBias
-            if let replacement = replacements?[l] {
-                guard replacement.down.count == h * keep.count, replacement.biasDelta.map({ $0.count == h }) ?? true else {
-                    throw PruningError.invalidArgument("block \(l): the replacement down projection is not \(h) x \(keep.count)")
-                }
-                newDown = replacement.down
-                if let delta = replacement.biasDelta {
-                    bias = zip(bias ?? Array(repeating: 0, count: h), delta).map { Float(Double($0) + $1) }
-                }
-            } else {
-                for i in 0..<h { for (c, j) in keep.enumerated() { newDown[i * keep.count + c] = down[i * width + j] } }
-            }
-            if let statistics {
-                let means = statistics.activationMean(block: l)
-                let keptSet = Set(keep)
-                var b = (bias ?? Array(repeating: 0, count: h)).map(Double.init)
-                for j in 0..<width where !keptSet.contains(j) {
-                    for i in 0..<h { b[i] += means[j] * Double(down[i * width + j]) }
-                }
-                bias = b.map { Float($0) }
-            }
-            var pruned = block
-            pruned.gate = PackedWeights(rows: keep.count, cols: h, values: newGate, precision: block.gate.precision)
-            pruned.up = PackedWeights(rows: keep.count, cols: h, values: newUp, precision: block.up.precision)
-            pruned.down = PackedWeights(rows: h, cols: keep.count, values: newDown, precision: block.down.precision)
-            pruned.downBias = bias
-            newBlocks.append(pruned)
+            newBlocks.append(try block.compressed(
+                layer: l, keeping: kept[l], removedMeans: statistics?.activationMean(block: l),
+                replacingDown: replacements?[l]))
         }
         return try LlamaModel(config: config, embedding: embedding, blocks: newBlocks, finalNorm: finalNorm,
                               outputHead: outputHead, precision: precision)
+    }
+}
+
+extension LlamaBlockWeights {
+    /// This block keeping only FFN neurons `keep` (rows of gate and up, columns of down): one
+    /// block of `LlamaModel.compressed`, also what a model pruned block by block from its file
+    /// uses (`StreamedPrunedModel`). With `removedMeans` (per neuron, the mean of z_j), the removed
+    /// neurons' mean output is folded into the down bias (FLAP); with `replacement`, the down
+    /// projection becomes its `down` (hidden x keep.count) and the bias gains its `biasDelta`.
+    func compressed(
+        layer l: Int, keeping keep: [Int], removedMeans means: [Double]? = nil,
+        replacingDown replacement: (down: [Float], biasDelta: [Double]?)? = nil
+    ) throws -> LlamaBlockWeights {
+        let h = down.rows
+        let width = ffnWidth
+        guard !keep.isEmpty || width == 0, keep.allSatisfy({ (0..<width).contains($0) }), Set(keep).count == keep.count else {
+            throw PruningError.invalidArgument("block \(l): kept neurons must be distinct, in 0..<\(width), and at least one")
+        }
+        let gate = self.gate.unpacked(), up = self.up.unpacked(), down = self.down.unpacked()
+        var newGate = [Float](), newUp = [Float]()
+        newGate.reserveCapacity(keep.count * h)
+        newUp.reserveCapacity(keep.count * h)
+        for j in keep {
+            newGate.append(contentsOf: gate[(j * h)..<((j + 1) * h)])
+            newUp.append(contentsOf: up[(j * h)..<((j + 1) * h)])
+        }
+        var newDown = [Float](repeating: 0, count: h * keep.count)
+        var bias = downBias
+        if let replacement {
+            guard replacement.down.count == h * keep.count, replacement.biasDelta.map({ $0.count == h }) ?? true else {
+                throw PruningError.invalidArgument("block \(l): the replacement down projection is not \(h) x \(keep.count)")
+            }
+            newDown = replacement.down
+            if let delta = replacement.biasDelta {
+                bias = zip(bias ?? Array(repeating: 0, count: h), delta).map { Float(Double($0) + $1) }
+            }
+        } else {
+            for i in 0..<h { for (c, j) in keep.enumerated() { newDown[i * keep.count + c] = down[i * width + j] } }
+        }
+        if let means {
+            let keptSet = Set(keep)
+            var b = (bias ?? Array(repeating: 0, count: h)).map(Double.init)
+            for j in 0..<width where !keptSet.contains(j) {
+                for i in 0..<h { b[i] += means[j] * Double(down[i * width + j]) }
+            }
+            bias = b.map { Float($0) }
+        }
+        var pruned = self
+        pruned.gate = PackedWeights(rows: keep.count, cols: h, values: newGate, precision: self.gate.precision)
+        pruned.up = PackedWeights(rows: keep.count, cols: h, values: newUp, precision: self.up.precision)
+        pruned.down = PackedWeights(rows: h, cols: keep.count, values: newDown, precision: self.down.precision)
+        pruned.downBias = bias
+        return pruned
     }
 }

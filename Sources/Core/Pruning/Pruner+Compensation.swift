@@ -23,13 +23,15 @@ extension Pruner {
     /// The kept sets OBS chooses at the given counts (`counts[i]` for block `blocks[i]`), and
     /// each block's lowest removal error.
     static func obsSelection(
-        model: LlamaModel, statistics: CalibrationStatistics, blocks indices: [Int], counts: [Int], damping: Double,
-        pool: ThreadPool
-    ) throws(PruningError) -> (kept: [[Int]], thresholds: [Double]) {
-        let blocks = model.blocks
+        source: any BlockWeightSource, statistics: CalibrationStatistics, blocks indices: [Int], counts: [Int],
+        damping: Double, pool: ThreadPool
+    ) throws -> (kept: [[Int]], thresholds: [Double]) {
         let chosen = try perBlock(indices.count, pool: pool) { i throws(PruningError) in
             let l = indices[i]
-            let block = blocks[l]
+            let block: LlamaBlockWeights
+            do { block = try source.block(l) } catch let error as PruningError { throw error } catch {
+                throw PruningError.invalidArgument("block \(l) could not be read: \(error)")
+            }
             let selection = try DownCompensation.obsKept(
                 count: counts[i], down: block.down.unpacked(), hidden: block.down.rows, width: block.ffnWidth,
                 gram: try statistics.gram(block: l, neededBy: .obs), damping: damping)

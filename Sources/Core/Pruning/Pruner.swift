@@ -13,10 +13,21 @@ public struct Pruner: Sendable {
     public func plan(
         model: LlamaModel, statistics: CalibrationStatistics, options requested: PruningOptions, pool: ThreadPool? = nil
     ) throws -> PruningPlan {
-        let widths = model.config.intermediateSizes
+        try plan(source: ResidentBlocks(model: model), statistics: statistics, options: requested, pool: pool)
+    }
+
+    /// `plan(model:)` over blocks read one at a time (`FileBlocks`: a model larger than memory):
+    /// the neuron scores need each block's weights once, and only while that block is scored.
+    /// Attention and depth pruning (`StructureBudget`) need the model loaded: from a
+    /// `FileBlocks` source they are refused.
+    public func plan(
+        source: any BlockWeightSource, statistics: CalibrationStatistics, options requested: PruningOptions,
+        pool: ThreadPool? = nil
+    ) throws -> PruningPlan {
+        let widths = source.config.intermediateSizes
         var options = requested
         options.align = requested.effectiveAlign(widths: widths)
-        guard statistics.blocks.map(\.width) == widths, statistics.hiddenSize == model.config.hiddenSize else {
+        guard statistics.blocks.map(\.width) == widths, statistics.hiddenSize == source.config.hiddenSize else {
             throw PruningError.statisticsMismatch(
                 "they were gathered on FFN widths \(statistics.blocks.map(\.width)), the model has \(widths)")
         }
@@ -25,28 +36,33 @@ public struct Pruner: Sendable {
             throw PruningError.invalidArgument(violation)
         }
         if options.isFFNOnlySparsity {
-            return try ffnPlan(model: model, statistics: statistics, options: options, blocks: Array(widths.indices),
+            return try ffnPlan(source: source, statistics: statistics, options: options, blocks: Array(widths.indices),
                                pool: pool)
         }
-        return try StructureBudget.plan(model: model, statistics: statistics, options: options, pool: pool, pruner: self)
+        guard let resident = source as? ResidentBlocks else {
+            throw PruningError.invalidArgument(
+                "attention and depth pruning, and parameter targets, need the model loaded; pruning block by block from the file supports structures [\"ffn\"] at an FFN sparsity")
+        }
+        return try StructureBudget.plan(model: resident.model, statistics: statistics, options: options, pool: pool,
+                                        pruner: self)
     }
 
     /// CFSP.md sections 2-3 over the FFNs of `blocks` (the others keep nothing: their FFN is
     /// removed), at `options.sparsity` of those blocks' neurons.
     func ffnPlan(
-        model: LlamaModel, statistics: CalibrationStatistics, options: PruningOptions, blocks: [Int],
+        source: any BlockWeightSource, statistics: CalibrationStatistics, options: PruningOptions, blocks: [Int],
         pool: ThreadPool?
     ) throws -> PruningPlan {
-        let allWidths = model.config.intermediateSizes
+        let allWidths = source.config.intermediateSizes
         let widths = blocks.map { allWidths[$0] }
         let compensation = options.effectiveCompensation
         if compensation == .obs { for l in blocks { _ = try statistics.gram(block: l, neededBy: compensation) } }
         let budget = BudgetAllocation(options)
         let allImportance = options.blockMetric.importance(statistics)
         let importance = blocks.map { allImportance[$0] }
-        let scores = blocks.map { l in
+        let scores = try blocks.map { l in
             NeuronScores.scores(
-                method: options.method, weights: FFNWeights(model.blocks[l]),
+                method: options.method, weights: FFNWeights(try source.block(l)),
                 activationNorm: statistics.activationNorm(block: l), variance: statistics.activationVariance(block: l),
                 b: options.downExponent, c: options.activationExponent)
         }
@@ -78,7 +94,7 @@ public struct Pruner: Sendable {
             thresholds = Array(repeating: threshold, count: widths.count)
         }
         if compensation == .obs {
-            (kept, thresholds) = try Self.obsSelection(model: model, statistics: statistics, blocks: blocks, counts: counts,
+            (kept, thresholds) = try Self.obsSelection(source: source, statistics: statistics, blocks: blocks, counts: counts,
                                                        damping: options.damping, pool: pool ?? Self.defaultPool())
         }
         let tokens = Double(statistics.tokens)

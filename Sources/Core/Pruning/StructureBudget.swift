@@ -104,7 +104,7 @@ enum StructureBudget {
         let available = ffnBlocks.reduce(0) { $0 + widths[$1] }
         if removedNeurons > 0, available > 0 {
             ffnOptions.sparsity = Double(removedNeurons) / Double(available)
-            plan = try pruner.ffnPlan(model: model, statistics: statistics, options: ffnOptions, blocks: ffnBlocks,
+            plan = try pruner.ffnPlan(source: ResidentBlocks(model: model), statistics: statistics, options: ffnOptions, blocks: ffnBlocks,
                                       pool: pool)
         } else {
             ffnOptions.sparsity = 0

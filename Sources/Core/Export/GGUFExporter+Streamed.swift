@@ -1,0 +1,30 @@
+extension GGUFExporter {
+    /// Exports the model `plan` makes of `source`'s file without loading it (issue 16: models
+    /// larger than memory): each block is read, compensated, sliced and written in turn, the
+    /// embedding and output head are read when the writer reaches them, so memory is about one
+    /// dense block, one Gram matrix and the largest single tensor. The file is the one `export`
+    /// writes for `Pruner.prune`'s model of the loaded file under the same plan.
+    ///
+    /// - Parameters:
+    ///   - grams: where the Gram matrices wait when the calibration spilled them
+    ///     (`LayerSequentialCalibrator.calibrate(spillingGramsTo:)`); otherwise they are taken from
+    ///     `statistics`. Needed only when the plan's compensation rewrites the down projections.
+    ///   - sourceFile: the GGUF file whose general and tokenizer metadata to carry.
+    ///   - Other parameters: as for `export`.
+    /// - Throws: `PruningError` for a plan this path cannot make (attention or depth pruning: load
+    ///   the model for those) or a missing Gram matrix, and `export`'s errors.
+    @discardableResult
+    public static func exportPruned(
+        blocksOf source: FileBlocks, plan: PruningPlan, statistics: CalibrationStatistics, grams: GramSpill? = nil,
+        to path: String, precision: ExportPrecision = .f32, sourceFile: GGUFFile? = nil, name: String? = nil,
+        provenance: PruningProvenance? = nil, overwrite: Bool = false
+    ) throws -> GGUFExportResult {
+        let compensation = plan.options.effectiveCompensation
+        let model = try StreamedPrunedModel(source: source, plan: plan, statistics: statistics) { layer in
+            if let grams, let gram = try grams.gram(block: layer, kind: .ffn) { return gram }
+            return try statistics.gram(block: layer, neededBy: compensation)
+        }
+        return try write(model, paddedBlocks: [], to: path, precision: precision, source: sourceFile,
+                         name: name, provenance: provenance, overwrite: overwrite)
+    }
+}

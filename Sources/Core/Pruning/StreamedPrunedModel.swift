@@ -1,0 +1,78 @@
+import Kernels
+
+/// A model pruned block by block from its file, as an export reads it: block l is read from
+/// the file, its down projection compensated (when the plan asks) from block l's Gram matrix,
+/// sliced to the plan's kept neurons, handed to the writer, and dropped when the writer moves
+/// on to block l + 1. Memory is one dense block, one pruned block and one Gram matrix, whatever
+/// the model's size; the numbers are those of `Pruner.prune` on the loaded model (same
+/// compensation code, same slicing), so the file written is the same.
+final class StreamedPrunedModel: ExportableModel {
+    let source: FileBlocks
+    let plan: PruningPlan
+    let statistics: CalibrationStatistics
+    /// Block l's FFN Gram matrix, when the plan's compensation rewrites the down projection.
+    let gram: (Int) throws -> GramMatrix
+    let config: LlamaConfig
+    private var current: (layer: Int, block: LlamaBlockWeights)?
+
+    init(source: FileBlocks, plan: PruningPlan, statistics: CalibrationStatistics,
+         gram: @escaping (Int) throws -> GramMatrix) throws {
+        guard plan.blocks.count == source.config.numLayers, !plan.removesStructures, plan.options.isFFNOnlySparsity else {
+            throw PruningError.invalidArgument(
+                "a model pruned block by block from its file takes an FFN-only plan with one decision per block")
+        }
+        guard plan.blocks.allSatisfy({ !$0.kept.isEmpty }) else {
+            throw PruningError.invalidArgument("every block must keep at least one FFN neuron")
+        }
+        self.source = source
+        self.plan = plan
+        self.statistics = statistics
+        self.gram = gram
+        var config = source.config
+        config.intermediateSizes = plan.blocks.map(\.kept.count)
+        self.config = config
+    }
+
+    private var naming: TensorNaming { source.naming }
+
+    /// Reads a whole tensor of the file and releases its pages afterwards.
+    private func whole(_ name: String) throws -> [Float] {
+        defer { source.tensors.releaseStorage(name) }
+        return try source.tensors.floats(name)
+    }
+
+    func embeddingValues() throws -> [Float] { try whole(naming.tokenEmbedding) }
+
+    func outputHeadValues() throws -> [Float] {
+        try whole(config.tieWordEmbeddings ? naming.tokenEmbedding : naming.outputHead)
+    }
+
+    func finalNormValues() throws -> [Float] {
+        try whole(naming.finalNorm).map { source.normOffset != 0 ? $0 + source.normOffset : $0 }
+    }
+
+    func hasDownBias(_ layer: Int) -> Bool {
+        plan.options.method == .flap || source.tensors.descriptor(naming.block(layer, .downBias)) != nil
+    }
+
+    func exportBlock(_ layer: Int) throws -> LlamaBlockWeights {
+        if let current, current.layer == layer { return current.block }
+        current = nil  // the previous block goes before the next is read
+        let dense = try source.block(layer)
+        let kept = plan.blocks[layer].kept
+        let options = plan.options
+        var replacement: (down: [Float], biasDelta: [Double]?)?
+        if options.effectiveCompensation.rewritesDown {
+            replacement = try DownCompensation.compensatedDown(
+                down: dense.down.unpacked(), hidden: dense.down.rows, width: dense.ffnWidth, kept: kept,
+                gram: try gram(layer), damping: options.damping,
+                intercept: options.method == .flap ? (statistics.blocks[layer].activationSum, Double(statistics.tokens)) : nil)
+        }
+        let folding = options.method == .flap && replacement == nil
+        let pruned = try dense.compressed(
+            layer: layer, keeping: kept, removedMeans: folding ? statistics.activationMean(block: layer) : nil,
+            replacingDown: replacement)
+        current = (layer, pruned)
+        return pruned
+    }
+}
