@@ -2,17 +2,24 @@
 tasks (lm_eval_tasks/: multiple choice, rolling log-likelihood, generation) on the tiny test
 model, and every number it reports is checked against an independent computation: transformers
 (CPU torch) on the model's Hugging Face export, tokenized by the export's own tokenizer.json, and
-the daemon's ``evaluate`` for the rolling log-likelihood."""
+the daemon's ``evaluate`` for the rolling log-likelihood. The literal ``lm_eval --model cfsp``
+command runs in a fresh interpreter that never imports cfsp itself (the start-up hook of
+``cfsp_lm_eval.pth``, ``_cfsp_lm_eval_hook``, registers the model), and ``python -m cfsp.lm_eval``
+with the hook disabled."""
 
 from __future__ import annotations
 
 import json
 import math
+import os
 import re
+import shutil
 import subprocess
 import sys
+import sysconfig
+import textwrap
 from pathlib import Path
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import pytest
@@ -26,6 +33,7 @@ from cfsp import Client
 from cfsp.lm_eval import CfspLM
 
 TASKS = Path(__file__).resolve().parent / "lm_eval_tasks"
+CLIENT = Path(__file__).resolve().parents[1]  # clients/python: the working tree's cfsp and hook
 ALL_TASKS = ["cfsp_mc", "cfsp_rolling", "cfsp_generate"]
 
 
@@ -190,14 +198,181 @@ def test_a_pruned_model_by_handle_on_a_running_daemon(socket_daemon: str, tiny_m
         assert pruned.pruned in [m.model for m in client.list_models()], "a model the lm did not load stays"
 
 
-def test_the_command_line_runs_a_task(cfspd: str, tiny_model: str, evaluation, tmp_path: Path) -> None:
-    completed = subprocess.run(
-        [sys.executable, "-m", "cfsp.lm_eval", "--model", "cfsp", "--model_args", f"model={tiny_model},daemon={cfspd}",
-         "--tasks", "cfsp_mc", "--include_path", str(TASKS), "--output_path", str(tmp_path)],
-        capture_output=True, text=True, timeout=300, cwd=str(Path(cfsp.__file__).resolve().parents[1]))
+def fresh_env(hook: bool = True, path: Optional[Sequence[Path]] = None) -> Dict[str, str]:
+    """The environment of a fresh interpreter that imports the working tree's ``cfsp`` and
+    ``_cfsp_lm_eval_hook`` (PYTHONPATH comes before site-packages, where the installed
+    ``cfsp_lm_eval.pth`` names the hook), with the hook on or disabled."""
+    env = dict(os.environ)
+    env.pop("CFSP_NO_LM_EVAL_HOOK", None)
+    if not hook:
+        env["CFSP_NO_LM_EVAL_HOOK"] = "1"
+    entries = [str(p) for p in (path or [])] + [str(CLIENT)]
+    env["PYTHONPATH"] = os.pathsep.join(entries + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+    return env
+
+
+def fresh_python(code: str, hook: bool = True, path: Optional[Sequence[Path]] = None) -> List[str]:
+    """Runs ``code`` in a fresh interpreter (site-packages' .pth files processed as at any
+    start-up); its stdout lines. Fails on a non-zero exit or anything on stderr."""
+    completed = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
+                               timeout=120, cwd=str(TASKS), env=fresh_env(hook, path))
     assert completed.returncode == 0, completed.stderr[-3000:]
-    written = list(tmp_path.rglob("results_*.json"))
+    assert completed.stderr == "", completed.stderr[-3000:]
+    return completed.stdout.split()
+
+
+@pytest.fixture(scope="module")
+def hook_installed() -> None:
+    """Fails (rather than skips) when site-packages has no ``cfsp_lm_eval.pth``: the client is
+    installed without it (an install from before the hook), so ``lm_eval --model cfsp`` cannot
+    work; ``pip install ./clients/python`` installs it, as .ci/run does."""
+    (imported,) = fresh_python("import sys; print('_cfsp_lm_eval_hook' in sys.modules)")
+    assert imported == "True", ("cfsp_lm_eval.pth is not installed in site-packages: "
+                                "run `pip install ./clients/python` (the hook makes `lm_eval --model cfsp` work)")
+
+
+def lm_eval_script() -> str:
+    """The ``lm_eval`` console script of this interpreter's installation."""
+    candidate = Path(sysconfig.get_path("scripts")) / "lm_eval"
+    if candidate.is_file():
+        return str(candidate)
+    found = shutil.which("lm_eval")
+    assert found, "lm-eval's `lm_eval` command is not installed (pip install lm_eval==0.4.13)"
+    return found
+
+
+def run_tasks(command: List[str], cfspd: str, tiny_model: str, output: Path, hook: bool) -> Dict[str, Dict[str, float]]:
+    """lm-eval's command line on the three local tasks (batches of 8, as ``evaluation``: the
+    command line's ``--batch_size``, which it always passes, so not in ``--model_args``); the
+    results it wrote to ``output``."""
+    completed = subprocess.run(
+        [*command, "--model", "cfsp", "--model_args", f"model={tiny_model},daemon={cfspd}", "--batch_size", "8",
+         "--tasks", *ALL_TASKS, "--include_path", str(TASKS), "--output_path", str(output)],
+        capture_output=True, text=True, timeout=600, cwd=str(output), env=fresh_env(hook))
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    written = list(output.rglob("results_*.json"))
     assert len(written) == 1, completed.stdout[-2000:]
-    results = json.loads(written[0].read_text())["results"]["cfsp_mc"]
-    assert results["acc,none"] == evaluation["results"]["cfsp_mc"]["acc,none"]
-    assert "cfsp_mc" in completed.stdout
+    assert all(task in completed.stdout for task in ALL_TASKS), completed.stdout[-2000:]
+    return json.loads(written[0].read_text())["results"]
+
+
+def assert_same_figures(results: Dict[str, Dict[str, float]], evaluation) -> None:
+    """Every figure of the three tasks as simple_evaluate computed them in this process."""
+    expected = evaluation["results"]
+    for task, metric in (("cfsp_mc", "acc,none"), ("cfsp_mc", "acc_norm,none"),
+                         ("cfsp_rolling", "word_perplexity,none"), ("cfsp_rolling", "byte_perplexity,none"),
+                         ("cfsp_rolling", "bits_per_byte,none"), ("cfsp_generate", "exact_match,none")):
+        assert results[task][metric] == pytest.approx(expected[task][metric], rel=1e-9), (task, metric)
+
+
+def test_the_lm_eval_command_finds_the_cfsp_model(hook_installed, cfspd: str, tiny_model: str, evaluation,
+                                                 tmp_path: Path) -> None:
+    # The literal `lm_eval --model cfsp ...`: nothing imports cfsp before lm-eval looks the model up.
+    results = run_tasks([lm_eval_script()], cfspd, tiny_model, tmp_path, hook=True)
+    assert_same_figures(results, evaluation)
+
+
+def test_python_m_cfsp_lm_eval_runs_without_the_hook(cfspd: str, tiny_model: str, evaluation, tmp_path: Path) -> None:
+    # The alternative command registers the model by importing cfsp.lm_eval, hook or no hook.
+    results = run_tasks([sys.executable, "-m", "cfsp.lm_eval"], cfspd, tiny_model, tmp_path, hook=False)
+    assert_same_figures(results, evaluation)
+
+
+def test_simple_evaluate_finds_the_cfsp_model(hook_installed, cfspd: str, tiny_model: str, evaluation) -> None:
+    # simple_evaluate(model="cfsp") in a fresh interpreter that imports lm_eval only.
+    code = textwrap.dedent(f"""
+        import json, sys
+        import lm_eval
+        from lm_eval.tasks import TaskManager
+        before = 'cfsp' in sys.modules
+        result = lm_eval.simple_evaluate(
+            model="cfsp", model_args={f"model={tiny_model},daemon={cfspd}"!r}, batch_size=8, tasks=["cfsp_mc"],
+            task_manager=TaskManager(include_path={str(TASKS)!r}, include_defaults=False))
+        print(json.dumps([before, result["results"]["cfsp_mc"]]))
+    """)
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                               cwd=str(TASKS), env=fresh_env())
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    before, results = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert before is False, "cfsp was imported before lm-eval looked the model up"
+    for metric in ("acc,none", "acc_norm,none"):
+        assert results[metric] == pytest.approx(evaluation["results"]["cfsp_mc"][metric], rel=1e-9)
+
+
+def test_the_start_up_hook_imports_neither_lm_eval_nor_cfsp(hook_installed) -> None:
+    lines = fresh_python("""
+        import sys
+        print('lm_eval' in sys.modules, 'cfsp' in sys.modules, '_cfsp_lm_eval_hook' in sys.modules,
+              any(type(f).__name__ == '_Finder' for f in sys.meta_path))
+    """)
+    assert lines == ["False", "False", "True", "True"]
+
+
+def test_the_hook_registers_a_placeholder_beside_the_built_in_models(hook_installed) -> None:
+    lines = fresh_python("""
+        import sys
+        from lm_eval.api.registry import get_model, model_registry
+        print(len(model_registry))  # empty until lm_eval.models is imported
+        dummy = get_model('dummy')  # imports lm_eval.models, as lm-eval does on the first look-up
+        print(dummy.__name__, model_registry._objs['cfsp'], 'cfsp' in sys.modules,
+              any(type(f).__name__ == '_Finder' for f in sys.meta_path))
+        cls = get_model('cfsp')
+        print(cls.__module__ + ':' + cls.__name__, model_registry._objs['cfsp'] is cls)
+        import lm_eval.models, inspect
+        print(type(lm_eval.models.__loader__).__name__, 'MODEL_MAPPING' in inspect.getsource(lm_eval.models))
+    """)
+    assert lines == ["0",
+                     "DummyLM", "cfsp.lm_eval:CfspLM", "False", "False",
+                     "cfsp.lm_eval:CfspLM", "True",
+                     "SourceFileLoader", "True"]
+
+
+def test_the_environment_variable_disables_the_hook(hook_installed) -> None:
+    lines = fresh_python("""
+        import sys
+        from lm_eval.api.registry import get_model, model_registry
+        get_model('dummy')
+        print(any(type(f).__name__ == '_Finder' for f in sys.meta_path), 'cfsp' in model_registry)
+        try:
+            get_model('cfsp')
+        except ValueError:
+            print('unknown')
+    """, hook=False)
+    assert lines == ["False", "False", "unknown"]
+
+
+def test_a_registry_of_another_shape_is_left_alone_silently(hook_installed, tmp_path: Path) -> None:
+    # A stand-in lm_eval (first on the path) whose registry has no 0.4.x `register(alias, target=)`:
+    # importing lm_eval.models works and prints nothing (fresh_python fails on any stderr).
+    package = tmp_path / "lm_eval"
+    (package / "api").mkdir(parents=True)
+    (package / "models").mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "api" / "__init__.py").write_text("")
+    (package / "api" / "registry.py").write_text(
+        "class Registry:\n"
+        "    def __contains__(self, name): return False\n"
+        "    def register(self, *names): raise TypeError('no target= here')\n"
+        "model_registry = Registry()\n")
+    (package / "models" / "__init__.py").write_text("MODELS = {'other': 'x:y'}\n")
+    lines = fresh_python("""
+        import lm_eval.models, sys
+        print(lm_eval.models.MODELS['other'], any(type(f).__name__ == '_Finder' for f in sys.meta_path))
+    """, path=[tmp_path])
+    assert lines == ["x:y", "False"]
+    (package / "models" / "__init__.py").write_text("raise RuntimeError('broken models')\n")
+    completed = subprocess.run([sys.executable, "-c", "import lm_eval.models"], capture_output=True, text=True,
+                               timeout=60, env=fresh_env(path=[tmp_path]))
+    assert completed.returncode == 1 and "RuntimeError: broken models" in completed.stderr, \
+        "the module's own error propagates unchanged"
+
+
+def test_register_after_import_keeps_the_class(hook_installed) -> None:
+    # cfsp.lm_eval imported first (its @register_model put the class in): the hook's register()
+    # must neither replace it by the placeholder nor raise lm-eval's collision error.
+    lines = fresh_python("""
+        import cfsp.lm_eval, _cfsp_lm_eval_hook
+        from lm_eval.api.registry import model_registry
+        print(_cfsp_lm_eval_hook.register(), model_registry._objs['cfsp'] is cfsp.lm_eval.CfspLM)
+    """)
+    assert lines == ["True", "True"]

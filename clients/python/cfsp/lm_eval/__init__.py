@@ -1,17 +1,28 @@
 """An lm-evaluation-harness model that runs through ``cfspd``, so the harness's zero-shot tasks
 (the CFSP paper's PIQA, HellaSwag, WinoGrande, ARC, ...) score a pruned model as cfsp runs it.
 
-Importing this module registers the model as ``cfsp`` with lm-eval (0.4.x)::
+After ``pip install ./clients/python`` (or ``pip install -e``), lm-eval's own command knows the
+model as ``cfsp`` (lm-eval 0.4.x)::
 
-    python -m cfsp.lm_eval --model cfsp --model_args model=pruned.gguf --tasks piqa
+    lm_eval --model cfsp --model_args model=pruned.gguf --tasks piqa
 
-``python -m cfsp.lm_eval`` is lm-eval's own command line (every option of ``lm_eval``) with the
-``cfsp`` model registered first; lm-eval finds third-party models only once their module is
-imported (it has no plugin entry points), and ``cfsp-lm-eval`` is the same command installed as a
-script. From Python::
+lm-eval has no plugin entry points: it knows the models of ``lm_eval.models`` and those registered
+by an imported module. So the package installs ``cfsp_lm_eval.pth`` at the root of site-packages,
+whose one line imports the start-up hook ``_cfsp_lm_eval_hook`` (a top-level module that imports
+neither lm_eval nor cfsp): once ``lm_eval.models`` is imported, which lm-eval does on its first
+model look-up, the hook registers ``cfsp`` as the lazy placeholder ``"cfsp.lm_eval:CfspLM"``, and
+lm-eval imports this module only when the ``cfsp`` model is asked for (the ``@register_model``
+below then replaces the placeholder by the class). The hook does nothing when lm-eval is absent or
+its registry is not 0.4.x's; ``CFSP_NO_LM_EVAL_HOOK=1`` disables it.
 
-    import lm_eval, cfsp.lm_eval
+Importing this module registers the model too, hook or no hook: ``python -m cfsp.lm_eval`` is
+lm-eval's command line (every option of ``lm_eval``) with the model registered first, and
+``cfsp-lm-eval`` is the same command installed as a script. From Python::
+
+    import lm_eval
     lm_eval.simple_evaluate(model="cfsp", model_args="model=pruned.gguf", tasks=["piqa"])
+
+(``import cfsp.lm_eval`` first where the hook is disabled.)
 
 ``--model_args`` (comma-separated ``key=value``):
 
@@ -21,7 +32,8 @@ script. From Python::
   daemon spawned for the run; ``daemon``: the ``cfspd`` executable to spawn (default
   ``$CFSPD`` or ``PATH``); ``threads``: its compute threads;
 - ``precision``: ``f32`` or ``bf16`` weights in memory;
-- ``batch_size``: requests per daemon call (lm-eval's ``--batch_size``; ``auto`` is 64);
+- ``batch_size``: requests per daemon call (lm-eval's ``--batch_size``, which its command line
+  always passes, so give it there rather than here; ``auto`` is 64);
 - ``max_length``: the longest sequence scored (default the model's context length);
 - ``add_bos_token``: whether a context starts with the BOS (default: as the model's tokenizer
   says, so Gemma's does and SmolLM2's does not);

@@ -1,6 +1,7 @@
 """``python -m cfsp.lm_eval``: lm-eval's command line (every option of ``lm_eval``) with the
-``cfsp`` model registered, since lm-eval finds a third-party model only once its module is
-imported."""
+``cfsp`` model registered by importing ``cfsp.lm_eval``. Plain ``lm_eval --model cfsp`` works as
+well when the start-up hook of ``cfsp_lm_eval.pth`` is installed and not disabled
+(``CFSP_NO_LM_EVAL_HOOK``); this command needs neither."""
 
 from __future__ import annotations
 
