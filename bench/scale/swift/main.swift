@@ -8,6 +8,15 @@ import Kernels
 //   ScaleBench synthesize SHAPE OUT.gguf [--precision q4_k_m] [--seed 0]
 //   ScaleBench calibrate MODEL.gguf [--mode loaded|sequential|sequential-file] [--precision f32|bf16]
 //              [--windows 2] [--window-size 256] [--no-gram] [--scratch DIR]
+//   ScaleBench pipeline MODEL.gguf OUT.gguf [--sparsity 0.3] [--compensation least-squares|none]
+//              [--export bf16|f32|q8_0|q4_k_m] [--precision f32|bf16] [--windows 2] [--window-size 256]
+//              [--scratch DIR]
+//
+// `pipeline` prunes a model without loading it: layer-sequential calibration (hidden states and,
+// with compensation, each block's Gram matrices in temporary files in --scratch), the plan over
+// blocks read from the file, and the GGUF export streamed block by block. It prints one JSON
+// line with each phase's seconds and peak resident memory (VmHWM, reset between phases through
+// /proc/self/clear_refs), and the whole run's peak.
 //
 // `calibrate` prints one JSON line: seconds to load (or, layer-sequential, to open and check the
 // file), seconds and tokens/s of the calibration, and the process's peak resident memory
@@ -20,6 +29,12 @@ func fail(_ message: String) -> Never {
     exit(2)
 }
 
+/// Resets the process's peak resident set (VmHWM) to the current one, so the next phase's peak
+/// is its own (Linux 4.0 and later: writing 5 to /proc/self/clear_refs).
+func resetPeak() {
+    try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
+}
+
 /// A field of /proc/self/status in MiB (VmHWM: peak resident set; VmRSS: current).
 func statusMiB(_ field: String) -> Double {
     guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
@@ -29,7 +44,7 @@ func statusMiB(_ field: String) -> Double {
 }
 
 var arguments = Array(CommandLine.arguments.dropFirst())
-guard let command = arguments.first else { fail("usage: ScaleBench synthesize|calibrate ...") }
+guard let command = arguments.first else { fail("usage: ScaleBench synthesize|calibrate|pipeline ...") }
 arguments.removeFirst()
 var options: [String: String] = [:]
 var flags: Set<String> = []
@@ -87,6 +102,65 @@ case "calibrate":
                  c.numLayers, c.hiddenSize, c.intermediateSizes.max() ?? 0, count, size, loadSeconds, seconds,
                  Double(count * size) / seconds, statusMiB("VmHWM"), statusMiB("VmRSS"), statistics.blocks.count))
 
+case "pipeline":
+    guard positional.count == 2 else { fail("usage: ScaleBench pipeline MODEL.gguf OUT.gguf [options]") }
+    guard let precision = WeightPrecision(rawValue: options["--precision"] ?? "f32") else { fail("--precision is f32 or bf16") }
+    guard let exportPrecision = ExportPrecision(rawValue: options["--export"] ?? "bf16") else { fail("unknown --export") }
+    guard let compensation = Compensation(rawValue: options["--compensation"] ?? "least-squares") else {
+        fail("--compensation is least-squares or none")
+    }
+    let count = Int(options["--windows"] ?? "2") ?? 2, size = Int(options["--window-size"] ?? "256") ?? 256
+    let scratch = options["--scratch"] ?? NSTemporaryDirectory()
+    let pool = ThreadPool(threads: Int(options["--threads"] ?? "") ?? ThreadPool.availableProcessors)
+    VectorISA.requireRunnable()
+    var peaks: [String: Double] = [:], seconds: [String: Double] = [:]
+    func phase<T>(_ name: String, _ body: () throws -> T) rethrows -> T {
+        resetPeak()
+        let start = Date()
+        let result = try body()
+        seconds[name] = Date().timeIntervalSince(start)
+        peaks[name] = statusMiB("VmHWM")
+        return result
+    }
+    let (file, source) = try phase("open") {
+        let file = try GGUFFile(path: positional[0])
+        return (file, try FileBlocks(gguf: file, precision: precision))
+    }
+    let vocabulary = source.config.vocabSize
+    let windows = (0..<count).map { w in (0..<size).map { Int32((w * 7919 + $0 * 104_729) % vocabulary) } }
+    let compensating = compensation.rewritesDown
+    let (statistics, grams) = try phase("calibrate") { () throws -> (CalibrationStatistics, GramSpill?) in
+        let calibrator = LayerSequentialCalibrator(gram: compensating, storage: .temporaryFile(directory: scratch))
+        if compensating {
+            let (statistics, grams) = try calibrator.calibrate(source: source, windows: windows, pool: pool, spillingGramsTo: scratch)
+            return (statistics, grams)
+        }
+        return (try calibrator.calibrate(source: source, windows: windows, pool: pool), nil)
+    }
+    var pruning = PruningOptions(sparsity: Double(options["--sparsity"] ?? "0.3") ?? 0.3)
+    pruning.compensation = compensation
+    let plan = try phase("plan") { try Pruner().plan(source: source, statistics: statistics, options: pruning, pool: pool) }
+    let result = try phase("export") {
+        try GGUFExporter.exportPruned(blocksOf: source, plan: plan, statistics: statistics, grams: grams,
+                                      to: positional[1], precision: exportPrecision, sourceFile: file, overwrite: true)
+    }
+    let bytes = (try? FileManager.default.attributesOfItem(atPath: positional[1])[.size] as? Int) ?? 0
+    let c = source.config
+    let kept = plan.blocks.map(\.kept.count).reduce(0, +), total = c.intermediateSizes.reduce(0, +)
+    func field(_ name: String) -> String { String(format: "\"%@_s\":%.2f,\"%@_peak_mib\":%.0f", name, seconds[name]!, name, peaks[name]!) }
+    print("{" + [
+        "\"model\":\"\((positional[0] as NSString).lastPathComponent)\"", "\"precision\":\"\(precision.rawValue)\"",
+        "\"export\":\"\(exportPrecision.rawValue)\"", "\"compensation\":\"\(compensation.rawValue)\"",
+        "\"layers\":\(c.numLayers)", "\"hidden\":\(c.hiddenSize)", "\"ffn\":\(c.intermediateSizes.max() ?? 0)",
+        "\"windows\":\(count)", "\"window_size\":\(size)",
+        String(format: "\"ffn_kept\":%.4f", Double(kept) / Double(total)),
+        field("open"), field("calibrate"), field("plan"), field("export"),
+        String(format: "\"tokens_per_s\":%.1f", Double(count * size) / seconds["calibrate"]!),
+        "\"gram_spill_bytes\":\(grams?.byteCount ?? 0)", "\"output_bytes\":\(bytes)",
+        "\"output_tensors\":\(result.tensorCount)",
+        String(format: "\"peak_rss_mib\":%.0f", peaks.values.max() ?? .nan),
+    ].joined(separator: ",") + "}")
+
 default:
-    fail("unknown command \(command): synthesize or calibrate")
+    fail("unknown command \(command): synthesize, calibrate or pipeline")
 }
