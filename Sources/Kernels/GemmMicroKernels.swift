@@ -11,10 +11,9 @@ enum GemmTile {
     static let columns = 32
     /// Longest multiply-add chain of the f32 kernels: each output is summed over k in chains of
     /// this many products, each chain added to C. One chain over all of K (576-8192 here) rounds
-    /// 2-5x more than torch/MKL and put SmolLM2's f32 logits 1.3e-4-2.5e-4 from transformers';
-    /// chains of 128 bring them under 1e-4 (closer to float64 than torch's own f32) for 2-3 % of
-    /// f32 GEMM time, the C tile's extra load and store per chain (256 would cost under 1.6 % but
-    /// give about twice the error).
+    /// 2-5x more than torch/MKL and kept SmolLM2's f32 logits 1.1e-4-1.2e-4 from transformers';
+    /// chains of 128 bring them to 2.6e-5-6.7e-5 (HuggingFaceExportIntegration). The price is one
+    /// extra load and store of the C tile per 128 k, from L1 (16 vectors per 2,048 FMAs).
     static let chain = 128
 }
 
