@@ -301,11 +301,64 @@ enum NaiveAlgebra {
         #expect(throws: PruningError.self) { try Cholesky([1, 2, 2, 1], size: 2) }
     }
 
+    @Test("on a pool's threads the factor, the solve and the compensated down projection are the single-threaded ones, bit for bit")
+    func threadedCompensationIsBitIdentical() throws {
+        // Large enough that the factorisation's column updates are split (n * rows below > 2^16)
+        // and the solve has several 64-column chunks.
+        var rng = TestRandom(seed: 9)
+        let width = 600, hidden = 150
+        let tokens = 700
+        let z = (0..<(tokens * width)).map { _ in Double(rng.next() % 2001) / 1000 - 1 }
+        var full = [Double](repeating: 0, count: width * width)
+        for t in 0..<tokens {
+            for i in 0..<width where z[t * width + i] != 0 {
+                for j in i..<width { full[i * width + j] += z[t * width + i] * z[t * width + j] }
+            }
+        }
+        let encoded = try JSONEncoder().encode(GramSizeAndTriangle(size: width, full: full))
+        let gram = try JSONDecoder().decode(GramMatrix.self, from: encoded)
+        let down = (0..<(hidden * width)).map { _ in Float(rng.next() % 2001) / 1000 - 1 }
+        let kept = (0..<width).filter { $0 % 3 != 1 }
+        let pool = ThreadPool(threads: 2)
+        let single = try DownCompensation.compensatedDown(down: down, hidden: hidden, width: width, kept: kept, gram: gram,
+                                                          damping: 1e-2)
+        let threaded = try DownCompensation.compensatedDown(down: down, hidden: hidden, width: width, kept: kept, gram: gram,
+                                                            damping: 1e-2, pool: pool)
+        #expect(single.down == threaded.down)
+        let a = gram.submatrix(rows: kept, columns: kept).enumerated().map { $0.offset % (kept.count + 1) == 0 ? $0.element + 1 : $0.element }
+        let f1 = try Cholesky(a, size: kept.count), f2 = try Cholesky(a, size: kept.count, pool: pool)
+        #expect(f1.lower == f2.lower)
+        let b = (0..<(kept.count * 200)).map { _ in Double(rng.next() % 2001) / 1000 - 1 }
+        var x1 = b, x2 = b
+        f1.solve(&x1, columns: 200)
+        f2.solve(&x2, columns: 200, pool: pool)
+        #expect(x1 == x2)
+    }
+
     @Test func dampingMustBePositive() throws {
         let model = try Self.model()
         let stats = try Calibrator().calibrate(model: model, windows: Self.windows(model), pool: ThreadPool(threads: 1))
         var options = PruningOptions(sparsity: 0.3)
         options.damping = 0
         #expect(throws: PruningError.self) { try Pruner().prune(model: model, statistics: stats, options: options) }
+    }
+}
+
+/// A Gram matrix as its file form (size and the upper triangle's doubles), so a test can build one
+/// from a full matrix through the public decoder.
+private struct GramSizeAndTriangle: Encodable {
+    let size: Int
+    let full: [Double]
+
+    enum CodingKeys: String, CodingKey { case size, upperTriangleFloat64Base64 }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(size, forKey: .size)
+        var data = Data()
+        for i in 0..<size {
+            for j in i..<size { withUnsafeBytes(of: full[i * size + j].bitPattern.littleEndian) { data.append(contentsOf: $0) } }
+        }
+        try container.encode(data.base64EncodedString(), forKey: .upperTriangleFloat64Base64)
     }
 }

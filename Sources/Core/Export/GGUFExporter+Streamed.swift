@@ -1,3 +1,5 @@
+import Kernels
+
 extension GGUFExporter {
     /// Exports the model `plan` makes of `source`'s file without loading it (issue 16: models
     /// larger than memory): each block is read, compensated, sliced and written in turn, the
@@ -10,6 +12,7 @@ extension GGUFExporter {
     ///     (`LayerSequentialCalibrator.calibrate(spillingGramsTo:)`); otherwise they are taken from
     ///     `statistics`. Needed only when the plan's compensation rewrites the down projections.
     ///   - sourceFile: the GGUF file whose general and tokenizer metadata to carry.
+    ///   - pool: runs each block's compensation (nil: a pool of every processor).
     ///   - Other parameters: as for `export`.
     /// - Throws: `PruningError` for a plan this path cannot make (attention or depth pruning: load
     ///   the model for those) or a missing Gram matrix, and `export`'s errors.
@@ -17,10 +20,11 @@ extension GGUFExporter {
     public static func exportPruned(
         blocksOf source: FileBlocks, plan: PruningPlan, statistics: CalibrationStatistics, grams: GramSpill? = nil,
         to path: String, precision: ExportPrecision = .f32, sourceFile: GGUFFile? = nil, name: String? = nil,
-        provenance: PruningProvenance? = nil, overwrite: Bool = false
+        provenance: PruningProvenance? = nil, overwrite: Bool = false, pool: ThreadPool? = nil
     ) throws -> GGUFExportResult {
         let compensation = plan.options.effectiveCompensation
-        let model = try StreamedPrunedModel(source: source, plan: plan, statistics: statistics) { layer in
+        let model = try StreamedPrunedModel(source: source, plan: plan, statistics: statistics,
+                                            pool: pool ?? Pruner.defaultPool()) { layer in
             if let grams, let gram = try grams.gram(block: layer, kind: .ffn) { return gram }
             return try statistics.gram(block: layer, neededBy: compensation)
         }

@@ -1,6 +1,9 @@
+import Kernels
+
 /// The Cholesky factorisation A = L L^T of a symmetric positive definite matrix, in doubles,
 /// and the solves the down-projection compensation needs (CFSP.md section 6). Dense, row-major,
-/// single-threaded (the planner runs one block per thread); the inner loops are contiguous dot
+/// on the caller's thread (the planner runs one block per thread) or on a pool's threads for
+/// one large block at a time (a model pruned block by block); the inner loops are contiguous dot
 /// products and row updates, which the compiler vectorises.
 public struct Cholesky: Sendable {
     /// n.
@@ -8,32 +11,46 @@ public struct Cholesky: Sendable {
     /// L, row-major n x n; entries above the diagonal are zero.
     public private(set) var lower: [Double]
 
-    /// Factors the n x n row-major matrix `a` (only its lower triangle is read). Throws when a
-    /// pivot is not positive (A is not positive definite, or too ill-conditioned for doubles).
-    public init(_ a: [Double], size n: Int) throws(PruningError) {
+    /// Factors the n x n row-major matrix `a` (only its lower triangle is read), in place of
+    /// `a`'s storage (pass it with `consume` to spare a copy). With `pool`, each column's updates
+    /// below the diagonal are spread over its threads (the same arithmetic per entry, so the same
+    /// factor). Throws when a pivot is not positive (A is not positive definite, or too
+    /// ill-conditioned for doubles).
+    public init(_ a: consuming [Double], size n: Int, pool: ThreadPool? = nil) throws(PruningError) {
         precondition(a.count == n * n, "Cholesky: \(a.count) entries for a \(n) x \(n) matrix")
         size = n
-        var l = [Double](repeating: 0, count: n * n)
+        var l = a
         var failed: (Int, Double)?
         l.withUnsafeMutableBufferPointer { lp in
-            a.withUnsafeBufferPointer { ap in
-                let l = lp.baseAddress!, a = ap.baseAddress!
-                for j in 0..<n {
-                    let rowJ = l + j * n
-                    let d = a[j * n + j] - Self.dot(rowJ, rowJ, j)
-                    guard d > 0, d.isFinite else {
-                        failed = (j, d)
-                        return
-                    }
-                    let pivot = d.squareRoot()
-                    rowJ[j] = pivot
-                    let inverse = 1 / pivot
-                    for i in (j + 1)..<n {
+            let l = lp.baseAddress!
+            for j in 0..<n {
+                let rowJ = l + j * n
+                let d = rowJ[j] - Self.dot(rowJ, rowJ, j)
+                guard d > 0, d.isFinite else {
+                    failed = (j, d)
+                    return
+                }
+                let pivot = d.squareRoot()
+                rowJ[j] = pivot
+                let inverse = 1 / pivot
+                let below = n - j - 1
+                // Rows below in chunks: enough work per task to be worth a hand-off.
+                let chunk = max(16, below / 64)
+                let chunks = (below + chunk - 1) / chunk
+                func update(_ c: Int) {
+                    for i in (j + 1 + c * chunk)..<min(n, j + 1 + (c + 1) * chunk) {
                         let rowI = l + i * n
-                        rowI[j] = (a[i * n + j] - Self.dot(rowI, rowJ, j)) * inverse
+                        rowI[j] = (rowI[j] - Self.dot(rowI, rowJ, j)) * inverse
                     }
                 }
+                if let pool, chunks > 1, j * below > 1 << 16 {
+                    pool.parallelFor(chunks, update)
+                } else {
+                    for c in 0..<chunks { update(c) }
+                }
             }
+            // L's upper triangle is zero (the input's is discarded).
+            for i in 0..<n { (l + i * n + i + 1).update(repeating: 0, count: n - i - 1) }
         }
         if let (j, d) = failed {
             throw .invalidArgument("the damped Gram matrix is not positive definite (pivot \(j) is \(d)); raise the damping")
@@ -46,7 +63,9 @@ public struct Cholesky: Sendable {
     /// Column chunks of 64 keep the rows being read in cache; each row of a chunk is finished
     /// in eight 8-lane registers while the rows it depends on stream past (forward with L,
     /// backward with L^T, both read by rows).
-    public func solve(_ b: inout [Double], columns m: Int) {
+    /// With `pool`, the column chunks are solved on its threads (each chunk's arithmetic is the
+    /// same, so the same result).
+    public func solve(_ b: inout [Double], columns m: Int, pool: ThreadPool? = nil) {
         let n = size
         precondition(b.count == n * m, "Cholesky.solve: \(b.count) entries for \(n) x \(m)")
         var upper = [Double](repeating: 0, count: n * n)  // L^T, row-major
@@ -56,8 +75,8 @@ public struct Cholesky: Sendable {
             upper.withUnsafeBufferPointer { up in
                 b.withUnsafeMutableBufferPointer { bp in
                     let l = lp.baseAddress!, u = up.baseAddress!, b = bp.baseAddress!
-                    var c0 = 0
-                    while c0 < m {
+                    DownCompensation.forEach((m + chunk - 1) / chunk, pool: pool) { index in
+                        let c0 = index * chunk
                         let width = min(chunk, m - c0)
                         // Forward, L Y = B: y_i = (b_i - sum_{k<i} L[i,k] y_k) / L[i,i].
                         for i in 0..<n {
@@ -69,7 +88,6 @@ public struct Cholesky: Sendable {
                             Self.finishRow(b + i * m + c0, coefficients: u + i * n, rows: (i + 1)..<n, base: b + c0,
                                            stride: m, width: width, pivot: l[i * n + i])
                         }
-                        c0 += width
                     }
                 }
             }

@@ -1,3 +1,5 @@
+import Kernels
+
 /// What happens to the kept down-projection columns when neurons are removed (CFSP.md section 6).
 public enum Compensation: String, Sendable, Codable, CaseIterable {
     /// Keep the kept columns as they are (the paper).
@@ -32,9 +34,13 @@ public enum DownCompensation {
     /// count), a constant input joins K undamped: its row of the solution is returned as
     /// `biasDelta`, the change of the down bias that, with W', is the least-squares optimum
     /// with an intercept (what replaces FLAP's removed-mean bias when FLAP is compensated).
+    ///
+    /// With `pool`, the factorisation and the solve run on its threads (the same arithmetic, so
+    /// the same result); without, on the caller's (the planner runs one block per thread).
+    /// Memory: two n x n matrices of doubles (the factor, built in place of A, and its transpose).
     public static func compensatedDown(
         down: [Float], hidden: Int, width: Int, kept: [Int], gram: GramMatrix, damping: Double,
-        intercept: (sums: [Double], tokens: Double)? = nil
+        intercept: (sums: [Double], tokens: Double)? = nil, pool: ThreadPool? = nil
     ) throws(PruningError) -> (down: [Float], biasDelta: [Double]?) {
         precondition(down.count == hidden * width && gram.size == width, "DownCompensation: shapes disagree")
         let keptSet = Set(kept)
@@ -43,10 +49,11 @@ public enum DownCompensation {
         // A = G[K,K] + lambda I (plus the constant input's row and column).
         let lambda = lambda(gram, over: kept, damping: damping)
         var a = [Double](repeating: 0, count: n * n)
-        let gkk = gram.submatrix(rows: kept, columns: kept)
-        for r in 0..<k {
-            for c in 0..<k { a[r * n + c] = gkk[r * k + c] }
-            a[r * n + r] += lambda
+        gram.packed.withUnsafeBufferPointer { g in
+            for (r, i) in kept.enumerated() {
+                for (c, j) in kept.enumerated() { a[r * n + c] = i <= j ? g[gram.offset(i) + j - i] : g[gram.offset(j) + i - j] }
+                a[r * n + r] += lambda
+            }
         }
         if let intercept {
             for (r, j) in kept.enumerated() {
@@ -66,7 +73,7 @@ public enum DownCompensation {
             b.withUnsafeMutableBufferPointer { bp in
                 removedDownT.withUnsafeBufferPointer { wp in
                     let b = bp.baseAddress!, w = wp.baseAddress!
-                    for row in 0..<n {
+                    Self.forEach(n, pool: pool) { row in
                         let out = b + row * hidden
                         for r in 0..<removed.count {
                             let g = row < k ? gkr[row * removed.count + r] : intercept!.sums[removed[r]]
@@ -78,7 +85,7 @@ public enum DownCompensation {
                 }
             }
         }
-        try Cholesky(a, size: n).solve(&b, columns: hidden)
+        try Cholesky(consume a, size: n, pool: pool).solve(&b, columns: hidden, pool: pool)
         // W'[i, c] = Wd[i, K_c] + Delta^T[c, i].
         var result = [Float](repeating: 0, count: hidden * k)
         for i in 0..<hidden {
@@ -88,6 +95,11 @@ public enum DownCompensation {
         }
         let biasDelta = intercept == nil ? nil : Array(b[(k * hidden)..<(n * hidden)])
         return (result, biasDelta)
+    }
+
+    /// `body(i)` for i in 0..<count, on `pool`'s threads when there is one.
+    static func forEach(_ count: Int, pool: ThreadPool?, _ body: (Int) -> Void) {
+        if let pool { pool.parallelFor(count, body) } else { for i in 0..<count { body(i) } }
     }
 
     /// The `count` neurons optimal brain surgeon keeps: starting from all of them, repeatedly

@@ -12,10 +12,12 @@ final class StreamedPrunedModel: ExportableModel {
     let statistics: CalibrationStatistics
     /// Block l's FFN Gram matrix, when the plan's compensation rewrites the down projection.
     let gram: (Int) throws -> GramMatrix
+    /// Runs each block's compensation (one block at a time, so all threads on it).
+    let pool: ThreadPool
     let config: LlamaConfig
     private var current: (layer: Int, block: LlamaBlockWeights)?
 
-    init(source: FileBlocks, plan: PruningPlan, statistics: CalibrationStatistics,
+    init(source: FileBlocks, plan: PruningPlan, statistics: CalibrationStatistics, pool: ThreadPool,
          gram: @escaping (Int) throws -> GramMatrix) throws {
         guard plan.blocks.count == source.config.numLayers, !plan.removesStructures, plan.options.isFFNOnlySparsity else {
             throw PruningError.invalidArgument(
@@ -28,6 +30,7 @@ final class StreamedPrunedModel: ExportableModel {
         self.plan = plan
         self.statistics = statistics
         self.gram = gram
+        self.pool = pool
         var config = source.config
         config.intermediateSizes = plan.blocks.map(\.kept.count)
         self.config = config
@@ -66,7 +69,8 @@ final class StreamedPrunedModel: ExportableModel {
             replacement = try DownCompensation.compensatedDown(
                 down: dense.down.unpacked(), hidden: dense.down.rows, width: dense.ffnWidth, kept: kept,
                 gram: try gram(layer), damping: options.damping,
-                intercept: options.method == .flap ? (statistics.blocks[layer].activationSum, Double(statistics.tokens)) : nil)
+                intercept: options.method == .flap ? (statistics.blocks[layer].activationSum, Double(statistics.tokens)) : nil,
+                pool: pool)
         }
         let folding = options.method == .flap && replacement == nil
         let pruned = try dense.compressed(

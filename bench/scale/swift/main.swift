@@ -142,7 +142,8 @@ case "pipeline":
     let plan = try phase("plan") { try Pruner().plan(source: source, statistics: statistics, options: pruning, pool: pool) }
     let result = try phase("export") {
         try GGUFExporter.exportPruned(blocksOf: source, plan: plan, statistics: statistics, grams: grams,
-                                      to: positional[1], precision: exportPrecision, sourceFile: file, overwrite: true)
+                                      to: positional[1], precision: exportPrecision, sourceFile: file, overwrite: true,
+                                      pool: pool)
     }
     let bytes = (try? FileManager.default.attributesOfItem(atPath: positional[1])[.size] as? Int) ?? 0
     let c = source.config
@@ -152,7 +153,7 @@ case "pipeline":
         "\"model\":\"\((positional[0] as NSString).lastPathComponent)\"", "\"precision\":\"\(precision.rawValue)\"",
         "\"export\":\"\(exportPrecision.rawValue)\"", "\"compensation\":\"\(compensation.rawValue)\"",
         "\"layers\":\(c.numLayers)", "\"hidden\":\(c.hiddenSize)", "\"ffn\":\(c.intermediateSizes.max() ?? 0)",
-        "\"windows\":\(count)", "\"window_size\":\(size)",
+        "\"kv\":\(c.kvHeads(layer: 0) * c.headDim)", "\"windows\":\(count)", "\"window_size\":\(size)",
         String(format: "\"ffn_kept\":%.4f", Double(kept) / Double(total)),
         field("open"), field("calibrate"), field("plan"), field("export"),
         String(format: "\"tokens_per_s\":%.1f", Double(count * size) / seconds["calibrate"]!),
