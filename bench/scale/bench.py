@@ -119,12 +119,17 @@ def pipeline(args, models: list, folder: Path) -> None:
             out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
             rows.append(json.loads(out.strip().splitlines()[-1]))
             out_path.unlink(missing_ok=True)
+    emit(pipeline_table(rows, args.windows, args.window_size, args.export), args.markdown)
+
+
+def pipeline_table(rows: list, windows: int, window_size: int, export: str) -> str:
+    """The Markdown table of `pipeline` rows (ScaleBench's JSON lines), with the 70B rows computed."""
     largest = max(rows, key=lambda r: (r["layers"] * block_parameters(r["hidden"], r["ffn"], r["kv"]),
                                         r["compensation"] == "none"))
     computed = [extrapolate_70b(r) for r in rows if r["model"] == largest["model"]]
     lines = [
-        f"CPU: {cpu_name()}; load average at the end: {load_average()}; {args.windows} windows of "
-        f"{args.window_size} token ids, f32 blocks, FFN sparsity 0.3, export {args.export}.",
+        f"CPU: {cpu_name()}; load average at the end: {load_average()}; {windows} windows of "
+        f"{window_size} token ids, f32 blocks, FFN sparsity 0.3, export {export}.",
         "",
         "| model | layers x hidden x FFN | compensation | calibrate (s) | plan (s) | export (s) | "
         "calibrate peak (MiB) | plan peak (MiB) | export peak (MiB) | Gram on disk (GB) | output (GB) |",
@@ -140,7 +145,7 @@ def pipeline(args, models: list, folder: Path) -> None:
         time_ratio, peak_ratio = r["ratios"]
         lines += ["", f"The 70B row ({r['compensation']}) is computed from {largest['model']}: times x {time_ratio:.2f} "
                   f"(the blocks' parameters), peaks x {peak_ratio:.2f} at most (one block's size)."]
-    emit("\n".join(lines), args.markdown)
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
