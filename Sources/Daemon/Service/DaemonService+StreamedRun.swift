@@ -10,7 +10,8 @@ extension DaemonService {
     /// hidden states and (when the compensation rewrites the down projection) Gram matrices in
     /// unlinked temporary files under `scratch`; the plan reads each block from the file; the
     /// export writes the pruned model block by block, the file the loaded run would write. Both
-    /// evaluations are skipped. In memory: one block's weights (two while a block is pruned),
+    /// evaluations are skipped. In memory: one block's weights (two while a block is pruned; one
+    /// per thread, with its Gram matrix, while OBS plans),
     /// one window's hidden states, the calibration statistics (a few vectors per block, no
     /// Gram matrices) and the tokenized calibration text; the file itself is memory-mapped and
     /// its pages released after each block.
