@@ -37,7 +37,8 @@ struct StreamedPruningTests {
     }
 
     @Test("plan over file blocks and GGUF streamed block by block equal the loaded model's, byte for byte",
-          arguments: [(PruningMethod.cfsp, Compensation?.none), (.cfsp, .some(.none)), (.flap, .some(.none))])
+          arguments: [(PruningMethod.cfsp, Compensation?.none), (.cfsp, .some(.none)), (.flap, .some(.none)),
+                      (.cfsp, .some(.obs)), (.flap, .some(.leastSquares))])
     func streamedExportEqualsTheLoadedExport(method: PruningMethod, compensation: Compensation?) throws {
         let scratch = try ScratchFolder()
         defer { scratch.remove() }
@@ -52,9 +53,14 @@ struct StreamedPruningTests {
         var options = PruningOptions(sparsity: 0.4)
         options.method = method
         options.compensation = compensation
-        let plan = try Pruner().plan(source: source, statistics: statistics, options: options, pool: pool)
+        let plan = try Pruner().plan(source: source, statistics: statistics, options: options, pool: pool, grams: grams)
         let (pruned, loadedPlan) = try Pruner().prune(model: loaded, statistics: full, options: options, pool: pool)
         #expect(plan == loadedPlan)
+        // The counts from the file's shape and the plan are the loaded models' own.
+        let before = source.parameterCounts(), after = source.parameterCounts(plan: plan)
+        #expect(before.parameters == loaded.parameterCount && before.ffnParameters == loaded.ffnParameterCount)
+        #expect(after.parameters == pruned.parameterCount && after.ffnParameters == pruned.ffnParameterCount)
+        #expect(after.parameters < before.parameters)
 
         let streamedPath = scratch.file("streamed.gguf"), loadedPath = scratch.file("loaded.gguf")
         let streamed = try GGUFExporter.exportPruned(
@@ -67,6 +73,37 @@ struct StreamedPruningTests {
         #expect(bytes == (try Data(contentsOf: URL(fileURLWithPath: loadedPath))), "\(method) \(String(describing: compensation))")
         #expect(try LlamaModel(gguf: GGUFFile(path: streamedPath), precision: .f32).config.intermediateSizes
                 == pruned.config.intermediateSizes)
+    }
+
+    @Test("the streamed export tells each block as it reaches it, and a cancellation leaves no file")
+    func exportProgressAndCancellation() throws {
+        let scratch = try ScratchFolder()
+        defer { scratch.remove() }
+        let file = try LayerSequentialCalibrationTests.q8File(in: scratch, named: "tiny-q8.gguf")
+        let source = try FileBlocks(gguf: file, precision: .f32)
+        let windows = LayerSequentialCalibrationTests.windows(vocabulary: source.config.vocabSize)
+        let pool = ThreadPool(threads: 2)
+        let statistics = try LayerSequentialCalibrator(gram: false).calibrate(source: source, windows: windows, pool: pool)
+        var options = PruningOptions(sparsity: 0.3)
+        options.compensation = Compensation.none
+        let plan = try Pruner().plan(source: source, statistics: statistics, options: options, pool: pool)
+        let blocks = Recorder<Int>()
+        try GGUFExporter.exportPruned(blocksOf: source, plan: plan, statistics: statistics, to: scratch.file("all.gguf"),
+                                      sourceFile: file, progress: { blocks.append($0) })
+        #expect(blocks.all == Array(0..<source.config.numLayers), "each block once, in order")
+
+        let stopped = scratch.file("stopped.gguf")
+        let reached = Recorder<Int>()
+        do {
+            try GGUFExporter.exportPruned(blocksOf: source, plan: plan, statistics: statistics, to: stopped,
+                                          sourceFile: file, progress: { reached.append($0) },
+                                          isCancelled: { reached.all.count >= 1 })
+            Issue.record("a cancelled export finished")
+        } catch is OperationCancelled {}
+        #expect(reached.all == [0], "stopped before the second block was read")
+        #expect(!FileManager.default.fileExists(atPath: stopped))
+        let left = try FileManager.default.contentsOfDirectory(atPath: scratch.path).sorted()
+        #expect(left == ["all.gguf", "tiny-q8.gguf"], "no temporary file is left either")
     }
 
     @Test("a plan that removes attention or depth is refused from file blocks, with what to do instead")

@@ -4,7 +4,8 @@ import Core
 public struct CalibrationInfo: WireObject, Equatable {
     /// The calibration handle (`c1`, ...).
     public var calibration: String
-    /// The model it was gathered on (nil when loaded from a file without a model).
+    /// The model it was gathered on (nil when loaded from a file without a model, or gathered
+    /// by a streamed `run`, which loads none).
     public var model: String?
     /// Windows used (N).
     public var windows: Int
@@ -60,7 +61,7 @@ public struct CalibrationInfo: WireObject, Equatable {
     /// Every member.
     public static let members: [WireMember<CalibrationInfo>] = [
         .required("calibration", \.calibration, "the calibration handle", string: Handle.calibration),
-        .optional("model", \.model, "the model it was gathered on (absent for a file loaded without one)",
+        .optional("model", \.model, "the model it was gathered on (absent for a file loaded without one, and for a streamed run's)",
                   string: Handle.model),
         .required("windows", \.windows, "windows used (N)"),
         .required("windowSize", \.windowSize, "tokens per window (S)"),

@@ -33,14 +33,25 @@ public struct ModelInfo: WireObject, Equatable {
     /// The description of `model`, held under `handle`.
     public init(handle: String, path: String, format: ModelFormat, model: LlamaModel, hasTokenizer: Bool,
                 parent: String?, bosToken: Int? = nil, eosToken: Int? = nil, addsBos: Bool = false) {
+        self.init(handle: handle, path: path, format: format, config: model.config, precision: model.precision,
+                  parameters: model.parameterCount, ffnParameters: model.ffnParameterCount, hasTokenizer: hasTokenizer,
+                  parent: parent, bosToken: bosToken, eosToken: eosToken, addsBos: addsBos)
+    }
+
+    /// The description of a model of shape `config` whose weights are (or would be) in
+    /// `precision`, with the given parameter counts: a model read from its file block by block
+    /// (a streamed `run`), which is never held whole.
+    public init(handle: String, path: String, format: ModelFormat, config: LlamaConfig, precision: WeightPrecision,
+                parameters: Int, ffnParameters: Int, hasTokenizer: Bool, parent: String?, bosToken: Int? = nil,
+                eosToken: Int? = nil, addsBos: Bool = false) {
         self.model = handle
         self.path = path
         self.format = format
-        architecture = model.config.architecture
-        precision = model.precision
-        config = ModelConfigInfo(model.config)
-        parameters = model.parameterCount
-        ffnParameters = model.ffnParameterCount
+        architecture = config.architecture
+        self.precision = precision
+        self.config = ModelConfigInfo(config)
+        self.parameters = parameters
+        self.ffnParameters = ffnParameters
         self.hasTokenizer = hasTokenizer
         self.parent = parent
         self.bosToken = bosToken

@@ -150,14 +150,24 @@ public struct PruneResult: WireObject, Equatable {
 
     /// The result of pruning `source` into `pruned` (held under `handle`) as `score` planned.
     public init(score: ScoreResult, handle: String, source: LlamaModel, pruned: LlamaModel, seconds: Double) {
+        self.init(score: score, handle: handle, prunedConfig: pruned.config,
+                  parametersBefore: source.parameterCount, parametersAfter: pruned.parameterCount,
+                  ffnParametersBefore: source.ffnParameterCount, ffnParametersAfter: pruned.ffnParameterCount,
+                  seconds: seconds)
+    }
+
+    /// The result of a pruning whose pruned model has shape `prunedConfig` and these parameter
+    /// counts (a streamed `run`, which counts them from the shapes: neither model is held).
+    public init(score: ScoreResult, handle: String, prunedConfig: LlamaConfig, parametersBefore: Int,
+                parametersAfter: Int, ffnParametersBefore: Int, ffnParametersAfter: Int, seconds: Double) {
         self.score = score
         self.pruned = handle
-        widths = pruned.config.intermediateSizes
-        heads = (0..<pruned.config.numLayers).map { pruned.config.heads(layer: $0) }
-        parametersBefore = source.parameterCount
-        parametersAfter = pruned.parameterCount
-        ffnParametersBefore = source.ffnParameterCount
-        ffnParametersAfter = pruned.ffnParameterCount
+        widths = prunedConfig.intermediateSizes
+        heads = (0..<prunedConfig.numLayers).map { prunedConfig.heads(layer: $0) }
+        self.parametersBefore = parametersBefore
+        self.parametersAfter = parametersAfter
+        self.ffnParametersBefore = ffnParametersBefore
+        self.ffnParametersAfter = ffnParametersAfter
         self.seconds = seconds
     }
 

@@ -135,3 +135,28 @@ public enum ModelTensorLayout {
         actual.count == 2 && actual[0] == 1 && expected.count == 1 ? [actual[1]] : actual
     }
 }
+
+extension LlamaConfig {
+    /// Parameters of a model of this shape, counted as `LlamaModel.parameterCount` counts a
+    /// loaded one (embedding, every block's tensors, final norm, an untied output head; rotary
+    /// frequency factors are not parameters), with an FFN down bias in the blocks `downBias`
+    /// names: the count without loading a weight (a model larger than memory).
+    public func parameterCount(downBias: (Int) -> Bool = { _ in false }) -> Int {
+        var total = vocabSize * hiddenSize + hiddenSize + (tieWordEmbeddings ? 0 : vocabSize * hiddenSize)
+        for layer in 0..<numLayers {
+            for part in BlockTensor.parts(of: self, layer: layer) {
+                total += part.shape(layer: layer, config: self).reduce(1, *)
+            }
+            if downBias(layer) { total += hiddenSize }
+        }
+        return total
+    }
+
+    /// FFN parameters (gate, up, down and any down bias) over all blocks, as
+    /// `LlamaModel.ffnParameterCount` counts them.
+    public func ffnParameterCount(downBias: (Int) -> Bool = { _ in false }) -> Int {
+        (0..<numLayers).reduce(0) { total, layer in
+            total + 3 * intermediateSizes[layer] * hiddenSize + (downBias(layer) ? hiddenSize : 0)
+        }
+    }
+}

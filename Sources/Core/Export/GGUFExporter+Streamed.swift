@@ -13,22 +13,36 @@ extension GGUFExporter {
     ///     `statistics`. Needed only when the plan's compensation rewrites the down projections.
     ///   - sourceFile: the GGUF file whose general and tokenizer metadata to carry.
     ///   - pool: runs each block's compensation (nil: a pool of every processor).
+    ///   - progress: told the number of each block (from 0) as the writer reaches it, before
+    ///     the block is read, compensated and written (the longest part of the export).
+    ///   - isCancelled: checked before each block; true stops the export with
+    ///     `OperationCancelled`, and no file is left at `path`.
     ///   - Other parameters: as for `export`.
     /// - Throws: `PruningError` for a plan this path cannot make (attention or depth pruning: load
-    ///   the model for those) or a missing Gram matrix, and `export`'s errors.
+    ///   the model for those) or a missing Gram matrix, `OperationCancelled`, and `export`'s errors.
     @discardableResult
     public static func exportPruned(
         blocksOf source: FileBlocks, plan: PruningPlan, statistics: CalibrationStatistics, grams: GramSpill? = nil,
         to path: String, precision: ExportPrecision = .f32, sourceFile: GGUFFile? = nil, name: String? = nil,
-        provenance: PruningProvenance? = nil, overwrite: Bool = false, pool: ThreadPool? = nil
+        provenance: PruningProvenance? = nil, overwrite: Bool = false, pool: ThreadPool? = nil,
+        progress: @escaping (_ block: Int) -> Void = { _ in }, isCancelled: @escaping () -> Bool = { false }
     ) throws -> GGUFExportResult {
         let compensation = plan.options.effectiveCompensation
-        let model = try StreamedPrunedModel(source: source, plan: plan, statistics: statistics,
-                                            pool: pool ?? Pruner.defaultPool()) { layer in
-            if let grams, let gram = try grams.gram(block: layer, kind: .ffn) { return gram }
-            return try statistics.gram(block: layer, neededBy: compensation)
+        let model = try StreamedPrunedModel(
+            source: source, plan: plan, statistics: statistics, pool: pool ?? Pruner.defaultPool(),
+            gram: { layer in
+                if let grams, let gram = try grams.gram(block: layer, kind: .ffn) { return gram }
+                return try statistics.gram(block: layer, neededBy: compensation)
+            },
+            progress: progress, isCancelled: isCancelled)
+        do {
+            return try write(model, paddedBlocks: [], to: path, precision: precision, source: sourceFile,
+                             name: name, provenance: provenance, overwrite: overwrite)
+        } catch {
+            // The writer reports a block that could not be produced as its own error; a
+            // cancellation stays one.
+            if isCancelled() { throw OperationCancelled() }
+            throw error
         }
-        return try write(model, paddedBlocks: [], to: path, precision: precision, source: sourceFile,
-                         name: name, provenance: provenance, overwrite: overwrite)
     }
 }

@@ -84,6 +84,23 @@ public struct FileBlocks: BlockWeightSource {
         return try tensors.rows(naming.tokenEmbedding, ids.map(Int.init))
     }
 
+    /// Whether block `layer` of the file has an FFN down bias (a FLAP-pruned model's).
+    public func hasDownBias(_ layer: Int) -> Bool { tensors.descriptor(naming.block(layer, .downBias)) != nil }
+
+    /// The parameters and FFN parameters of the file's model, counted from its shape (as
+    /// `LlamaModel.parameterCount` and `ffnParameterCount` count the loaded model); with `plan`,
+    /// those of the model `plan` makes of it, as `GGUFExporter.exportPruned` writes it (kept
+    /// widths; a down bias where the file has one or the method is FLAP).
+    public func parameterCounts(plan: PruningPlan? = nil) -> (parameters: Int, ffnParameters: Int) {
+        var config = self.config
+        var downBias = hasDownBias
+        if let plan {
+            config.intermediateSizes = plan.blocks.map(\.kept.count)
+            downBias = { StreamedPrunedModel.hasDownBias(self, plan: plan, layer: $0) }
+        }
+        return (config.parameterCount(downBias: downBias), config.ffnParameterCount(downBias: downBias))
+    }
+
     /// Block `layer`, after which the file's pages for it are released (a later read faults them in again).
     public func block(_ layer: Int) throws -> LlamaBlockWeights {
         defer {

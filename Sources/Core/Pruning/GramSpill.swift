@@ -48,6 +48,11 @@ public final class GramSpill: @unchecked Sendable {
         return gram
     }
 
+    /// Whether block `block`'s matrix of `kind` was stored.
+    public func has(block: Int, kind: Kind = .ffn) -> Bool {
+        lock.withLock { places[Key(block: block, kind: kind)] != nil }
+    }
+
     /// Bytes on disk.
     public var byteCount: Int { lock.withLock { end } }
 }

@@ -21,10 +21,11 @@ extension Pruner {
     }
 
     /// The kept sets OBS chooses at the given counts (`counts[i]` for block `blocks[i]`), and
-    /// each block's lowest removal error.
+    /// each block's lowest removal error; a block's Gram matrix comes from `grams` when they
+    /// were spilled there, else from `statistics`.
     static func obsSelection(
         source: any BlockWeightSource, statistics: CalibrationStatistics, blocks indices: [Int], counts: [Int],
-        damping: Double, pool: ThreadPool
+        damping: Double, pool: ThreadPool, grams: GramSpill? = nil
     ) throws -> (kept: [[Int]], thresholds: [Double]) {
         let chosen = try perBlock(indices.count, pool: pool) { i throws(PruningError) in
             let l = indices[i]
@@ -32,9 +33,17 @@ extension Pruner {
             do { block = try source.block(l) } catch let error as PruningError { throw error } catch {
                 throw PruningError.invalidArgument("block \(l) could not be read: \(error)")
             }
+            let gram: GramMatrix
+            do {
+                if let spilled = try grams?.gram(block: l, kind: .ffn) { gram = spilled } else {
+                    gram = try statistics.gram(block: l, neededBy: .obs)
+                }
+            } catch let error as PruningError { throw error } catch {
+                throw PruningError.invalidArgument("the Gram matrix of block \(l) could not be read back: \(error)")
+            }
             let selection = try DownCompensation.obsKept(
                 count: counts[i], down: block.down.unpacked(), hidden: block.down.rows, width: block.ffnWidth,
-                gram: try statistics.gram(block: l, neededBy: .obs), damping: damping)
+                gram: gram, damping: damping)
             return (selection.kept, selection.errors.min() ?? .infinity)
         }
         return (chosen.map(\.0), chosen.map(\.1))

@@ -19,10 +19,12 @@ public struct Pruner: Sendable {
     /// `plan(model:)` over blocks read one at a time (`FileBlocks`: a model larger than memory):
     /// the neuron scores need each block's weights once, and only while that block is scored.
     /// Attention and depth pruning (`StructureBudget`) need the model loaded: from a
-    /// `FileBlocks` source they are refused.
+    /// `FileBlocks` source they are refused. `grams` serves the FFN Gram matrices that OBS
+    /// selection needs when the calibration spilled them
+    /// (`LayerSequentialCalibrator.calibrate(spillingGramsTo:)`), one per block being selected.
     public func plan(
         source: any BlockWeightSource, statistics: CalibrationStatistics, options requested: PruningOptions,
-        pool: ThreadPool? = nil
+        pool: ThreadPool? = nil, grams: GramSpill? = nil
     ) throws -> PruningPlan {
         let widths = source.config.intermediateSizes
         var options = requested
@@ -37,7 +39,7 @@ public struct Pruner: Sendable {
         }
         if options.isFFNOnlySparsity {
             return try ffnPlan(source: source, statistics: statistics, options: options, blocks: Array(widths.indices),
-                               pool: pool)
+                               pool: pool, grams: grams)
         }
         guard let resident = source as? ResidentBlocks else {
             throw PruningError.invalidArgument(
@@ -51,12 +53,16 @@ public struct Pruner: Sendable {
     /// removed), at `options.sparsity` of those blocks' neurons.
     func ffnPlan(
         source: any BlockWeightSource, statistics: CalibrationStatistics, options: PruningOptions, blocks: [Int],
-        pool: ThreadPool?
+        pool: ThreadPool?, grams: GramSpill? = nil
     ) throws -> PruningPlan {
         let allWidths = source.config.intermediateSizes
         let widths = blocks.map { allWidths[$0] }
         let compensation = options.effectiveCompensation
-        if compensation == .obs { for l in blocks { _ = try statistics.gram(block: l, neededBy: compensation) } }
+        if compensation == .obs {
+            for l in blocks where grams?.has(block: l, kind: .ffn) != true {
+                _ = try statistics.gram(block: l, neededBy: compensation)
+            }
+        }
         let budget = BudgetAllocation(options)
         let allImportance = options.blockMetric.importance(statistics)
         let importance = blocks.map { allImportance[$0] }
@@ -95,7 +101,8 @@ public struct Pruner: Sendable {
         }
         if compensation == .obs {
             (kept, thresholds) = try Self.obsSelection(source: source, statistics: statistics, blocks: blocks, counts: counts,
-                                                       damping: options.damping, pool: pool ?? Self.defaultPool())
+                                                       damping: options.damping, pool: pool ?? Self.defaultPool(),
+                                                       grams: grams)
         }
         let tokens = Double(statistics.tokens)
         var resolved = options

@@ -15,10 +15,15 @@ final class StreamedPrunedModel: ExportableModel {
     /// Runs each block's compensation (one block at a time, so all threads on it).
     let pool: ThreadPool
     let config: LlamaConfig
+    /// Told the number of each block as the writer reaches it, before the block is read.
+    let progress: (Int) -> Void
+    /// Checked before each block is read: true stops the export (`OperationCancelled`).
+    let isCancelled: () -> Bool
     private var current: (layer: Int, block: LlamaBlockWeights)?
 
     init(source: FileBlocks, plan: PruningPlan, statistics: CalibrationStatistics, pool: ThreadPool,
-         gram: @escaping (Int) throws -> GramMatrix) throws {
+         gram: @escaping (Int) throws -> GramMatrix, progress: @escaping (Int) -> Void = { _ in },
+         isCancelled: @escaping () -> Bool = { false }) throws {
         guard plan.blocks.count == source.config.numLayers, !plan.removesStructures, plan.options.isFFNOnlySparsity else {
             throw PruningError.invalidArgument(
                 "a model pruned block by block from its file takes an FFN-only plan with one decision per block")
@@ -31,6 +36,8 @@ final class StreamedPrunedModel: ExportableModel {
         self.statistics = statistics
         self.gram = gram
         self.pool = pool
+        self.progress = progress
+        self.isCancelled = isCancelled
         var config = source.config
         config.intermediateSizes = plan.blocks.map(\.kept.count)
         self.config = config
@@ -54,13 +61,19 @@ final class StreamedPrunedModel: ExportableModel {
         try whole(naming.finalNorm).map { source.normOffset != 0 ? $0 + source.normOffset : $0 }
     }
 
-    func hasDownBias(_ layer: Int) -> Bool {
-        plan.options.method == .flap || source.tensors.descriptor(naming.block(layer, .downBias)) != nil
+    func hasDownBias(_ layer: Int) -> Bool { Self.hasDownBias(source, plan: plan, layer: layer) }
+
+    /// Whether block `layer` of the model `plan` makes of `source` has a down bias: FLAP gives
+    /// every block one, and a bias the file has stays.
+    static func hasDownBias(_ source: FileBlocks, plan: PruningPlan, layer: Int) -> Bool {
+        plan.options.method == .flap || source.hasDownBias(layer)
     }
 
     func exportBlock(_ layer: Int) throws -> LlamaBlockWeights {
         if let current, current.layer == layer { return current.block }
         current = nil  // the previous block goes before the next is read
+        if isCancelled() { throw OperationCancelled() }
+        progress(layer)
         let dense = try source.block(layer)
         let kept = plan.blocks[layer].kept
         let options = plan.options

@@ -12,21 +12,8 @@ extension DaemonService {
             let reporter = context.progress(title: CalibrateRequest.method)
             let pool = self.pool
             let (statistics, seconds) = try await compute { () throws -> (CalibrationStatistics, Double) in
-                let windows: [[Int32]]
-                switch try TextInputResolver.tokens(params.input, for: entry) {
-                case .windows(let explicit):
-                    windows = explicit
-                case .stream(let tokens):
-                    if let starts = params.starts {
-                        windows = try Calibrator.windows(from: tokens, starts: starts, size: sampling.windowSize)
-                    } else {
-                        windows = try CalibrationWindows.windows(of: tokens, sampling: sampling,
-                                                                 isCancelled: { context.isCancelled })
-                    }
-                }
-                if let empty = windows.firstIndex(where: \.isEmpty) {
-                    throw DaemonError.badData("window \(empty) is empty")
-                }
+                let windows = try Self.windows(of: TextInputResolver.tokens(params.input, for: entry), params,
+                                               isCancelled: { context.isCancelled })
                 let start = Date()
                 let statistics = try Calibrator(gram: params.gram).calibrate(
                     model: entry.model, windows: windows, pool: pool,
@@ -37,15 +24,42 @@ extension DaemonService {
                     isCancelled: { context.isCancelled })
                 return (statistics, Date().timeIntervalSince(start))
             }
-            if let block = params.blockMetric.importance(statistics).firstIndex(where: { !$0.isFinite }) {
-                throw DaemonError.invalidForModel(
-                    "the importance of block \(block) is not a finite number: the model's activations overflow 32-bit floats (corrupt weights or configuration)")
-            }
+            try Self.checkImportance(statistics, metric: params.blockMetric)
             let stored = registry.add { handle in
                 CalibrationEntry(handle: handle, statistics: statistics, model: entry.handle, seconds: seconds,
                                  textSource: Self.describe(params.input))
             }
             return Self.info(stored, metric: params.blockMetric)
+        }
+    }
+
+    /// The calibration windows of `params` in `tokens`: the explicit ones, those at `starts`,
+    /// or those drawn by the sampling (blocking: call from a compute thread).
+    static func windows(of tokens: TextInputResolver.Tokens, _ params: CalibrateParams,
+                        isCancelled: () -> Bool) throws -> [[Int32]] {
+        let windows: [[Int32]]
+        switch tokens {
+        case .windows(let explicit):
+            windows = explicit
+        case .stream(let tokens):
+            if let starts = params.starts {
+                windows = try Calibrator.windows(from: tokens, starts: starts, size: params.sampling.windowSize)
+            } else {
+                windows = try CalibrationWindows.windows(of: tokens, sampling: params.sampling, isCancelled: isCancelled)
+            }
+        }
+        if let empty = windows.firstIndex(where: \.isEmpty) {
+            throw DaemonError.badData("window \(empty) is empty")
+        }
+        return windows
+    }
+
+    /// Refuses statistics whose block importance under `metric` is not finite (activations that
+    /// overflow: corrupt weights or configuration).
+    static func checkImportance(_ statistics: CalibrationStatistics, metric: BlockMetric) throws(DaemonError) {
+        if let block = metric.importance(statistics).firstIndex(where: { !$0.isFinite }) {
+            throw .invalidForModel(
+                "the importance of block \(block) is not a finite number: the model's activations overflow 32-bit floats (corrupt weights or configuration)")
         }
     }
 

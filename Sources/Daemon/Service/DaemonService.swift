@@ -129,8 +129,13 @@ public final class DaemonService: Sendable {
 
     /// A loaded model's name: GGUF `general.name`, else the file or folder name without extension.
     static func sourceName(of loaded: LoadedModel) -> String {
-        if let name = loaded.ggufMetadata?["general.name"]?.string, !name.isEmpty { return name }
-        let base = ((loaded.path as NSString).standardizingPath as NSString).lastPathComponent
+        sourceName(metadata: loaded.ggufMetadata, path: loaded.path)
+    }
+
+    /// The name of the model at `path` whose GGUF metadata (if any) is `metadata`.
+    static func sourceName(metadata: [String: GGUFValue]?, path: String) -> String {
+        if let name = metadata?["general.name"]?.string, !name.isEmpty { return name }
+        let base = ((path as NSString).standardizingPath as NSString).lastPathComponent
         return (base as NSString).deletingPathExtension
     }
 

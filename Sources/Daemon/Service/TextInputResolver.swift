@@ -13,13 +13,21 @@ enum TextInputResolver {
 
     /// Reads and tokenizes (blocking: call from a compute thread).
     static func tokens(_ input: TextInput, for entry: ModelEntry) throws -> Tokens {
+        try tokens(input, vocabulary: entry.model.config.vocabSize, tokenizer: entry.tokenizer, model: entry.handle)
+    }
+
+    /// `tokens(_:for:)` for a model that is not loaded (a streamed run's file): its vocabulary
+    /// size, its tokenizer, and what to call it in an error.
+    static func tokens(_ input: TextInput, vocabulary: Int, tokenizer: (any TextTokenizer)?, model: String) throws
+        -> Tokens
+    {
         if let windows = input.windows {
-            return .windows(try windows.map { try ids($0, vocabulary: entry.model.config.vocabSize) })
+            return .windows(try windows.map { try ids($0, vocabulary: vocabulary) })
         }
         if let tokens = input.tokens {
-            return .stream(try ids(tokens, vocabulary: entry.model.config.vocabSize))
+            return .stream(try ids(tokens, vocabulary: vocabulary))
         }
-        guard let tokenizer = entry.tokenizer else { throw DaemonError.noTokenizer(model: entry.handle) }
+        guard let tokenizer else { throw DaemonError.noTokenizer(model: model) }
         if let text = input.text { return .stream(tokenizer.encodeDocument(text)) }
         guard let path = input.path else { throw ResponseError.invalidParams("no text input was given") }
         let format = input.format ?? (path.hasSuffix(".jsonl") ? .jsonl : .text)

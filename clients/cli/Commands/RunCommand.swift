@@ -17,6 +17,12 @@ struct RunCommand: AsyncParsableCommand {
             export. The summary gives dense and pruned perplexity, parameters removed, the time of \
             each stage and the exported path. --sparsity defaults to \(RunParams.defaultSparsity) \
             here. Without --overwrite, an existing export target is refused before anything runs.
+
+            For a model that does not fit in memory, add --streamed: the GGUF file is read one \
+            block at a time and never loaded (calibration layer by layer with the hidden states \
+            in temporary files under --scratch, the plan and the export block by block; the same \
+            file as without it). Both evaluations are skipped; it prunes FFN neurons only and \
+            exports GGUF only.
             """)
 
     @Argument(help: MemberFlags.help(RunParams.self, "modelPath", valueName: "model")) var model: String
@@ -34,6 +40,11 @@ struct RunCommand: AsyncParsableCommand {
     var exportPath: String?
     @OptionGroup(title: "Export") var export: ExportOptions
     @Flag(name: .long, help: MemberFlags.help(RunParams.self, "release")) var release = false
+    @Flag(name: .long, help: ArgumentHelp(
+        "Prune a model that does not fit in memory: read the GGUF file one block at a time, never loading it; both evaluations are skipped (FFN pruning and GGUF export only)."))
+    var streamed = false
+    @Option(name: .long, help: MemberFlags.help(RunParams.self, "scratch", valueName: "dir"))
+    var scratch: String?
     @OptionGroup var connection: ConnectionOptions
 
     /// The sparsity this run prunes to.
@@ -58,12 +69,18 @@ struct RunCommand: AsyncParsableCommand {
         params.pruning = pruning.options(sparsity: sparsity)
         params.export = export.params(model: "", format: .gguf, path: "")
         params.release = release
+        params.streamed = streamed
+        params.scratch = scratch.map(absolutePath)
         return params
     }
 
     func validate() throws {
         if let evalPath, !FileManager.default.fileExists(atPath: evalPath) {
             throw ValidationError("--eval-path '\(evalPath)' does not exist")
+        }
+        var isFolder: ObjCBool = false
+        if let scratch, !FileManager.default.fileExists(atPath: scratch, isDirectory: &isFolder) || !isFolder.boolValue {
+            throw ValidationError("--scratch '\(scratch)' is not an existing folder")
         }
         try MemberFlags.validate(params, flags: ["exportPrecision": "--precision", "exportName": "--name",
                                                  "modelPath": "<model>"])

@@ -3,7 +3,8 @@ import Foundation
 import RPC
 
 /// What `cfsp run` prints of the daemon's `run` result: the summary table, or with --json the
-/// result itself with a `summary` member of the headline figures.
+/// result itself with a `summary` member of the headline figures (a streamed run's perplexities
+/// are null there and "skipped" in the table: it evaluates nothing).
 struct PipelineReport {
     /// The daemon's result.
     let result: RunResult
@@ -17,8 +18,8 @@ struct PipelineReport {
         guard case .object(var members) = result.wireJSON else { return result.wireJSON }
         let pruning = result.pruning
         members["summary"] = .object([
-            "densePerplexity": .double(result.denseEvaluation.perplexity),
-            "prunedPerplexity": .double(result.prunedEvaluation.perplexity),
+            "densePerplexity": result.denseEvaluation.map { .double($0.perplexity) } ?? .null,
+            "prunedPerplexity": result.prunedEvaluation.map { .double($0.perplexity) } ?? .null,
             "parametersBefore": .int(pruning.parametersBefore),
             "parametersAfter": .int(pruning.parametersAfter),
             "shareRemoved": .double(pruning.shareRemoved),
@@ -33,8 +34,8 @@ struct PipelineReport {
     var summary: String {
         let pruning = result.pruning
         var rows: [(String, String)] = [
-            ("dense perplexity", String(format: "%.3f", result.denseEvaluation.perplexity)),
-            ("pruned perplexity", String(format: "%.3f", result.prunedEvaluation.perplexity)),
+            ("dense perplexity", Self.perplexity(result.denseEvaluation)),
+            ("pruned perplexity", Self.perplexity(result.prunedEvaluation)),
             ("parameters", "\(grouped(pruning.parametersBefore)) -> \(grouped(pruning.parametersAfter))"),
             ("parameters removed", "\(grouped(pruning.parametersBefore - pruning.parametersAfter)) "
                 + "(\(String(format: "%.1f", pruning.shareRemoved * 100)) %)"),
@@ -44,6 +45,11 @@ struct PipelineReport {
         rows.append(("time: total", String(format: "%.2f s", result.totalSeconds)))
         rows.append(("exported", result.export?.path ?? "-"))
         return TextTable.render(rows.map { [$0.0, $0.1] }, rightAligned: [])
+    }
+
+    /// A perplexity for the table; a skipped evaluation (a streamed run's) says so.
+    private static func perplexity(_ evaluation: EvaluateResult?) -> String {
+        evaluation.map { String(format: "%.3f", $0.perplexity) } ?? "- (skipped: streamed)"
     }
 }
 

@@ -468,12 +468,21 @@ class Client:
             load_precision: Optional[str] = None, export_path: Optional[str] = None,
             export_format: Optional[str] = None, export_precision: Optional[str] = None,
             export_name: Optional[str] = None, overwrite: bool = False, release: bool = False,
+            streamed: bool = False, scratch: Optional[str] = None,
             progress: ProgressOption = None, **options: Any) -> RunResult:
         """``run``: the whole pipeline in one request: loads ``model_path``, calibrates on one text
         input (``text``, ``path``, ``tokens`` or ``windows``), evaluates the dense model, prunes
         (``sparsity``, default the daemon's, and the pruning options of ``prune``), evaluates the
         pruned model (on the ``eval_*`` input, by default the calibration input) and exports it
-        when ``export_path`` is given. Options left at None take the daemon's defaults."""
+        when ``export_path`` is given. Options left at None take the daemon's defaults.
+
+        ``streamed=True`` prunes a GGUF model that does not fit in memory: the daemon never loads
+        it, but reads it one block at a time (calibration layer by layer, hidden states and Gram
+        matrices in temporary files in ``scratch``, default the daemon's temporary folder), and
+        writes the pruned GGUF block by block: the same file as without ``streamed``. Both
+        evaluations are skipped (``dense_evaluation`` and ``pruned_evaluation`` are None), no
+        model handle is made (``result.model.model`` and ``result.pruning.pruned`` are empty), and
+        it needs ``export_path``, GGUF export and FFN-only pruning; no ``eval_*`` options."""
         pruning = self._pruning_params("", "", 0.0, options)
         for key in ("model", "calibration", "sparsity"):
             pruning.pop(key)
@@ -490,7 +499,9 @@ class Client:
                               "loadPrecision": load_precision,
                               "exportPath": os.fspath(export_path) if export_path is not None else None,
                               "exportFormat": export_format, "exportPrecision": export_precision,
-                              "exportName": export_name}),
+                              "exportName": export_name,
+                              "streamed": True if streamed else None,
+                              "scratch": os.fspath(scratch) if scratch is not None else None}),
                   "overwrite": overwrite, "release": release, **pruning}
         return RunResult.from_json(self.request("run", params, progress))
 

@@ -235,16 +235,23 @@ class ContinuationScore:
 class RunResult:
     """The whole pipeline (``run``): each stage's result, and each stage's wall time in ``stages``
     (``[{"stage": "calibrate", "seconds": 1.2}, ...]``). The pruned model's handle is
-    ``pruning.pruned`` (gone when the run was asked to ``release``)."""
+    ``pruning.pruned`` (gone when the run was asked to ``release``).
+
+    A streamed run (``streamed`` is True) skips both evaluations (``dense_evaluation`` and
+    ``pruned_evaluation`` are None) and loads no model, so it sends no model handle:
+    ``model.model``, ``pruning.model``, ``pruning.pruned`` and ``export.model`` are empty. The
+    rest (the model's shape and parameters, the plan, the parameter counts, the export, the
+    stage times) is there as for a loaded run."""
 
     model: ModelInfo = field(default_factory=ModelInfo)
     calibration: Calibration = field(default_factory=Calibration)
-    dense_evaluation: Evaluation = field(default_factory=Evaluation)
+    dense_evaluation: Optional[Evaluation] = field(default_factory=Evaluation)
     pruning: PruneResult = field(default_factory=PruneResult)
-    pruned_evaluation: Evaluation = field(default_factory=Evaluation)
+    pruned_evaluation: Optional[Evaluation] = field(default_factory=Evaluation)
     export: Optional[ExportResult] = None
     stages: List[Dict[str, Any]] = field(default_factory=list)
     released: Optional[bool] = None
+    streamed: bool = False
     total_seconds: Optional[float] = None
     raw: Dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -254,9 +261,11 @@ class RunResult:
         result = from_json(cls, value)
         result.model = from_json(ModelInfo, result.raw.get("model"))
         result.calibration = from_json(Calibration, result.raw.get("calibration"))
-        result.dense_evaluation = from_json(Evaluation, result.raw.get("denseEvaluation"))
+        dense, pruned = result.raw.get("denseEvaluation"), result.raw.get("prunedEvaluation")
+        result.dense_evaluation = from_json(Evaluation, dense) if dense is not None else None
         result.pruning = from_json(PruneResult, result.raw.get("pruning"))
-        result.pruned_evaluation = from_json(Evaluation, result.raw.get("prunedEvaluation"))
+        result.pruned_evaluation = from_json(Evaluation, pruned) if pruned is not None else None
+        result.streamed = bool(result.raw.get("streamed", False))
         exported = result.raw.get("export")
         result.export = from_json(ExportResult, exported) if exported is not None else None
         return result

@@ -204,6 +204,40 @@ def test_run_sends_the_daemons_run_method(cli, socket_daemon: str, tiny_model: s
     assert [m["model"] for m in json.loads(cli("model", "list", "--json", *s).stdout)["models"]] == ["m1", "m2"]
 
 
+def test_run_streamed(cli, socket_daemon: str, tiny_model: str, text_file: str, tmp_path: Path) -> None:
+    s = ["--socket", socket_daemon]
+    loaded, streamed = tmp_path / "loaded.gguf", tmp_path / "streamed.gguf"
+    common = ["--path", text_file, "--count", "4", "--window-size", "16", "--sparsity", "0.25", *s]
+    first = cli("run", tiny_model, "--eval-window-size", "16", "--max-windows", "2", "-o", str(loaded), "--release",
+                "--quiet", *common)
+    assert first.returncode == 0, first.stderr
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    result = cli("run", tiny_model, "--streamed", "--scratch", str(scratch), "-o", str(streamed), "--json", *common)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["streamed"] is True and report["denseEvaluation"] is None and report["prunedEvaluation"] is None
+    assert report["summary"]["densePerplexity"] is None and report["summary"]["exported"] == str(streamed)
+    assert [stage["stage"] for stage in report["stages"]] == ["load", "calibrate", "prune", "export"]
+    assert streamed.read_bytes() == loaded.read_bytes()
+
+    table = cli("run", tiny_model, "--streamed", "-o", str(streamed), "--overwrite", "--quiet", *common)
+    assert table.returncode == 0, table.stderr
+    rows = dict(line.split("  ", 1) for line in table.stdout.splitlines() if "  " in line)
+    assert rows["dense perplexity"].strip() == "- (skipped: streamed)" and "time: evaluate dense" not in rows
+    assert "time: export" in rows and rows["exported"].strip() == str(streamed)
+
+    refused = cli("run", tiny_model, "--streamed", "--eval-path", text_file, "-o", str(tmp_path / "x.gguf"), *common)
+    assert refused.returncode == USAGE and "--eval-path" in refused.stderr, refused.stderr
+    missing = cli("run", tiny_model, "--streamed", "--scratch", str(tmp_path / "none"), "-o", str(tmp_path / "y.gguf"),
+                  *common)
+    assert missing.returncode == USAGE and "--scratch" in missing.stderr, missing.stderr
+    alone = cli("run", tiny_model, "--scratch", str(scratch), "-o", str(tmp_path / "z.gguf"), *common)
+    assert alone.returncode == USAGE and "--scratch" in alone.stderr, alone.stderr
+    help = " ".join(cli("run", "--help").stdout.split())
+    assert "--streamed" in help and "--scratch <dir>" in help and "does not fit in memory" in help
+
+
 def test_every_method_over_the_socket(cli, socket_daemon: str, tiny_model: str, text_file: str,
                                       tmp_path: Path) -> None:
     s = ["--socket", socket_daemon]

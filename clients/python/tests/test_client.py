@@ -160,6 +160,45 @@ def test_run_release_and_a_failing_stage(client: Client, tiny_model: str, text_f
         client.run(tiny_model, path=text_file, window=3)
 
 
+def test_run_streamed_exports_the_loaded_runs_file(client: Client, tiny_model: str, text_file: str,
+                                                   tmp_path: Path) -> None:
+    common = dict(path=text_file, count=4, window_size=16, seed=3, sparsity=0.25, align=2)
+    loaded_path, streamed_path = tmp_path / "loaded.gguf", tmp_path / "streamed.gguf"
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    loaded = client.run(tiny_model, eval_window_size=16, max_windows=2, export_path=str(loaded_path),
+                        release=True, **common)
+    events = []
+    streamed = client.run(tiny_model, export_path=str(streamed_path), streamed=True, scratch=str(scratch),
+                          progress=events.append, **common)
+    assert streamed_path.read_bytes() == loaded_path.read_bytes()
+    assert streamed.streamed is True and loaded.streamed is False
+    assert streamed.dense_evaluation is None and streamed.pruned_evaluation is None
+    assert loaded.dense_evaluation is not None and loaded.dense_evaluation.perplexity > 0
+    assert streamed.model.model == "" and streamed.pruning.pruned == "" and "model" not in streamed.raw["export"]
+    assert streamed.model.parameters == loaded.model.parameters and streamed.model.config == loaded.model.config
+    assert streamed.pruning.widths == loaded.pruning.widths and streamed.pruning.blocks == loaded.pruning.blocks
+    assert streamed.pruning.parameters_after == loaded.pruning.parameters_after
+    assert streamed.export is not None and streamed.export.bytes == streamed_path.stat().st_size
+    assert [stage["stage"] for stage in streamed.stages] == ["load", "calibrate", "prune", "export"]
+    assert {event.fields.get("stage") for event in events if event.kind == "report"} == {
+        "load", "calibrate", "prune", "export"}
+    assert list(scratch.iterdir()) == [], "the temporary files are unlinked as they are made"
+    assert client.list_models() == [], "a streamed run loads no model"
+    client.release_calibration(streamed.calibration.calibration)  # kept, as a loaded run keeps it
+
+    with pytest.raises(cfsp.InvalidParams) as refused:
+        client.run(tiny_model, streamed=True, **common)
+    assert refused.value.data["member"] == "exportPath"
+    with pytest.raises(cfsp.InvalidParams) as refused:
+        client.run(tiny_model, streamed=True, export_path=str(tmp_path / "x"), export_format="hf", **common)
+    assert refused.value.data["member"] == "exportFormat"
+    with pytest.raises(cfsp.CannotWrite) as missing:
+        client.run(tiny_model, streamed=True, export_path=str(tmp_path / "y.gguf"), scratch=str(tmp_path / "none"),
+                   **common)
+    assert "'scratch' must name an existing folder" in missing.value.message
+
+
 def test_sweep_table_and_plot(loaded, text_file: str) -> None:
     pandas = pytest.importorskip("pandas")
     matplotlib = pytest.importorskip("matplotlib")
