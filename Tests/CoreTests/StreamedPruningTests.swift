@@ -10,13 +10,19 @@ import TestSupport
 /// file `GGUFExporter.export` writes for `Pruner.prune`'s model, byte for byte.
 @Suite("Streamed pruning")
 struct StreamedPruningTests {
-    @Test("spilled Gram matrices come back bit for bit, and the statistics without them are the in-memory pass's")
-    func spilledGramsEqualTheInMemoryOnes() throws {
+    /// The tiny pruning model as a Q8_0 GGUF in a new scratch folder (remove it when done), its
+    /// blocks as read from the file, and calibration windows for it.
+    static func tinyFile() throws -> (scratch: ScratchFolder, file: GGUFFile, source: FileBlocks, windows: [[Int32]]) {
         let scratch = try ScratchFolder()
-        defer { scratch.remove() }
         let file = try LayerSequentialCalibrationTests.q8File(in: scratch, named: "tiny-q8.gguf")
         let source = try FileBlocks(gguf: file, precision: .f32)
-        let windows = LayerSequentialCalibrationTests.windows(vocabulary: source.config.vocabSize)
+        return (scratch, file, source, LayerSequentialCalibrationTests.windows(vocabulary: source.config.vocabSize))
+    }
+
+    @Test("spilled Gram matrices come back bit for bit, and the statistics without them are the in-memory pass's")
+    func spilledGramsEqualTheInMemoryOnes() throws {
+        let (scratch, _, source, windows) = try Self.tinyFile()
+        defer { scratch.remove() }
         let pool = ThreadPool(threads: 2)
         let inMemory = try LayerSequentialCalibrator().calibrate(source: source, windows: windows, pool: pool)
         let (statistics, grams) = try LayerSequentialCalibrator().calibrate(
@@ -40,12 +46,9 @@ struct StreamedPruningTests {
           arguments: [(PruningMethod.cfsp, Compensation?.none), (.cfsp, .some(.none)), (.flap, .some(.none)),
                       (.cfsp, .some(.obs)), (.flap, .some(.leastSquares))])
     func streamedExportEqualsTheLoadedExport(method: PruningMethod, compensation: Compensation?) throws {
-        let scratch = try ScratchFolder()
+        let (scratch, file, source, windows) = try Self.tinyFile()
         defer { scratch.remove() }
-        let file = try LayerSequentialCalibrationTests.q8File(in: scratch, named: "tiny-q8.gguf")
         let loaded = try LlamaModel(gguf: file, precision: .f32)
-        let source = try FileBlocks(gguf: file, precision: .f32)
-        let windows = LayerSequentialCalibrationTests.windows(vocabulary: source.config.vocabSize)
         let pool = ThreadPool(threads: 2)
         let (statistics, grams) = try LayerSequentialCalibrator().calibrate(
             source: source, windows: windows, pool: pool, spillingGramsTo: scratch.path)
@@ -77,11 +80,8 @@ struct StreamedPruningTests {
 
     @Test("the streamed export tells each block as it reaches it, and a cancellation leaves no file")
     func exportProgressAndCancellation() throws {
-        let scratch = try ScratchFolder()
+        let (scratch, file, source, windows) = try Self.tinyFile()
         defer { scratch.remove() }
-        let file = try LayerSequentialCalibrationTests.q8File(in: scratch, named: "tiny-q8.gguf")
-        let source = try FileBlocks(gguf: file, precision: .f32)
-        let windows = LayerSequentialCalibrationTests.windows(vocabulary: source.config.vocabSize)
         let pool = ThreadPool(threads: 2)
         let statistics = try LayerSequentialCalibrator(gram: false).calibrate(source: source, windows: windows, pool: pool)
         var options = PruningOptions(sparsity: 0.3)
@@ -108,11 +108,8 @@ struct StreamedPruningTests {
 
     @Test("a plan that removes attention or depth is refused from file blocks, with what to do instead")
     func structuresNeedTheLoadedModel() throws {
-        let scratch = try ScratchFolder()
+        let (scratch, _, source, windows) = try Self.tinyFile()
         defer { scratch.remove() }
-        let file = try LayerSequentialCalibrationTests.q8File(in: scratch, named: "tiny-q8.gguf")
-        let source = try FileBlocks(gguf: file, precision: .f32)
-        let windows = LayerSequentialCalibrationTests.windows(vocabulary: source.config.vocabSize)
         let statistics = try LayerSequentialCalibrator(gram: false).calibrate(
             source: source, windows: windows, pool: ThreadPool(threads: 1))
         var options = PruningOptions(sparsity: 0.3)

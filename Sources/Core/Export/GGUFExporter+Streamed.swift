@@ -30,10 +30,7 @@ extension GGUFExporter {
         let compensation = plan.options.effectiveCompensation
         let model = try StreamedPrunedModel(
             source: source, plan: plan, statistics: statistics, pool: pool ?? Pruner.defaultPool(),
-            gram: { layer in
-                if let grams, let gram = try grams.gram(block: layer, kind: .ffn) { return gram }
-                return try statistics.gram(block: layer, neededBy: compensation)
-            },
+            gram: { try statistics.gram(block: $0, neededBy: compensation, spilledIn: grams) },
             progress: progress, isCancelled: isCancelled)
         do {
             return try write(model, paddedBlocks: [], to: path, precision: precision, source: sourceFile,

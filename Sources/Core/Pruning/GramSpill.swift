@@ -56,3 +56,13 @@ public final class GramSpill: @unchecked Sendable {
     /// Bytes on disk.
     public var byteCount: Int { lock.withLock { end } }
 }
+
+extension CalibrationStatistics {
+    /// Block l's FFN Gram matrix from `grams` when the calibration spilled it there, else from
+    /// these statistics (with `gram(block:neededBy:)`'s error when neither has it): the one lookup
+    /// the planner (OBS) and the streamed export share.
+    public func gram(block: Int, neededBy compensation: Compensation, spilledIn grams: GramSpill?) throws -> GramMatrix {
+        if let grams, let spilled = try grams.gram(block: block, kind: .ffn) { return spilled }
+        return try gram(block: block, neededBy: compensation)
+    }
+}

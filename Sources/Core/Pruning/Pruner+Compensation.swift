@@ -29,17 +29,12 @@ extension Pruner {
     ) throws -> (kept: [[Int]], thresholds: [Double]) {
         let chosen = try perBlock(indices.count, pool: pool) { i throws(PruningError) in
             let l = indices[i]
-            let block: LlamaBlockWeights
-            do { block = try source.block(l) } catch let error as PruningError { throw error } catch {
-                throw PruningError.invalidArgument("block \(l) could not be read: \(error)")
-            }
-            let gram: GramMatrix
+            let block: LlamaBlockWeights, gram: GramMatrix
             do {
-                if let spilled = try grams?.gram(block: l, kind: .ffn) { gram = spilled } else {
-                    gram = try statistics.gram(block: l, neededBy: .obs)
-                }
+                block = try source.block(l)
+                gram = try statistics.gram(block: l, neededBy: .obs, spilledIn: grams)
             } catch let error as PruningError { throw error } catch {
-                throw PruningError.invalidArgument("the Gram matrix of block \(l) could not be read back: \(error)")
+                throw PruningError.invalidArgument("block \(l) or its Gram matrix could not be read: \(error)")
             }
             let selection = try DownCompensation.obsKept(
                 count: counts[i], down: block.down.unpacked(), hidden: block.down.rows, width: block.ffnWidth,
