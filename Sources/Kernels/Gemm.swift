@@ -23,8 +23,9 @@ func matmulDegenerate(_ name: @autoclosure () -> String, rows m: Int, lda: Int, 
 /// products accumulate in f32 (vdpbf16ps treats bf16 subnormals as zero); for m > 1 they run on
 /// AMX tiles (`matmulBF16Tiles`) where `AMXSupport.isActive` (an Intel CPU with AMX-BF16, the
 /// kernel's permission, and CFSP_AMX not 0), otherwise on the vector micro-kernel;
-/// `BF16MatmulPath.active` names the one that runs. Results are bit-identical for any thread
-/// count. C must not overlap A.
+/// `BF16MatmulPath.active` names the one that runs. Native weights (kept encoded) are decoded
+/// a chunk of panels at a time and multiplied in f32 (`matmulNative`), equal to the f32 path on
+/// the decoded values. Results are bit-identical for any thread count. C must not overlap A.
 public func matmul(_ a: UnsafePointer<Float>, rows m: Int, lda: Int, weights: PackedWeights,
                    into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool = false, pool: ThreadPool) {
     if matmulDegenerate("matmul", rows: m, lda: lda, weights: weights, into: c, ldc: ldc, accumulate: accumulate) {
@@ -35,6 +36,8 @@ public func matmul(_ a: UnsafePointer<Float>, rows m: Int, lda: Int, weights: Pa
         return
     }
     switch weights.precision {
+    case .native:
+        matmulNative(a, rows: m, lda: lda, weights: weights, into: c, ldc: ldc, accumulate: accumulate, pool: pool)
     case .f32:
         matmulF32(a, rows: m, lda: lda, weights: weights, into: c, ldc: ldc, accumulate: accumulate, pool: pool)
     case .bf16:

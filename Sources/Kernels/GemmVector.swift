@@ -7,6 +7,8 @@ func gemv(_ x: UnsafePointer<Float>, weights: PackedWeights, into y: UnsafeMutab
     let panels = weights.panelCount
     let items = (panels + GemvPlan.panelsPerItem - 1) / GemvPlan.panelsPerItem
     switch weights.precision {
+    case .native:
+        gemvNative(x, weights: weights, into: y, accumulate: accumulate, pool: pool)
     case .f32:
         weights.f32Panels.withUnsafeBufferPointer { storage in
             guard let packed = storage.baseAddress else { return }

@@ -1,7 +1,12 @@
-/// How a weight matrix is stored for the GEMM kernels: full f32, or bf16 (half the memory and
-/// bandwidth, AVX512-BF16 dot products where available; activations are rounded to bf16 too).
+/// How a weight matrix is stored for the GEMM kernels: full f32, bf16 (half the memory and
+/// bandwidth, AVX512-BF16 dot products where available; activations are rounded to bf16 too), or
+/// native: each matrix stays in its file's own encoding (Q4_K, Q8_0, f16, ...) and is decoded
+/// panel by panel inside the GEMM (`EncodedRows`), with f32 arithmetic on the decoded values, so
+/// results equal the f32 load's while memory is the file's size. A matrix that is computed
+/// rather than read (pruned down projections, merged LoRA, compensation) is stored as f32 in a
+/// native model: `PackedWeights(rows:cols:values:precision: .native)` packs f32.
 public enum WeightPrecision: String, Sendable, Codable, CaseIterable {
-    case f32, bf16
+    case f32, bf16, native
 }
 
 /// Why a weight matrix could not be packed.
@@ -38,8 +43,10 @@ public struct PackedWeights: Sendable {
     public let rows: Int
     /// K: input features.
     public let cols: Int
-    /// Storage precision.
+    /// Storage precision: `.native` only for a matrix kept encoded (`encoded` is then set).
     public let precision: WeightPrecision
+    /// The encoded rows of a native matrix (nil for f32 and bf16).
+    public let encoded: (any EncodedRows)?
 
     /// f32 panels (empty for bf16): panel p starts at p * cols * 32.
     let f32Panels: [Float]
@@ -58,14 +65,27 @@ public struct PackedWeights: Sendable {
         ((cols + 1) / 2 + AMXTile.rows - 1) / AMXTile.rows * AMXTile.rows
     }
 
+    /// Keeps an encoded matrix as it is (precision `.native`); the GEMM decodes it per call.
+    public init(encoded: any EncodedRows) {
+        rows = encoded.rows
+        cols = encoded.cols
+        precision = .native
+        self.encoded = encoded
+        f32Panels = []
+        bf16Panels = AlignedWords(count: 0) { _ in }
+    }
+
     /// Packs a row-major N x K matrix. `values.count` must be `rows * cols` (use
-    /// `PackedWeights.validated` for data that comes from a file).
-    public init(rows: Int, cols: Int, values: UnsafeBufferPointer<Float>, precision: WeightPrecision) {
+    /// `PackedWeights.validated` for data that comes from a file). `.native` packs f32: values
+    /// given as floats have no file encoding to keep.
+    public init(rows: Int, cols: Int, values: UnsafeBufferPointer<Float>, precision requested: WeightPrecision) {
         precondition(rows >= 0 && cols >= 0 && values.count == rows * cols,
                      "PackedWeights: \(rows)x\(cols) needs \(rows * cols) values, got \(values.count)")
+        let precision: WeightPrecision = requested == .native ? .f32 : requested
         self.rows = rows
         self.cols = cols
         self.precision = precision
+        encoded = nil
         let panels = (rows + GemmTile.columns - 1) / GemmTile.columns
         let width = GemmTile.columns
         guard let base = values.baseAddress, rows > 0, cols > 0 else {
@@ -74,7 +94,7 @@ public struct PackedWeights: Sendable {
             return
         }
         switch precision {
-        case .f32:
+        case .f32, .native:
             f32Panels = [Float](unsafeUninitializedCapacity: panels * cols * width) { buffer, initialized in
                 guard let out = buffer.baseAddress else { initialized = 0; return }
                 for panel in 0..<panels {
@@ -132,6 +152,8 @@ public struct PackedWeights: Sendable {
         let panel = n / width
         let lane = n % width
         switch precision {
+        case .native:
+            return decodedRows(n..<(n + 1))
         case .f32:
             let start = panel * cols * width + lane
             return (0..<cols).map { f32Panels[start + $0 * width] }
@@ -144,17 +166,41 @@ public struct PackedWeights: Sendable {
         }
     }
 
-    /// The whole matrix, row-major N x K, as the kernels see it (bf16-rounded if bf16).
+    /// The whole matrix, row-major N x K, as the kernels see it (bf16-rounded if bf16, decoded
+    /// if native).
     public func unpacked() -> [Float] {
+        if precision == .native { return decodedRows(0..<rows) }
         var result: [Float] = []
         result.reserveCapacity(rows * cols)
         for n in 0..<rows { result.append(contentsOf: row(n)) }
         return result
     }
 
-    /// Bytes of packed storage (for memory accounting).
+    /// Bytes of packed storage (for memory accounting; a native matrix's encoded bytes).
     public var storageBytes: Int {
         f32Panels.count * MemoryLayout<Float>.stride + bf16Panels.count * MemoryLayout<UInt32>.stride
+            + (encoded?.storageBytes ?? 0)
+    }
+
+    /// Rows `range` of a native matrix, decoded, row-major.
+    private func decodedRows(_ range: Range<Int>) -> [Float] {
+        guard let encoded, !range.isEmpty, cols > 0 else { return [] }
+        return [Float](unsafeUninitializedCapacity: range.count * cols) { buffer, initialized in
+            encoded.decode(rows: range, into: buffer.baseAddress!)
+            initialized = range.count * cols
+        }
+    }
+
+    /// Rows `indices` (in that order) of this matrix, in the same storage: a native matrix keeps
+    /// its encoding (exact, since rows are whole blocks), f32 and bf16 repack their values
+    /// (exact too: bf16 values round to themselves). What pruning uses to drop output rows.
+    public func keepingRows(_ indices: [Int]) -> PackedWeights {
+        precondition(indices.allSatisfy { $0 >= 0 && $0 < rows }, "PackedWeights.keepingRows: index out of 0..<\(rows)")
+        if let encoded { return PackedWeights(encoded: encoded.keepingRows(indices)) }
+        var values = [Float]()
+        values.reserveCapacity(indices.count * cols)
+        for n in indices { values += row(n) }
+        return PackedWeights(rows: indices.count, cols: cols, values: values, precision: precision)
     }
 }
 
