@@ -21,7 +21,7 @@ enum DeciFFNPadding {
             blocks[l].down = PackedWeights(rows: h, cols: 1, values: Array(repeating: 0, count: h), precision: precision)
             if c.sandwichNorms { blocks[l].postFFNNorm = Array(repeating: 1, count: h) }
         }
-        let padded = try LlamaModel(config: c, embedding: model.embedding, blocks: blocks, finalNorm: model.finalNorm,
+        let padded = try LlamaModel(config: c, embeddings: model.embeddings, blocks: blocks, finalNorm: model.finalNorm,
                                     outputHead: model.outputHead, precision: model.precision)
         return (padded, indices)
     }

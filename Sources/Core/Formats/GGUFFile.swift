@@ -254,6 +254,19 @@ public struct GGUFFile: TensorSource {
         return out
     }
 
+    /// The matrix `name` as the file encodes it, in place in the mapping (nil for f32 tensors and
+    /// for tensors of one dimension); its rows are the outermost dimensions, row-major. The rows
+    /// are whole blocks, as ggml requires.
+    /// - Throws: `GGUFError.tensorNotFound`, or `DequantizeError` for a tensor whose rows are
+    ///   not whole blocks (a corrupt file).
+    public func encodedRows(_ name: String) throws -> EncodedTensorRows? {
+        guard let info = tensorInfo(name) else { throw GGUFError.tensorNotFound(name) }
+        guard info.type != .f32, info.shape.count >= 2, let cols = info.shape.last else { return nil }
+        let slice = UnsafeRawBufferPointer(rebasing: file.bytes[info.fileOffset..<(info.fileOffset + info.byteCount)])
+        return try EncodedTensorRows(type: info.type, rows: info.shape.dropLast().reduce(1, *), cols: cols,
+                                     bytes: slice, owner: file)
+    }
+
     /// Drops the tensor's pages from resident memory (`MappedFile.releasePages`).
     public func releaseStorage(_ name: String) {
         guard let info = tensorInfo(name) else { return }

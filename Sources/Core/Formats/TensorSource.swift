@@ -31,6 +31,10 @@ public protocol TensorSource: Sendable {
     /// Rows `indices` (along the outermost dimension) of the tensor as f32, indices.count x row
     /// length: an embedding lookup without the whole table. The default reads the whole tensor.
     func rows(_ name: String, _ indices: [Int]) throws -> [Float]
+    /// The matrix `name` in its stored encoding, read in place, for a `.native` load; nil when
+    /// the source cannot keep it encoded (f32 tensors, which gain nothing, or a format that
+    /// does not map its tensors), and the loader then reads floats. The default is nil.
+    func encodedRows(_ name: String) throws -> EncodedTensorRows?
     /// Lets the memory holding the tensor's stored bytes go (a mapped file's pages), once its
     /// values have been read; later reads still work. The default does nothing.
     func releaseStorage(_ name: String)
@@ -38,6 +42,8 @@ public protocol TensorSource: Sendable {
 
 extension TensorSource {
     public func releaseStorage(_ name: String) {}
+
+    public func encodedRows(_ name: String) throws -> EncodedTensorRows? { nil }
 
     public func rows(_ name: String, _ indices: [Int]) throws -> [Float] {
         guard let shape = descriptor(name)?.shape, let count = shape.first, count > 0 else { return try floats(name) }

@@ -28,11 +28,10 @@ public struct ResidentBlocks: BlockWeightSource {
     public func embeddingRows(_ ids: [Int32]) throws -> [Float] {
         try model.validate(tokens: ids)
         let h = config.hiddenSize
-        var rows = [Float](repeating: 0, count: ids.count * h)
-        for (row, id) in ids.enumerated() {
-            for j in 0..<h { rows[row * h + j] = model.embedding[Int(id) * h + j] }
+        return [Float](unsafeUninitializedCapacity: ids.count * h) { buffer, initialized in
+            for (row, id) in ids.enumerated() { model.embeddings.copyRow(Int(id), into: buffer.baseAddress! + row * h) }
+            initialized = ids.count * h
         }
-        return rows
     }
 
     public func block(_ layer: Int) throws -> LlamaBlockWeights { model.blocks[layer] }

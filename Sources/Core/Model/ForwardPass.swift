@@ -41,12 +41,10 @@ extension LlamaModel {
     /// Writes the (scaled) embeddings of `tokens` into `x`, tokens x hidden.
     func embed(_ tokens: [Int32], into x: UnsafeMutablePointer<Float>) {
         let h = config.hiddenSize, scale = config.embeddingScale
-        embedding.withUnsafeBufferPointer { table in
-            for (row, id) in tokens.enumerated() {
-                let target = x + row * h
-                target.update(from: table.baseAddress! + Int(id) * h, count: h)
-                if scale != 1 { for j in 0..<h { target[j] *= scale } }
-            }
+        for (row, id) in tokens.enumerated() {
+            let target = x + row * h
+            embeddings.copyRow(Int(id), into: target)
+            if scale != 1 { for j in 0..<h { target[j] *= scale } }
         }
     }
 

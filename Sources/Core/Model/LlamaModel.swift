@@ -4,8 +4,11 @@ import Kernels
 /// output head. Immutable and shareable across threads; pruning makes a new value.
 public final class LlamaModel: Sendable {
     public let config: LlamaConfig
-    /// Token embeddings, [vocab, hidden] row-major, f32 for the lookup.
-    public let embedding: [Float]
+    /// Token embeddings, [vocab, hidden]: f32, or encoded as in the file for a native load.
+    public let embeddings: TokenEmbeddings
+    /// The token embeddings as f32, [vocab, hidden] row-major (decoded, a copy, for a native
+    /// model: lookups go through `embeddings`).
+    public var embedding: [Float] { embeddings.floats() }
     public let blocks: [LlamaBlockWeights]
     public let finalNorm: [Float]
     /// [vocab, hidden]; a packed copy of the embedding when the model ties them.
@@ -17,17 +20,26 @@ public final class LlamaModel: Sendable {
     /// base (Gemma 3).
     let rotaryTables: [RotaryCache]
 
+    /// Builds a model from its parts (f32 embeddings), checking that every shape agrees with `config`.
+    public convenience init(
+        config: LlamaConfig, embedding: [Float], blocks: [LlamaBlockWeights], finalNorm: [Float],
+        outputHead: PackedWeights, precision: WeightPrecision
+    ) throws {
+        try self.init(config: config, embeddings: TokenEmbeddings(values: embedding, width: config.hiddenSize),
+                      blocks: blocks, finalNorm: finalNorm, outputHead: outputHead, precision: precision)
+    }
+
     /// Builds a model from its parts, checking that every shape agrees with `config`.
     public init(
-        config: LlamaConfig, embedding: [Float], blocks: [LlamaBlockWeights], finalNorm: [Float],
+        config: LlamaConfig, embeddings: TokenEmbeddings, blocks: [LlamaBlockWeights], finalNorm: [Float],
         outputHead: PackedWeights, precision: WeightPrecision
     ) throws {
         var config = config
         config.intermediateSizes = blocks.map(\.ffnWidth)
         config.setLayerHeads(queryRows: blocks.map(\.query.rows), keyRows: blocks.map(\.key.rows))
-        try Self.validate(config: config, embedding: embedding, blocks: blocks, finalNorm: finalNorm, outputHead: outputHead)
+        try Self.validate(config: config, embedding: embeddings, blocks: blocks, finalNorm: finalNorm, outputHead: outputHead)
         self.config = config
-        self.embedding = embedding
+        self.embeddings = embeddings
         self.blocks = blocks
         self.finalNorm = finalNorm
         self.outputHead = outputHead
@@ -43,7 +55,7 @@ public final class LlamaModel: Sendable {
 
     /// All parameters, counting a tied output head once.
     public var parameterCount: Int {
-        embedding.count + finalNorm.count + blocks.reduce(0) { $0 + $1.parameterCount }
+        embeddings.count + finalNorm.count + blocks.reduce(0) { $0 + $1.parameterCount }
             + (config.tieWordEmbeddings ? 0 : outputHead.rows * outputHead.cols)
     }
 
@@ -53,7 +65,7 @@ public final class LlamaModel: Sendable {
     }
 
     private static func validate(
-        config: LlamaConfig, embedding: [Float], blocks: [LlamaBlockWeights], finalNorm: [Float],
+        config: LlamaConfig, embedding: TokenEmbeddings, blocks: [LlamaBlockWeights], finalNorm: [Float],
         outputHead: PackedWeights
     ) throws {
         let h = config.hiddenSize
@@ -89,7 +101,7 @@ public final class LlamaModel: Sendable {
         func check(_ name: String, _ actual: [Int], _ expected: [Int]) throws {
             if actual != expected { throw ModelError.inconsistentShape(tensor: name, expected: expected, actual: actual) }
         }
-        try check("embedding", [embedding.count], [config.vocabSize * h])
+        try check("embedding", [embedding.count, embedding.width], [config.vocabSize * h, h])
         try check("final norm", [finalNorm.count], [h])
         try check("output head", [outputHead.rows, outputHead.cols], [config.vocabSize, h])
         for (i, b) in blocks.enumerated() {

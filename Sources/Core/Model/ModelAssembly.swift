@@ -16,6 +16,9 @@ public struct LoadingObserver: Sendable {
 extension LlamaModel {
     /// Reads every tensor `config` implies (`ModelTensorLayout`) from `tensors` (named by
     /// `naming`), checks its shape, and packs the linear layers in `precision` for the GEMM.
+    /// `.native` keeps every matrix the source can keep encoded (`TensorSource.encodedRows`: a
+    /// GGUF file's quantized, f16 and bf16 tensors, embedding and head included) in place in the
+    /// mapped file; the rest (f32 tensors, Hugging Face folders) is stored as f32.
     /// `normOffset` is added to every RMSNorm weight (Gemma's Hugging Face convention).
     /// `loading` is told after every tensor and may stop the load (a 70B model reads for minutes).
     public convenience init(
@@ -23,7 +26,7 @@ extension LlamaModel {
         normOffset: Float = 0, loading: LoadingObserver = LoadingObserver()
     ) throws {
         try ModelTensorLayout.validate(config, naming: naming) { tensors.descriptor($0)?.shape }
-        var embedding: [Float] = []
+        var embeddings = TokenEmbeddings(values: [], width: config.hiddenSize)
         var finalNorm: [Float] = []
         var head: PackedWeights?
         let expected = ModelTensorLayout.expected(config, naming: naming)
@@ -36,21 +39,33 @@ extension LlamaModel {
             done += 1
             return tensor.offsetting(try tensors.floats(tensor.name), by: normOffset)
         }
+        func encoded(_ tensor: ExpectedTensor) throws -> (any EncodedRows)? {
+            guard precision == .native, let rows = try tensors.encodedRows(tensor.name) else { return nil }
+            if loading.isCancelled() { throw OperationCancelled() }
+            loading.progress(done, total)
+            done += 1
+            return rows
+        }
         for tensor in expected {
             switch tensor.role {
-            case .embedding: embedding = try read(tensor)
+            case .embedding:
+                embeddings = try encoded(tensor).map(TokenEmbeddings.init(encoded:))
+                    ?? TokenEmbeddings(values: try read(tensor), width: config.hiddenSize)
             case .finalNorm: finalNorm = try read(tensor)
             case .outputHead:
-                head = PackedWeights(rows: config.vocabSize, cols: config.hiddenSize, values: try read(tensor), precision: precision)
+                head = try encoded(tensor).map(PackedWeights.init(encoded:))
+                    ?? PackedWeights(rows: config.vocabSize, cols: config.hiddenSize, values: try read(tensor), precision: precision)
             case .ropeFrequencies, .block: break
             }
         }
         let blocks = try (0..<config.numLayers).map { layer in
             try LlamaBlockWeights(layer: layer, config: config, tensors: tensors, naming: naming, precision: precision,
-                                  expected: expected, read: read)
+                                  expected: expected, encoded: encoded, read: read)
         }
-        let outputHead = head ?? PackedWeights(rows: config.vocabSize, cols: config.hiddenSize, values: embedding, precision: precision)
-        try self.init(config: config, embedding: embedding, blocks: blocks, finalNorm: finalNorm,
+        // A tied head is the embedding: a native model shares its encoded rows.
+        let outputHead = head ?? embeddings.encoded.map(PackedWeights.init(encoded:))
+            ?? PackedWeights(rows: config.vocabSize, cols: config.hiddenSize, values: embeddings.floats(), precision: precision)
+        try self.init(config: config, embeddings: embeddings, blocks: blocks, finalNorm: finalNorm,
                       outputHead: outputHead, precision: precision)
     }
 
@@ -76,19 +91,25 @@ extension LlamaBlockWeights {
     public init(layer: Int, config: LlamaConfig, tensors: TensorSource, naming: TensorNaming,
                 precision: WeightPrecision, normOffset: Float = 0) throws {
         try self.init(layer: layer, config: config, tensors: tensors, naming: naming, precision: precision,
-                      expected: ModelTensorLayout.expected(config, naming: naming)) { tensor in
+                      expected: ModelTensorLayout.expected(config, naming: naming),
+                      encoded: { precision == .native ? try tensors.encodedRows($0.name) : nil }) { tensor in
             tensor.offsetting(try tensors.floats(tensor.name), by: normOffset)
         }
     }
 
-    /// The one assembly of a block from its tensors; `read` gives a tensor's values (norm offset applied).
+    /// The one assembly of a block from its tensors; `encoded` gives a matrix kept encoded (a
+    /// native load) or nil, `read` a tensor's values (norm offset applied).
     init(layer: Int, config: LlamaConfig, tensors: TensorSource, naming: TensorNaming, precision: WeightPrecision,
-         expected: [ExpectedTensor], read: (ExpectedTensor) throws -> [Float]) throws {
+         expected: [ExpectedTensor], encoded: (ExpectedTensor) throws -> (any EncodedRows)?,
+         read: (ExpectedTensor) throws -> [Float]) throws {
         var p: [BlockTensor: [Float]] = [:]
+        var kept: [BlockTensor: any EncodedRows] = [:]
         for tensor in expected {
-            if case .block(layer, let part) = tensor.role { p[part] = try read(tensor) }
+            guard case .block(layer, let part) = tensor.role else { continue }
+            if part.isMatrix, let rows = try encoded(tensor) { kept[part] = rows } else { p[part] = try read(tensor) }
         }
         func linear(_ part: BlockTensor) -> PackedWeights {
+            if let rows = kept[part] { return PackedWeights(encoded: rows) }
             let shape = part.shape(layer: layer, config: config)
             return PackedWeights(rows: shape[0], cols: shape[1], values: p.removeValue(forKey: part) ?? [], precision: precision)
         }

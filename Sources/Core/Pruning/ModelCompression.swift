@@ -25,7 +25,7 @@ extension LlamaModel {
                 layer: l, keeping: kept[l], removedMeans: statistics?.activationMean(block: l),
                 replacingDown: replacements?[l]))
         }
-        return try LlamaModel(config: config, embedding: embedding, blocks: newBlocks, finalNorm: finalNorm,
+        return try LlamaModel(config: config, embeddings: embeddings, blocks: newBlocks, finalNorm: finalNorm,
                               outputHead: outputHead, precision: precision)
     }
 }
@@ -45,14 +45,7 @@ extension LlamaBlockWeights {
         guard !keep.isEmpty || width == 0, keep.allSatisfy({ (0..<width).contains($0) }), Set(keep).count == keep.count else {
             throw PruningError.invalidArgument("block \(l): kept neurons must be distinct, in 0..<\(width), and at least one")
         }
-        let gate = self.gate.unpacked(), up = self.up.unpacked(), down = self.down.unpacked()
-        var newGate = [Float](), newUp = [Float]()
-        newGate.reserveCapacity(keep.count * h)
-        newUp.reserveCapacity(keep.count * h)
-        for j in keep {
-            newGate.append(contentsOf: gate[(j * h)..<((j + 1) * h)])
-            newUp.append(contentsOf: up[(j * h)..<((j + 1) * h)])
-        }
+        let down = self.down.unpacked()
         var newDown = [Float](repeating: 0, count: h * keep.count)
         var bias = downBias
         if let replacement {
@@ -75,8 +68,11 @@ extension LlamaBlockWeights {
             bias = b.map { Float($0) }
         }
         var pruned = self
-        pruned.gate = PackedWeights(rows: keep.count, cols: h, values: newGate, precision: self.gate.precision)
-        pruned.up = PackedWeights(rows: keep.count, cols: h, values: newUp, precision: self.up.precision)
+        // Gate and up keep whole rows: a native model keeps their encoding exactly. Down loses
+        // columns, which cut through its blocks (and compensation rewrites it): it is repacked
+        // from its values, as f32 in a native model.
+        pruned.gate = self.gate.keepingRows(keep)
+        pruned.up = self.up.keepingRows(keep)
         pruned.down = PackedWeights(rows: h, cols: keep.count, values: newDown, precision: self.down.precision)
         pruned.downBias = bias
         return pruned

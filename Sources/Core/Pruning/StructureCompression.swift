@@ -65,7 +65,7 @@ enum StructureCompression {
                 try keepGroups(keptGroups, in: &blocks[l], layer: l, config: c, gram: gram, damping: options.damping)
             }
         }
-        return try LlamaModel(config: c, embedding: model.embedding, blocks: blocks, finalNorm: model.finalNorm,
+        return try LlamaModel(config: c, embeddings: model.embeddings, blocks: blocks, finalNorm: model.finalNorm,
                               outputHead: model.outputHead, precision: model.precision)
     }
 
@@ -80,13 +80,8 @@ enum StructureCompression {
         }
         let queryRows = groups.flatMap { g in (g * perGroup)..<((g + 1) * perGroup) }
         let kvRows = groups.flatMap { g in (g * d)..<((g + 1) * d) }
-        func rows(_ w: PackedWeights, _ kept: [Int]) -> PackedWeights {
-            let values = w.unpacked(), n = w.cols
-            var out = [Float]()
-            out.reserveCapacity(kept.count * n)
-            for r in kept { out.append(contentsOf: values[(r * n)..<((r + 1) * n)]) }
-            return PackedWeights(rows: kept.count, cols: n, values: out, precision: w.precision)
-        }
+        // Whole rows of q/k/v: a native model keeps their encoding; o loses columns (repacked).
+        func rows(_ w: PackedWeights, _ kept: [Int]) -> PackedWeights { w.keepingRows(kept) }
         func entries(_ v: [Float]?, _ kept: [Int]) -> [Float]? { v.map { v in kept.map { v[$0] } } }
         let o = block.attentionOutput
         let h = o.rows, width = o.cols
@@ -150,7 +145,7 @@ extension LlamaModel {
                 try StructureCompression.keepGroups(groups, in: &newBlocks[l], layer: l, config: config, gram: nil, damping: 0)
             }
         }
-        return try LlamaModel(config: config, embedding: embedding, blocks: newBlocks, finalNorm: finalNorm,
+        return try LlamaModel(config: config, embeddings: embeddings, blocks: newBlocks, finalNorm: finalNorm,
                               outputHead: outputHead, precision: precision)
     }
 }

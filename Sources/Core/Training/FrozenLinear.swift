@@ -1,7 +1,9 @@
 import Kernels
 
 /// A frozen linear layer prepared for training: its weights packed for the forward product
-/// (x Wᵀ) and, transposed, for the input gradient (dY W), both in the training precision.
+/// (x Wᵀ) and, transposed, for the input gradient (dY W), both in the training precision. In
+/// native training the forward keeps each matrix as the model holds it (encoded or f32) and the
+/// transpose, which no file encodes, is f32.
 struct FrozenLinear: Sendable {
     let forward: PackedWeights
     let backward: PackedWeights
@@ -18,7 +20,7 @@ struct FrozenLinear: Sendable {
                 transposeMatrix(s, rows: rows, cols: cols, lda: cols, into: t)
             }
         }
-        forward = weights.precision == precision
+        forward = weights.precision == precision || precision == .native
             ? weights : PackedWeights(rows: rows, cols: cols, values: values, precision: precision)
         backward = PackedWeights(rows: cols, cols: rows, values: transposed, precision: precision)
     }

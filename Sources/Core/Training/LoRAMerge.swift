@@ -30,7 +30,7 @@ extension LoRANetwork {
                 target.set(PackedWeights(rows: m, cols: n, values: values, precision: model.precision), in: &blocks[l])
             }
         }
-        return try LlamaModel(config: model.config, embedding: model.embedding, blocks: blocks,
+        return try LlamaModel(config: model.config, embeddings: model.embeddings, blocks: blocks,
                               finalNorm: model.finalNorm, outputHead: model.outputHead, precision: model.precision)
     }
 }

@@ -7,7 +7,7 @@ struct EngineOptions: ParsableArguments {
     @Option(help: "Compute threads (default: the processors available).")
     var threads: Int = ThreadPool.availableProcessors
 
-    @Option(help: "Precision of the linear layers in memory: f32 or bf16.")
+    @Option(help: "Precision of the linear layers in memory: f32, bf16, or native (a GGUF's matrices kept in the file's own encoding: f32 results at the file's size).")
     var precision = ModelLoader.defaultPrecision
 
     func validate() throws {

@@ -6,7 +6,7 @@ import Kernels
 // calibrating them with the whole model loaded or one block at a time.
 //
 //   ScaleBench synthesize SHAPE OUT.gguf [--precision q4_k_m] [--seed 0]
-//   ScaleBench calibrate MODEL.gguf [--mode loaded|sequential|sequential-file] [--precision f32|bf16]
+//   ScaleBench calibrate MODEL.gguf [--mode loaded|sequential|sequential-file] [--precision f32|bf16|native]
 //              [--windows 2] [--window-size 256] [--no-gram] [--scratch DIR]
 //   ScaleBench pipeline MODEL.gguf OUT.gguf [--sparsity 0.3] [--compensation least-squares|none]
 //              [--export bf16|f32|q8_0|q4_k_m] [--precision f32|bf16] [--windows 2] [--window-size 256]
@@ -73,7 +73,7 @@ case "synthesize":
 case "calibrate":
     guard positional.count == 1 else { fail("usage: ScaleBench calibrate MODEL.gguf [options]") }
     let mode = options["--mode"] ?? "sequential"
-    guard let precision = WeightPrecision(rawValue: options["--precision"] ?? "bf16") else { fail("--precision is f32 or bf16") }
+    guard let precision = WeightPrecision(rawValue: options["--precision"] ?? "bf16") else { fail("--precision is f32, bf16 or native") }
     let count = Int(options["--windows"] ?? "2") ?? 2, size = Int(options["--window-size"] ?? "256") ?? 256
     let gram = !flags.contains("--no-gram")
     let pool = ThreadPool(threads: Int(options["--threads"] ?? "") ?? ThreadPool.availableProcessors)
@@ -104,7 +104,7 @@ case "calibrate":
 
 case "pipeline":
     guard positional.count == 2 else { fail("usage: ScaleBench pipeline MODEL.gguf OUT.gguf [options]") }
-    guard let precision = WeightPrecision(rawValue: options["--precision"] ?? "f32") else { fail("--precision is f32 or bf16") }
+    guard let precision = WeightPrecision(rawValue: options["--precision"] ?? "f32") else { fail("--precision is f32, bf16 or native") }
     guard let exportPrecision = ExportPrecision(rawValue: options["--export"] ?? "bf16") else { fail("unknown --export") }
     guard let compensation = Compensation(rawValue: options["--compensation"] ?? "least-squares") else {
         fail("--compensation is least-squares or none")
