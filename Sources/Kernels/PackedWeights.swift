@@ -166,6 +166,16 @@ public struct PackedWeights: Sendable {
         }
     }
 
+    /// Rows `range`, row-major, as the kernels see them (bf16-rounded if bf16, decoded if native).
+    public func rows(_ range: Range<Int>) -> [Float] {
+        precondition(range.lowerBound >= 0 && range.upperBound <= rows, "PackedWeights.rows: \(range) out of 0..<\(rows)")
+        if precision == .native { return decodedRows(range) }
+        var result: [Float] = []
+        result.reserveCapacity(range.count * cols)
+        for n in range { result.append(contentsOf: row(n)) }
+        return result
+    }
+
     /// The whole matrix, row-major N x K, as the kernels see it (bf16-rounded if bf16, decoded
     /// if native).
     public func unpacked() -> [Float] {

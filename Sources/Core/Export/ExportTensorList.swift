@@ -9,6 +9,9 @@ struct ExportTensor {
     /// Norm weights and biases: formats keep these in f32 even when matrices are narrowed.
     var isVector: Bool
     var values: () throws -> [Float]
+    /// Rows `range` alone, for the tensors large enough to be written a chunk of rows at a time
+    /// (the embedding and the output head); nil for the rest.
+    var rows: ((Range<Int>) throws -> [Float])? = nil
 }
 
 /// Lists a model's tensors under a format's names (`ModelTensorLayout`), with Q/K rows (and
@@ -38,9 +41,11 @@ enum ExportTensorList {
             let isNorm = tensor.isNorm
             switch tensor.role {
             case .embedding:
-                list.append(ExportTensor(name: tensor.name, shape: tensor.shape, isVector: false) { try model.embeddingValues() })
+                list.append(ExportTensor(name: tensor.name, shape: tensor.shape, isVector: false,
+                                         values: { try model.embeddingValues() }, rows: { try model.embeddingRows($0) }))
             case .outputHead:
-                list.append(ExportTensor(name: tensor.name, shape: tensor.shape, isVector: false) { try model.outputHeadValues() })
+                list.append(ExportTensor(name: tensor.name, shape: tensor.shape, isVector: false,
+                                         values: { try model.outputHeadValues() }, rows: { try model.outputHeadRows($0) }))
             case .finalNorm:
                 list.append(ExportTensor(name: tensor.name, shape: tensor.shape, isVector: true) {
                     try model.finalNormValues().map { $0 - normOffset }

@@ -96,7 +96,9 @@ public enum GGUFExporter {
             if let choice, choice.stored != choice.preferred {
                 fallbacks.append(.init(name: tensor.name, rowLength: rowLength, choice: choice))
             }
-            return GGUFWriterTensor(name: tensor.name, shape: tensor.shape, type: choice?.stored ?? .f32, values: tensor.values)
+            let type = choice?.stored ?? .f32
+            if let rows = tensor.rows { return GGUFWriterTensor(name: tensor.name, shape: tensor.shape, type: type, rows: rows) }
+            return GGUFWriterTensor(name: tensor.name, shape: tensor.shape, type: type, values: tensor.values)
         }
         try GGUFWriter.write(metadata: metadata, tensors: tensors, to: path, overwrite: overwrite)
 

@@ -25,6 +25,8 @@ public struct GGUFWriterTensor {
     /// The stored element type.
     public var type: TensorType
     let produce: () throws -> [Float]
+    /// For a tensor given by rows: its rows `range` (along all but the last dimension), row-major.
+    let produceRows: ((Range<Int>) throws -> [Float])?
 
     /// A tensor whose values are computed when written.
     public init(name: String, shape: [Int], type: TensorType, values produce: @escaping () throws -> [Float]) {
@@ -32,6 +34,19 @@ public struct GGUFWriterTensor {
         self.shape = shape
         self.type = type
         self.produce = produce
+        produceRows = nil
+    }
+
+    /// A tensor produced and encoded a chunk of rows at a time (`rows(range)` gives rows `range`,
+    /// row-major), so that a large one (an 8B model's embedding is 2.1 GB as f32) never exists
+    /// whole in memory. The bytes are those of the whole tensor: every encoding works row by row.
+    public init(name: String, shape: [Int], type: TensorType, rows: @escaping (Range<Int>) throws -> [Float]) {
+        self.name = name
+        self.shape = shape
+        self.type = type
+        let count = shape.dropLast().reduce(1, *)
+        produce = { try rows(0..<count) }
+        produceRows = rows
     }
 
     /// A tensor with values already at hand.
@@ -58,10 +73,13 @@ public enum GGUFWriter {
     /// existing file is detected before writing starts; one created by
     /// another process during the write would still be replaced by the final rename.
     /// - Parameter overwrite: replace an existing file at `path` (otherwise that is an error).
+    /// - Parameter rowChunkValues: about how many values of a tensor given by rows are produced and
+    ///   encoded at once (at least one row).
     /// - Throws: `GGUFWriterError` naming the bad key or tensor, or the path that could not be
     ///   written; everything that can be checked up front is checked before a byte is written.
     public static func write(
-        metadata: [GGUFMetadataEntry], tensors: [GGUFWriterTensor], to path: String, overwrite: Bool = false
+        metadata: [GGUFMetadataEntry], tensors: [GGUFWriterTensor], to path: String, overwrite: Bool = false,
+        rowChunkValues: Int = 1 << 22
     ) throws {
         let alignment = try validate(metadata: metadata)
         let sizes = try validate(tensors: tensors)
@@ -76,20 +94,28 @@ public enum GGUFWriter {
             try SafetensorsAtomicWriter.write(to: path) { sink in
                 try sink.append(header)
                 for (tensor, size) in zip(tensors, sizes) {
-                    let values: [Float]
-                    do {
-                        values = try tensor.produce()
-                    } catch {
-                        throw GGUFWriterError.tensorSourceFailed(name: tensor.name, reason: "\(error)")
+                    let rowLength = tensor.shape[tensor.shape.count - 1]
+                    let rows = tensor.shape.reduce(1, *) / rowLength
+                    // A tensor given by rows is written a chunk at a time; any other in one piece.
+                    let chunk = tensor.produceRows == nil ? rows : max(1, rowChunkValues / rowLength)
+                    var first = 0
+                    while first < rows {
+                        let range = first..<min(rows, first + chunk)
+                        let values: [Float]
+                        do {
+                            values = try tensor.produceRows?(range) ?? tensor.produce()
+                        } catch {
+                            throw GGUFWriterError.tensorSourceFailed(name: tensor.name, reason: "\(error)")
+                        }
+                        guard values.count == range.count * rowLength else {
+                            let what = range.count == rows ? "shape \(tensor.shape) holds" : "rows \(range) of shape \(tensor.shape) hold"
+                            throw GGUFWriterError.invalidTensor(
+                                name: tensor.name, reason: "\(what) \(range.count * rowLength) values but \(values.count) were given")
+                        }
+                        try sink.append(try encode(values, tensor, firstRow: first))
+                        first = range.upperBound
                     }
-                    let count = tensor.shape.reduce(1, *)
-                    guard values.count == count else {
-                        throw GGUFWriterError.invalidTensor(
-                            name: tensor.name, reason: "shape \(tensor.shape) holds \(count) values but \(values.count) were given")
-                    }
-                    var bytes = try encode(values, tensor)
-                    bytes.append(contentsOf: [UInt8](repeating: 0, count: padding(size, alignment)))
-                    try sink.append(bytes)
+                    try sink.append([UInt8](repeating: 0, count: padding(size, alignment)))
                 }
             }
         } catch SafetensorsError.writeFailed(_, let reason) {
@@ -181,12 +207,12 @@ public enum GGUFWriter {
     }
 
     /// The tensor's stored bytes; a value quantization cannot store is reported by row and column.
-    private static func encode(_ values: [Float], _ tensor: GGUFWriterTensor) throws -> [UInt8] {
+    private static func encode(_ values: [Float], _ tensor: GGUFWriterTensor, firstRow: Int) throws -> [UInt8] {
         do {
             return try Quantize.encode(values, as: tensor.type)
         } catch let error as QuantizeError {
             let rowLength = tensor.shape[tensor.shape.count - 1]
-            func at(_ index: Int) -> String { "row \(index / rowLength), column \(index % rowLength)" }
+            func at(_ index: Int) -> String { "row \(firstRow + index / rowLength), column \(index % rowLength)" }
             let reason: String
             switch error {
             case let .nonFinite(type, index, value):

@@ -44,6 +44,16 @@ public struct TokenEmbeddings: Sendable {
         }
     }
 
+    /// Rows `range` as f32, row-major (range.count x width).
+    public func rows(_ range: Range<Int>) -> [Float] {
+        precondition(range.lowerBound >= 0 && range.upperBound <= rows, "TokenEmbeddings.rows: \(range) out of 0..<\(rows)")
+        guard let encoded else { return Array(values[(range.lowerBound * width)..<(range.upperBound * width)]) }
+        return [Float](unsafeUninitializedCapacity: range.count * width) { buffer, initialized in
+            if range.count * width > 0 { encoded.decode(rows: range, into: buffer.baseAddress!) }
+            initialized = range.count * width
+        }
+    }
+
     /// Writes row `id` (width values) to `target`. `id` must be in 0..<rows.
     public func copyRow(_ id: Int, into target: UnsafeMutablePointer<Float>) {
         precondition(id >= 0 && id < rows, "TokenEmbeddings.copyRow: \(id) out of 0..<\(rows)")

@@ -51,11 +51,18 @@ final class StreamedPrunedModel: ExportableModel {
         return try source.tensors.floats(name)
     }
 
-    func embeddingValues() throws -> [Float] { try whole(naming.tokenEmbedding) }
-
-    func outputHeadValues() throws -> [Float] {
-        try whole(config.tieWordEmbeddings ? naming.tokenEmbedding : naming.outputHead)
+    /// Rows `range` of a tensor of the file, its pages released afterwards.
+    private func rows(_ name: String, _ range: Range<Int>) throws -> [Float] {
+        defer { source.tensors.releaseStorage(name) }
+        return try source.tensors.rows(name, Array(range))
     }
+
+    private var headName: String { config.tieWordEmbeddings ? naming.tokenEmbedding : naming.outputHead }
+
+    func embeddingValues() throws -> [Float] { try whole(naming.tokenEmbedding) }
+    func embeddingRows(_ range: Range<Int>) throws -> [Float] { try rows(naming.tokenEmbedding, range) }
+    func outputHeadValues() throws -> [Float] { try whole(headName) }
+    func outputHeadRows(_ range: Range<Int>) throws -> [Float] { try rows(headName, range) }
 
     func finalNormValues() throws -> [Float] {
         try whole(naming.finalNorm).map { source.normOffset != 0 ? $0 + source.normOffset : $0 }
