@@ -19,10 +19,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--bench", required=True, help="the ScaleBench executable")
     parser.add_argument("--smollm2", help="SmolLM2-135M GGUF (a real model beside the synthetic ones)")
+    parser.add_argument("--gemma", help="Gemma 3 270M GGUF (another real model)")
     parser.add_argument("--shapes", default="llama-3.2-1b", help="synthetic shapes, comma-separated")
     parser.add_argument("--windows", type=int, default=2)
     parser.add_argument("--window-size", type=int, default=256)
-    parser.add_argument("--precision", default="bf16", choices=["f32", "bf16"])
+    parser.add_argument("--precision", default="bf16",
+                        help="weight precisions, comma-separated (f32, bf16, native: kept in the file's encoding)")
     parser.add_argument("--gram", action="store_true", help="also accumulate the FFN Gram matrices")
     parser.add_argument("--modes", default=",".join(MODES))
     parser.add_argument("--pipeline", action="store_true",
@@ -35,7 +37,7 @@ def main() -> None:
 
     folder = Path(os.environ.get("CFSP_SCALE_DIR", Path.home() / ".cache/cfsp/synthetic"))
     folder.mkdir(parents=True, exist_ok=True)
-    models = [args.smollm2] if args.smollm2 else []
+    models = [m for m in (args.smollm2, args.gemma) if m]
     for shape in filter(None, args.shapes.split(",")):
         path = folder / f"{shape}.q4_k_m.gguf"
         if not path.exists():
@@ -46,10 +48,11 @@ def main() -> None:
     if args.pipeline:
         pipeline(args, models, folder)
         return
+    precisions = args.precision.split(",")
     rows = []
     for model in models:
-        for mode in args.modes.split(","):
-            command = [args.bench, "calibrate", model, "--mode", mode, "--precision", args.precision,
+        for mode, precision in [(m, p) for m in args.modes.split(",") for p in precisions]:
+            command = [args.bench, "calibrate", model, "--mode", mode, "--precision", precision,
                        "--windows", str(args.windows), "--window-size", str(args.window_size),
                        "--scratch", str(folder)]
             if not args.gram:
@@ -60,14 +63,14 @@ def main() -> None:
 
     lines = [
         f"CPU: {cpu_name()}; load average at the end: {load_average()}; {args.windows} windows of "
-        f"{args.window_size} token ids, {args.precision} weights, Gram matrices {'on' if args.gram else 'off'}.",
+        f"{args.window_size} token ids, Gram matrices {'on' if args.gram else 'off'}.",
         "",
-        "| model | layers x hidden x FFN | mode | load (s) | calibration (s) | load + calibration (s) | tokens/s | peak RSS (MiB) |",
-        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |",
+        "| model | layers x hidden x FFN | mode | weights | load (s) | calibration (s) | load + calibration (s) | tokens/s | peak RSS (MiB) |",
+        "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in rows:
         lines.append(
-            f"| {r['model']} | {r['layers']} x {r['hidden']} x {r['ffn']} | {r['mode']} | {r['load_s']:.1f} | "
+            f"| {r['model']} | {r['layers']} x {r['hidden']} x {r['ffn']} | {r['mode']} | {r['precision']} | {r['load_s']:.1f} | "
             f"{r['calibration_s']:.1f} | {r['load_s'] + r['calibration_s']:.1f} | {r['tokens_per_s']:.1f} | "
             f"{r['peak_rss_mib']:.0f} |")
     emit("\n".join(lines), args.markdown)
