@@ -216,7 +216,7 @@ struct ResultCodingTests {
     func capabilities() throws {
         let members = DaemonCapabilities().wireMembers
         #expect(members["pruningMethods"] == .array(PruningMethod.allCases.map { .string($0.rawValue) }))
-        #expect(members["loadPrecisions"] == ["f32", "bf16"])
+        #expect(members["loadPrecisions"] == ["f32", "bf16", "native"])
         #expect(members["exportPrecisions"] == .array(ExportPrecision.allCases.map { .string($0.rawValue) }))
         #expect(members["rankAllocations"] == ["importance", "pruned", "uniform"])
         #expect(members["budgetRules"] == ["per-token", "paper"])
