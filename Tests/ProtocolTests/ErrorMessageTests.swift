@@ -17,7 +17,7 @@ struct ErrorMessageTests {
                                                       #"{"model":"m1","format":"gguf","path":"/o","precision":"q3_k"}"#))
         #expect(precision.message == #"'precision' must be one of "f32", "f16", "bf16", "q8_0", "q4_0", "q4_k_s", "q4_k_m", "q5_k_s", "q5_k_m", "q6_k", not "q3_k""#)
         let load = try #require(try decodingError(LoadModelParams.self, #"{"path":"/m","precision":"q8_0"}"#))
-        #expect(load.message == #"'precision' must be one of "f32", "bf16", not "q8_0""#)
+        #expect(load.message == #"'precision' must be one of "f32", "bf16", "native", not "q8_0""#)
         let format = try #require(try decodingError(EvaluateParams.self, #"{"model":"m1","path":"/t","format":"csv"}"#))
         #expect(format.message == #"'format' must be one of "text", "jsonl", not "csv""#)
         let number = try #require(try decodingError(PruningParams.self,
