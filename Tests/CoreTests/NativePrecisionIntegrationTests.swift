@@ -30,13 +30,13 @@ struct NativePrecisionIntegration {
     }
 
     @Test(.needsWikiText) func smolLM2NativeGivesTheF32Perplexity() throws {
-        try compare(path: try GGUFIntegration.modelPath(), windows: 4) { loaded in
+        try compare(path: try GGUFIntegration.modelPath(), windows: 2) { loaded in
             try #require(loaded.tokenizer).encode(try tokenizerWikiText2("test", joinedBy: "\n\n"))
         }
     }
 
     @Test(.needsWikiText) func gemma3NativeGivesTheF32Perplexity() throws {
-        try compare(path: try gemmaModelPath(), windows: 4) { loaded in
+        try compare(path: try gemmaModelPath(), windows: 2) { loaded in
             try #require(loaded.tokenizer).encodeDocument(try tokenizerWikiText2("test", joinedBy: "\n\n"))
         }
     }
