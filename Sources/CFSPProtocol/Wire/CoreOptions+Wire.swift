@@ -89,10 +89,10 @@ extension FineTuneOptions: WireObject {
         .defaulted("objective", \.objective,
                    "what training minimises: language-model (next-token cross-entropy on the text) or distillation (per token (1 - w) T^2 KL(p_teacher || p_student) + w x cross-entropy, the teacher run on the same windows; needs teacher)"),
         .defaulted("distillationTemperature", \.distillationTemperature,
-                   "T of distillation: both models' logits are divided by it before the softmax",
+                   "temperature T of distillation: both models' logits are divided by it before the softmax",
                    range: Limits.distillationTemperature),
         .defaulted("distillationLMWeight", \.distillationLMWeight,
-                   "w of distillation: the share of next-token cross-entropy in the loss (0: pure distillation)",
+                   "share w of next-token cross-entropy in the distillation loss (0: pure distillation)",
                    range: Limits.distillationLMWeight),
     ]
 }

@@ -11,9 +11,9 @@ struct FinetuneCommand: AsyncParsableCommand {
         discussion: """
             Ranks per block follow --allocation: importance (needs --calibration, the default),
             pruned (the model must come from prune, its parent still loaded) or uniform. Ctrl-C
-            stops training and keeps the adapters of the steps already done. --objective
-            distillation learns the next-token distributions of --teacher (the dense model's
-            handle) instead of the text's tokens.
+            stops training and keeps the adapters of the steps already done. With --objective
+            distillation the model learns the next-token distributions of --teacher (the handle
+            of the dense model it was pruned from) instead of the text's next tokens.
             """)
     typealias Settings = FineTuneOptions
 
