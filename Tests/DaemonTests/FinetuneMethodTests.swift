@@ -81,4 +81,45 @@ struct FinetuneMethodTests {
             _ = try await daemon.client.send(FinetuneRequest.self, .init(model: "m9", input: TextInput(text: "a"), steps: 1))
         } == 1001)
     }
+
+    @Test("distillation: the model taught by itself (the control) matches Core, and a missing or unwanted teacher is refused")
+    func distillation() async throws {
+        let folder = try ScratchFolder()
+        let path = try writeTinyModel(in: folder)
+        var random = TestRandom(seed: 6)
+        let text = random.text(words: 300)
+        let daemon = try await InProcessDaemon()
+        defer { daemon.close() }
+        _ = try await daemon.client.send(LoadModelRequest.self, .init(path: path))
+        var params = FinetuneRequest.Params(model: "m1", input: TextInput(text: text), steps: 2)
+        params.options.sequenceLength = 16
+        params.options.rank = 2
+        params.options.allocation = .uniform
+        params.options.objective = .distillation
+        #expect(await errorCode { _ = try await daemon.client.send(FinetuneRequest.self, params) } == 1005,
+                "distillation without a teacher is bad data")
+        params.teacher = "m7"
+        #expect(await errorCode { _ = try await daemon.client.send(FinetuneRequest.self, params) } == 1001,
+                "an unknown teacher handle is an unknown model")
+        params.teacher = "m1"
+        let result = try await daemon.client.send(FinetuneRequest.self, params)
+        #expect(result.stepsCompleted == 2)
+        // The model taught by itself starts at zero loss and gradient (B = 0), so it stays put.
+        #expect(result.lossCurve.allSatisfy { abs($0) < 1e-6 }, "\(result.lossCurve)")
+
+        let loaded = try ModelLoader.load(path: path)
+        let tokens = try #require(loaded.tokenizer).encode(text)
+        var options = FineTuneOptions(steps: 2, rank: 2, allocation: .uniform)
+        options.sequenceLength = 16
+        options.objective = .distillation
+        let direct = try RecoveryTrainer(options: options).train(
+            model: loaded.model, windows: [tokens], teacher: loaded.model, pool: ThreadPool(threads: ThreadPool.availableProcessors))
+        #expect(direct.lossCurve == result.lossCurve)
+
+        var unwanted = FinetuneRequest.Params(model: "m1", input: TextInput(text: text), steps: 1)
+        unwanted.options.allocation = .uniform
+        unwanted.teacher = "m1"
+        #expect(await errorCode { _ = try await daemon.client.send(FinetuneRequest.self, unwanted) } == 1005,
+                "a teacher with the language-model objective is refused, not ignored")
+    }
 }

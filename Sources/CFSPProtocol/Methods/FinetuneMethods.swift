@@ -14,6 +14,8 @@ public struct FinetuneParams: WireObject, Equatable {
     public var calibration: String?
     /// The metric of that importance.
     public var blockMetric = BlockMetric.standard
+    /// The model handle distillation learns from (objective `distillation`; usually the dense parent).
+    public var teacher: String?
 
     /// Params training `model` on `input` for `steps` steps, everything else at its default.
     public init(model: String, input: TextInput, steps: Int) {
@@ -36,6 +38,9 @@ public struct FinetuneParams: WireObject, Equatable {
         + [
             .optional("calibration", \.calibration, "calibration handle whose block importance guides the ranks"),
             .defaulted("blockMetric", \.blockMetric, "metric of that importance"),
+            .optional("teacher", \.teacher,
+                      "model handle whose next-token distributions objective distillation learns (usually the dense model the pruned one came from; the model itself gives the control); only with objective distillation",
+                      string: Handle.model),
         ]
 
     /// Exactly one text input (no windows).

@@ -12,6 +12,7 @@ extension Compensation: WireEnum {}
 extension PruningStructure: WireEnum {}
 extension PruningTarget: WireEnum {}
 extension RankAllocation: WireEnum {}
+extension FineTuneObjective: WireEnum {}
 extension ExportPrecision: WireEnum {}
 extension ModelFormat: WireEnum {}
 extension WeightPrecision: WireEnum {}

@@ -86,6 +86,14 @@ extension FineTuneOptions: WireObject {
                   note: "the model's"),
         .optional("timeBudgetSeconds", \.timeBudgetSeconds, "stop after this long, keeping the steps done",
                   range: Limits.timeBudgetSeconds, note: "no limit"),
+        .defaulted("objective", \.objective,
+                   "what training minimises: language-model (next-token cross-entropy on the text) or distillation (per token (1 - w) T^2 KL(p_teacher || p_student) + w x cross-entropy, the teacher run on the same windows; needs teacher)"),
+        .defaulted("distillationTemperature", \.distillationTemperature,
+                   "temperature T of distillation: both models' logits are divided by it before the softmax",
+                   range: Limits.distillationTemperature),
+        .defaulted("distillationLMWeight", \.distillationLMWeight,
+                   "share w of next-token cross-entropy in the distillation loss (0: pure distillation)",
+                   range: Limits.distillationLMWeight),
     ]
 }
 

@@ -55,6 +55,13 @@ public struct FineTuneOptions: Sendable, Codable, Equatable {
     /// Stop after this many seconds of training (nil: run all steps). When set, the schedule is
     /// shortened after the first step to the steps the budget allows, so the cosine ends in time.
     public var timeBudgetSeconds: Double? = nil
+    /// What training minimises: the next-token cross-entropy, or distillation from a teacher
+    /// (the dense model, given to `RecoveryTrainer.train`).
+    public var objective: FineTuneObjective = .languageModel
+    /// T of distillation: teacher and student logits are divided by it before the softmax.
+    public var distillationTemperature: Float = 1
+    /// w of distillation: the loss is (1 - w) T² KL + w x cross-entropy (0: pure distillation).
+    public var distillationLMWeight: Float = 0
 
     /// Options for `steps` steps; the rank budget and the allocation keep their defaults unless given.
     public init(steps: Int, rank: Int? = nil, allocation: RankAllocation? = nil) {
@@ -93,6 +100,10 @@ public struct FineTuneOptions: Sendable, Codable, Equatable {
         public static let gamma = OptionRange.atLeast(0)
         /// A positive time budget.
         public static let timeBudgetSeconds = OptionRange.greaterThan(0)
+        /// A positive distillation temperature.
+        public static let distillationTemperature = OptionRange.greaterThan(0)
+        /// A share of the loss.
+        public static let distillationLMWeight = OptionRange.closed(0, 1)
     }
 
     /// Checks every field, saying which one is wrong and what it must be.
@@ -130,6 +141,9 @@ public struct FineTuneOptions: Sendable, Codable, Equatable {
         try require(gamma.isFinite, "gamma must be finite (got \(gamma))")
         try require(Limits.gamma.violation("gamma", gamma))
         if let budget = timeBudgetSeconds { try require(Limits.timeBudgetSeconds.violation("the time budget (seconds)", budget)) }
+        try require(distillationTemperature.isFinite, "the distillation temperature must be finite (got \(distillationTemperature))")
+        try require(Limits.distillationTemperature.violation("the distillation temperature", Double(distillationTemperature)))
+        try require(Limits.distillationLMWeight.violation("the distillation LM weight", Double(distillationLMWeight)))
     }
 
     /// The most windows one optimizer step may train on (batch size x gradient accumulation).
@@ -144,6 +158,8 @@ public enum FineTuneError: Error, CustomStringConvertible, Equatable {
     case invalidData(String)
     /// Per-block weights for rank allocation do not fit the model.
     case allocationMismatch(String)
+    /// The distillation teacher is missing, not wanted, or does not fit the student.
+    case invalidTeacher(String)
     /// The loss or the gradients stopped being finite.
     case diverged(step: Int)
 
@@ -152,6 +168,7 @@ public enum FineTuneError: Error, CustomStringConvertible, Equatable {
         case .invalidOption(let message): return "invalid fine-tuning option: \(message)"
         case .invalidData(let message): return "invalid fine-tuning data: \(message)"
         case .allocationMismatch(let message): return "cannot allocate LoRA ranks: \(message)"
+        case .invalidTeacher(let message): return "invalid distillation teacher: \(message)"
         case .diverged(let step):
             return "training diverged at step \(step) (loss or gradients not finite); lower the learning rate or set a clip norm"
         }

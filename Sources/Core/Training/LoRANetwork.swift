@@ -3,7 +3,8 @@ import Kernels
 /// A frozen LLaMA model with a LoRA adapter on each of the seven linear layers of every block:
 /// the trainable object of recovery fine-tuning. All adapter parameters live in one flat vector
 /// (block by block, layers in `LoRATarget` order, A then B), with a gradient vector of the same
-/// layout. The loss is the mean next-token cross-entropy of a window.
+/// layout. The loss is the mean next-token cross-entropy of a window, or with a `Distillation`
+/// the mean per-token distillation loss against a teacher run on the same window.
 ///
 /// Backward passes recompute each block from its saved input, so activation memory is one
 /// block's intermediates plus one hidden state per block. Not thread-safe: one network per
@@ -26,12 +27,14 @@ public final class LoRANetwork {
     private let head: PackedWeights
     private let headTransposed: PackedWeights
     private let workspace: TrainingWorkspace
+    private let teacher: DistillationTeacher?
 
     /// Adapters of rank `ranks[l]` on block l (A seeded uniform in ±1/sqrt(inputs), B zero, so
     /// training starts from the base model). Frozen weights are packed in `frozenPrecision`
     /// (nil: the model's own precision), once, with their transposes for the input gradients.
+    /// With `distillation`, the loss is distillation from its teacher (see `distillationBackward`).
     public init(model: LlamaModel, ranks: [Int], seed: UInt64, frozenPrecision: WeightPrecision? = nil,
-                maxTokens: Int) throws(FineTuneError) {
+                maxTokens: Int, distillation: Distillation? = nil) throws(FineTuneError) {
         let c = model.config
         guard ranks.count == c.numLayers else {
             throw .allocationMismatch("\(ranks.count) ranks given for a model of \(c.numLayers) blocks")
@@ -40,6 +43,7 @@ public final class LoRANetwork {
         guard maxTokens >= 2, maxTokens <= c.contextLength else {
             throw .invalidOption("the window length must lie in 2...\(c.contextLength) (got \(maxTokens))")
         }
+        try distillation?.validate(student: c, tokens: maxTokens)
         let precision = frozenPrecision ?? model.precision
         self.model = model
         self.ranks = ranks
@@ -76,6 +80,7 @@ public final class LoRANetwork {
         head = headLinear.forward
         headTransposed = headLinear.backward
         workspace = TrainingWorkspace(config: c, tokens: maxTokens, maxRank: ranks.max() ?? 0)
+        teacher = distillation.map { DistillationTeacher($0, tokens: maxTokens) }
     }
 
     deinit {
@@ -97,12 +102,12 @@ public final class LoRANetwork {
     /// Sets every gradient to zero.
     public func zeroGradients() { gradients.update(repeating: 0, count: max(1, parameterCount)) }
 
-    /// Mean next-token cross-entropy of `window` (no gradients).
+    /// Mean loss of `window` (no gradients): next-token cross-entropy, or the distillation loss.
     public func loss(window: [Int32], pool: ThreadPool) throws -> Double {
         try run(window: window, gradientScale: nil, pool: pool, isCancelled: { false })
     }
 
-    /// Mean next-token cross-entropy of `window`, adding `scale` x its gradient to the
+    /// Mean loss of `window` (as `loss(window:pool:)`), adding `scale` x its gradient to the
     /// gradient vector. Throws `OperationCancelled` between blocks when `isCancelled` says so
     /// (the gradients are then partial: zero them before the next step).
     public func accumulateGradients(window: [Int32], scale: Float = 1, pool: ThreadPool,
@@ -117,6 +122,7 @@ public final class LoRANetwork {
             throw FineTuneError.invalidData("a training window needs 2...\(workspace.capacity) tokens (got \(t))")
         }
         let c = model.config, h = c.hiddenSize, ws = workspace
+        try teacher?.observe(window, pool: pool, isCancelled: isCancelled)
         model.embed(window, into: ws.blockInputs)
         for l in 0..<c.numLayers {
             if isCancelled() { throw OperationCancelled() }
@@ -151,7 +157,8 @@ public final class LoRANetwork {
             workspace: workspace, pool: pool)
     }
 
-    /// Final norm, tied head and cross-entropy over the first tokens - 1 positions in chunks
+    /// Final norm, tied head and the loss (cross-entropy, or distillation against the teacher's
+    /// logits of the same chunk) over the first tokens - 1 positions in chunks
     /// of rows (never tokens x vocab logits at once). Returns the summed loss; when
     /// `gradientScale` is set, leaves dL/d(final hidden) x scale / (tokens - 1) in gradHidden.
     private func headLoss(final: UnsafePointer<Float>, tokens t: Int, targets: UnsafePointer<Int32>,
@@ -169,8 +176,15 @@ public final class LoRANetwork {
         while start < predicted {
             let rows = min(TrainingWorkspace.headChunk, predicted - start)
             matmul(normed + start * h, rows: rows, lda: h, weights: head, into: ws.logits, ldc: v, pool: pool)
-            crossEntropyBackward(ws.logits, rows: rows, cols: v, targets: targets + start, scale: scale,
-                                 rowLosses: ws.rowLosses, pool: pool)
+            if let teacher {
+                teacher.logits(start: start, rows: rows, pool: pool)
+                distillationBackward(ws.logits, teacher: teacher.logits, rows: rows, cols: v, targets: targets + start,
+                                     temperature: teacher.settings.temperature, lmWeight: teacher.settings.lmWeight,
+                                     scale: scale, rowLosses: ws.rowLosses, pool: pool)
+            } else {
+                crossEntropyBackward(ws.logits, rows: rows, cols: v, targets: targets + start, scale: scale,
+                                     rowLosses: ws.rowLosses, pool: pool)
+            }
             for r in 0..<rows { total += ws.rowLosses[r] }
             if gradientScale != nil {
                 matmul(ws.logits, rows: rows, lda: v, weights: headTransposed, into: ws.gradNorm + start * h,

@@ -72,19 +72,22 @@ public struct RecoveryTrainer: Sendable {
     }
 
     /// Trains adapters on `windows` (token ids; longer windows are cut into sequence-length
-    /// pieces) and returns the merged model. `progress` runs after every step; `isCancelled`
+    /// pieces) and returns the merged model. `teacher` is the model distillation learns from
+    /// (objective `distillation` needs one; the language-model objective takes none); it runs
+    /// forward on every training window, so a step costs about one more forward pass. `progress` runs after every step; `isCancelled`
     /// is checked between blocks: a cancelled run returns the adapters of its completed steps,
     /// merged, with `cancelled` set.
     public func train(
         model: LlamaModel, windows: [[Int32]], importance: [Double]? = nil, keepRatios: [Double]? = nil,
-        pool: ThreadPool, progress: (FineTuneProgress) -> Void = { _ in }, isCancelled: () -> Bool = { false }
+        teacher: LlamaModel? = nil, pool: ThreadPool, progress: (FineTuneProgress) -> Void = { _ in }, isCancelled: () -> Bool = { false }
     ) throws -> FineTuneResult {
         try options.validate()
+        let distillation = try options.distillation(teacher: teacher)
         let pieces = try trainingPieces(windows, contextLength: model.config.contextLength)
         let ranks = try ranks(for: model, importance: importance, keepRatios: keepRatios)
         let network = try LoRANetwork(model: model, ranks: ranks, seed: options.seed,
                                       frozenPrecision: options.frozenPrecision,
-                                      maxTokens: pieces.map(\.count).max() ?? 2)
+                                      maxTokens: pieces.map(\.count).max() ?? 2, distillation: distillation)
         var optimizer = AdamW(count: network.parameterCount, beta1: options.beta1, beta2: options.beta2,
                               epsilon: options.adamEpsilon, weightDecay: options.weightDecay)
         var schedule = LearningRateSchedule(peak: options.learningRate, warmupSteps: options.warmupSteps,

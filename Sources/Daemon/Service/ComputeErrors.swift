@@ -23,7 +23,7 @@ extension DaemonError {
         case let error as FineTuneError:
             switch error {
             case .invalidData, .invalidOption: return DaemonError.badData(error.description)
-            case .allocationMismatch, .diverged: return DaemonError.invalidForModel(error.description)
+            case .allocationMismatch, .invalidTeacher, .diverged: return DaemonError.invalidForModel(error.description)
             }
         default:
             return error

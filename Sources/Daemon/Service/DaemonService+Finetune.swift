@@ -22,10 +22,13 @@ extension DaemonService {
                 throw DaemonError.badData("allocation 'importance' needs 'calibration' (a calibration handle of this model or its parent)")
             }
             let keepRatios = try options.allocation == .pruned ? prunedKeepRatios(of: entry) : nil
+            let teacher = try params.teacher.map { try registry.model($0).model }
+            do { _ = try options.distillation(teacher: teacher) } catch { throw DaemonError.badData("\(error)") }
             let result = try await compute { () throws -> FineTuneResult in
                 let tokens = try TextInputResolver.stream(params.input, for: entry)
                 return try RecoveryTrainer(options: options).train(
-                    model: entry.model, windows: [tokens], importance: importance, keepRatios: keepRatios, pool: pool,
+                    model: entry.model, windows: [tokens], importance: importance, keepRatios: keepRatios,
+                    teacher: teacher, pool: pool,
                     progress: { p in
                         reporter.report(FinetuneProgress(p),
                                         message: String(format: "step %d/%d, loss %.4f", p.step, p.totalSteps, p.loss),

@@ -32,6 +32,12 @@ struct BenchArguments {
     /// Train on this text (plain text, or JSONL with a "text" field) instead of WikiText-2 validation;
     /// the test split stays WikiText-2, so a gain is not just adaptation to the test domain.
     var trainText: String? = nil
+    /// What recovery minimises: next-token cross-entropy, or distillation from the dense model
+    /// (which then is also the dense control's teacher: the dense model distilled into itself).
+    var objective = FineTuneObjective.languageModel
+    /// T and w of distillation.
+    var temperature: Float = 1
+    var lmWeight: Float = 0
 
     static let usage = """
         usage: RecoveryBench [--model PATH] [--data DIR] [--sparsity 0.3] [--budget-minutes 30] [--steps N]
@@ -39,6 +45,7 @@ struct BenchArguments {
           [--seq 512] [--batch 4] [--accumulation 1] [--lr 4e-4] [--warmup 8] [--rank 8] [--gamma 1]
           [--threads 2] [--eval-windows 16] [--allocations importance,uniform] [--frozen bf16|f32]
           [--seed 0] [--results bench/RESULTS.md | --results none] [--dense-control] [--train-text FILE]
+          [--objective language-model|distillation] [--temperature 1] [--lm-weight 0]
         """
 
     init(_ arguments: [String]) throws {
@@ -84,6 +91,14 @@ struct BenchArguments {
             case "--seed": seed = try number(name)
             case "--dense-control": denseControl = true
             case "--train-text": trainText = try value()
+            case "--objective":
+                let text = try value()
+                guard let o = FineTuneObjective(rawValue: text) else {
+                    throw BenchError.usage("--objective is language-model or distillation, got '\(text)'")
+                }
+                objective = o
+            case "--temperature": temperature = try number(name)
+            case "--lm-weight": lmWeight = try number(name)
             case "--results":
                 let text = try value()
                 results = text == "none" ? nil : text

@@ -34,7 +34,9 @@ struct RecoveryReport {
                 + "\(a.sampling.windowSize) tokens of WikiText-2 validation, seed 0). LoRA on q, k, v, o, gate, up, down of "
                 + "every block, alpha = 2 r_l, AdamW lr \(a.learningRate), warm-up \(a.warmup) steps + cosine, clip 1, "
                 + "\(a.batch) x \(a.sequenceLength) tokens per step (x\(a.accumulation) accumulation), frozen weights "
-                + "\(a.frozen.rawValue), training data \(a.trainText.map { "`\(($0 as NSString).lastPathComponent)`" } ?? "WikiText-2 validation"). Wall-clock budget per run: "
+                + "\(a.frozen.rawValue), objective \(a.objective.rawValue)"
+                + (a.objective == .distillation ? String(format: " (teacher: the dense model, T %g, LM weight %g)", Double(a.temperature), Double(a.lmWeight)) : "")
+                + ", training data \(a.trainText.map { "`\(($0 as NSString).lastPathComponent)`" } ?? "WikiText-2 validation"). Wall-clock budget per run: "
                 + "**\(String(format: "%g", a.budgetMinutes)) min** (the issue's benchmark asks for 30). "
                 + "Test PPL: first \(a.evalWindows) windows of 1024 tokens.",
             "",

@@ -75,9 +75,15 @@ func run() throws {
         options.frozenPrecision = args.frozen
         options.maxRank = max(args.rank, 4 * args.rank)
         options.timeBudgetSeconds = args.budgetMinutes * 60
+        options.objective = args.objective
+        options.distillationTemperature = args.temperature
+        options.distillationLMWeight = args.lmWeight
+        // Distillation learns from the dense model, for the pruned run and for the control alike.
+        let teacher = args.objective == .distillation ? dense : nil
         func recover(_ model: LlamaModel, _ label: String, _ options: FineTuneOptions) throws -> RecoveryRow {
             let result = try RecoveryTrainer(options: options).train(
-                model: model, windows: trainWindows, importance: importance, keepRatios: keepRatios, pool: pool,
+                model: model, windows: trainWindows, importance: importance, keepRatios: keepRatios,
+                teacher: teacher, pool: pool,
                 progress: { p in
                     log(String(format: "[%@] step %d/%d loss %.4f lr %.2e %.0f tok/s %.0f s", label, p.step, p.totalSteps,
                                p.loss, p.learningRate, p.tokensPerSecond, p.elapsedSeconds))

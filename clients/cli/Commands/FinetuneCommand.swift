@@ -11,7 +11,9 @@ struct FinetuneCommand: AsyncParsableCommand {
         discussion: """
             Ranks per block follow --allocation: importance (needs --calibration, the default),
             pruned (the model must come from prune, its parent still loaded) or uniform. Ctrl-C
-            stops training and keeps the adapters of the steps already done.
+            stops training and keeps the adapters of the steps already done. With --objective
+            distillation the model learns the next-token distributions of --teacher (the handle
+            of the dense model it was pruned from) instead of the text's next tokens.
             """)
     typealias Settings = FineTuneOptions
 
@@ -43,12 +45,20 @@ struct FinetuneCommand: AsyncParsableCommand {
             help: MemberFlags.help(Settings.self, "timeBudgetSeconds", valueName: "seconds"))
     var timeBudget: Double?
     @Option(name: .long, help: MemberFlags.help(Settings.self, "frozenPrecision")) var frozenPrecision: WeightPrecision?
+    @Option(name: .long, help: MemberFlags.help(Settings.self, "objective")) var objective: FineTuneObjective?
+    @Option(name: .long, help: MemberFlags.help(FinetuneParams.self, "teacher", valueName: "handle")) var teacher: String?
+    @Option(name: .long, parsing: .unconditional, help: MemberFlags.help(Settings.self, "distillationTemperature"))
+    var distillationTemperature: Float?
+    @Option(name: .customLong("distillation-lm-weight"), parsing: .unconditional,
+            help: MemberFlags.help(Settings.self, "distillationLMWeight"))
+    var distillationLMWeight: Float?
     @OptionGroup var connection: ConnectionOptions
 
     /// The request's params.
     var params: FinetuneParams {
         var params = FinetuneParams(model: model.model, input: input.input, steps: steps)
         params.calibration = calibration
+        params.teacher = teacher
         if let blockMetric { params.blockMetric = blockMetric }
         var o = params.options
         if let allocation { o.allocation = allocation }
@@ -66,11 +76,17 @@ struct FinetuneCommand: AsyncParsableCommand {
         if let seed { o.seed = UInt64(bitPattern: Int64(seed)) }
         o.timeBudgetSeconds = timeBudget
         o.frozenPrecision = frozenPrecision
+        if let objective { o.objective = objective }
+        if let distillationTemperature { o.distillationTemperature = distillationTemperature }
+        if let distillationLMWeight { o.distillationLMWeight = distillationLMWeight }
         params.options = o
         return params
     }
 
-    func validate() throws { try MemberFlags.validate(params, flags: ["timeBudgetSeconds": "--time-budget"]) }
+    func validate() throws {
+        try MemberFlags.validate(params, flags: ["timeBudgetSeconds": "--time-budget",
+                                                 "distillationLMWeight": "--distillation-lm-weight"])
+    }
 
     func run() async throws {
         let result = try await DaemonSession.with(connection) { session throws(CLIError) in

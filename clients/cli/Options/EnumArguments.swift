@@ -13,6 +13,7 @@ extension Compensation: ExpressibleByArgument {}
 extension PruningStructure: ExpressibleByArgument {}
 extension PruningTarget: ExpressibleByArgument {}
 extension RankAllocation: ExpressibleByArgument {}
+extension FineTuneObjective: ExpressibleByArgument {}
 extension ExportPrecision: ExpressibleByArgument {}
 extension WeightPrecision: ExpressibleByArgument {}
 extension ExportFormat: ExpressibleByArgument {}

@@ -429,11 +429,15 @@ class Client:
                  frozen_precision: Optional[str] = None, weight_decay: Optional[float] = None,
                  clip_norm: Optional[float] = None, min_rank: Optional[int] = None,
                  max_rank: Optional[int] = None, gamma: Optional[float] = None,
-                 block_metric: Optional[str] = None, format: Optional[str] = None,
+                 block_metric: Optional[str] = None, objective: Optional[str] = None,
+                 teacher: Optional[ModelRef] = None, distillation_temperature: Optional[float] = None,
+                 distillation_lm_weight: Optional[float] = None, format: Optional[str] = None,
                  field: Optional[str] = None, separator: Optional[str] = None,
                  progress: ProgressOption = None) -> FinetuneResult:
         """``finetune``: recovery fine-tuning with LoRA adapters merged into a new model.
         Interrupting keeps the adapters of the completed steps (the result says ``cancelled``).
+        ``objective="distillation"`` trains towards ``teacher``'s next-token distributions (the
+        dense model the pruned one came from) instead of the text's tokens.
         Options left at None take the daemon's defaults (protocol.md lists them)."""
         handle = calibration if calibration is None or isinstance(calibration, str) else calibration.calibration
         params = {"model": _model_handle(model), "steps": steps,
@@ -445,7 +449,10 @@ class Client:
                               "timeBudgetSeconds": time_budget_seconds,
                               "frozenPrecision": frozen_precision, "weightDecay": weight_decay,
                               "clipNorm": clip_norm, "minRank": min_rank, "maxRank": max_rank,
-                              "gamma": gamma, "blockMetric": block_metric})}
+                              "gamma": gamma, "blockMetric": block_metric, "objective": objective,
+                              "teacher": None if teacher is None else _model_handle(teacher),
+                              "distillationTemperature": distillation_temperature,
+                              "distillationLMWeight": distillation_lm_weight})}
         return from_json(FinetuneResult, self.request("finetune", params, progress))
 
     def export(self, model: ModelRef, path: str, format: str = "gguf",

@@ -449,6 +449,18 @@ def test_finetune_recovers_a_pruned_model_into_a_new_handle(loaded, text_file: s
         client.finetune(pruned.pruned, 2, path=text_file)  # importance ranks need a calibration
 
 
+def test_finetune_distills_the_pruned_model_from_the_dense_one(loaded, text_file: str) -> None:
+    client, model, calibration = loaded
+    pruned = client.prune(model, calibration, 0.3)
+    result = client.finetune(pruned, 3, path=text_file, allocation="uniform", sequence_length=16, rank=2,
+                             objective="distillation", teacher=model, distillation_temperature=2.0,
+                             distillation_lm_weight=0.1)
+    assert result.model == pruned.pruned and result.steps_completed == 3
+    assert all(loss > 0 for loss in result.loss_curve)  # the pruned model differs from its teacher
+    with pytest.raises(cfsp.BadData):
+        client.finetune(pruned, 1, path=text_file, allocation="uniform", objective="distillation")  # no teacher
+
+
 def test_the_daemon_logs_each_request_at_info(cfspd: str, tiny_model: str, tmp_path: Path) -> None:
     import subprocess
 
