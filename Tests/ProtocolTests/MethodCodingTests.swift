@@ -80,7 +80,7 @@ struct ParamsCodingTests {
              "gradientAccumulation":1,"sequenceLength":256,"learningRate":0.001,"warmupSteps":0,"weightDecay":0,
              "clipNorm":0.5,"rank":8,"minRank":1,"maxRank":64,"allocation":"importance","gamma":1,"seed":9,
              "frozenPrecision":"bf16","timeBudgetSeconds":60,"objective":"language-model","distillationTemperature":1,
-             "distillationLMWeight":0,"calibration":"c1","blockMetric":"angular"}
+             "distillationLmWeight":0,"calibration":"c1","blockMetric":"angular"}
             """)
         var distill = FinetuneParams(model: "m2", input: TextInput(text: "x"), steps: 4)
         distill.options.allocation = .uniform
@@ -92,13 +92,13 @@ struct ParamsCodingTests {
             {"model":"m2","text":"x","field":"text","separator":"\\n\\n","steps":4,"batchSize":1,
              "gradientAccumulation":1,"sequenceLength":256,"learningRate":0.0002,"warmupSteps":0,"weightDecay":0,
              "clipNorm":1,"rank":8,"minRank":1,"maxRank":64,"allocation":"uniform","gamma":1,"seed":0,
-             "objective":"distillation","distillationTemperature":2,"distillationLMWeight":0.25,
+             "objective":"distillation","distillationTemperature":2,"distillationLmWeight":0.25,
              "blockMetric":"angular","teacher":"m1"}
             """)
         let badObjective = try? FinetuneParams.decode(wire: json(#"{"model":"m2","text":"x","steps":3,"objective":"kd"}"#))
         #expect(badObjective == nil, "an unknown objective is refused")
         let badWeight = try? FinetuneParams.decode(
-            wire: json(#"{"model":"m2","text":"x","steps":3,"distillationLMWeight":2}"#))
+            wire: json(#"{"model":"m2","text":"x","steps":3,"distillationLmWeight":2}"#))
         #expect(badWeight == nil, "an LM weight outside 0...1 is refused")
         let defaults = try FinetuneParams.decode(wire: json(#"{"model":"m2","text":"x","steps":3}"#))
         #expect(defaults.options == FineTuneOptions(steps: 3), "FineTuneOptions' defaults, clip norm 1 included")

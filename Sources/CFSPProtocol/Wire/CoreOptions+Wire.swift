@@ -91,7 +91,7 @@ extension FineTuneOptions: WireObject {
         .defaulted("distillationTemperature", \.distillationTemperature,
                    "temperature T of distillation: both models' logits are divided by it before the softmax",
                    range: Limits.distillationTemperature),
-        .defaulted("distillationLMWeight", \.distillationLMWeight,
+        .defaulted("distillationLmWeight", \.distillationLMWeight,
                    "share w of next-token cross-entropy in the distillation loss (0: pure distillation)",
                    range: Limits.distillationLMWeight),
     ]

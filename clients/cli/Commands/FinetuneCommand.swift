@@ -50,7 +50,7 @@ struct FinetuneCommand: AsyncParsableCommand {
     @Option(name: .long, parsing: .unconditional, help: MemberFlags.help(Settings.self, "distillationTemperature"))
     var distillationTemperature: Float?
     @Option(name: .customLong("distillation-lm-weight"), parsing: .unconditional,
-            help: MemberFlags.help(Settings.self, "distillationLMWeight"))
+            help: MemberFlags.help(Settings.self, "distillationLmWeight"))
     var distillationLMWeight: Float?
     @OptionGroup var connection: ConnectionOptions
 
@@ -85,7 +85,7 @@ struct FinetuneCommand: AsyncParsableCommand {
 
     func validate() throws {
         try MemberFlags.validate(params, flags: ["timeBudgetSeconds": "--time-budget",
-                                                 "distillationLMWeight": "--distillation-lm-weight"])
+                                                 "distillationLmWeight": "--distillation-lm-weight"])
     }
 
     func run() async throws {

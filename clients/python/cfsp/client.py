@@ -452,7 +452,7 @@ class Client:
                               "gamma": gamma, "blockMetric": block_metric, "objective": objective,
                               "teacher": None if teacher is None else _model_handle(teacher),
                               "distillationTemperature": distillation_temperature,
-                              "distillationLMWeight": distillation_lm_weight})}
+                              "distillationLmWeight": distillation_lm_weight})}
         return from_json(FinetuneResult, self.request("finetune", params, progress))
 
     def export(self, model: ModelRef, path: str, format: str = "gguf",

@@ -70,7 +70,7 @@ def test_help_everywhere(cli, words: List[str]) -> None:
     (["prune", "--model", "m1", "--calibration", "c1", "--sparsity", "0.3", "--method", "wanda"], "- wanda-sp"),
     (["export", "--model", "m1", "out.gguf", "--precision", "q3_k"], "  - q4_k_m\n"),
     (["export", "--model", "m1", "out-hf", "--format", "hf", "--precision", "q4_k_m"], 'for format "hf"'),
-    (["model", "load", "model.gguf", "--precision", "q8_0"], "Please provide one of 'f32' and 'bf16'"),
+    (["model", "load", "model.gguf", "--precision", "q8_0"], "Please provide one of 'f32', 'bf16' or 'native'"),
     (["finetune", "--model", "m2", "--text", "a", "--steps", "1", "--allocation", "random"],
      "Please provide one of 'importance', 'pruned' or 'uniform'"),
     (["call", "model/list", "[1]"], "params must be a JSON object"),
