@@ -178,13 +178,7 @@ public struct PackedWeights: Sendable {
 
     /// The whole matrix, row-major N x K, as the kernels see it (bf16-rounded if bf16, decoded
     /// if native).
-    public func unpacked() -> [Float] {
-        if precision == .native { return decodedRows(0..<rows) }
-        var result: [Float] = []
-        result.reserveCapacity(rows * cols)
-        for n in 0..<rows { result.append(contentsOf: row(n)) }
-        return result
-    }
+    public func unpacked() -> [Float] { rows(0..<rows) }
 
     /// Bytes of packed storage (for memory accounting; a native matrix's encoded bytes).
     public var storageBytes: Int {

@@ -214,8 +214,7 @@ public struct GGUFFile: TensorSource {
     /// - Throws: `GGUFError.tensorNotFound` if there is no such tensor.
     public func withRawBytes<R>(_ name: String, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         guard let info = tensorInfo(name) else { throw GGUFError.tensorNotFound(name) }
-        let slice = UnsafeRawBufferPointer(rebasing: file.bytes[info.fileOffset..<(info.fileOffset + info.byteCount)])
-        return try withExtendedLifetime(file) { try body(slice) }
+        return try withExtendedLifetime(file) { try body(storedBytes(info)) }
     }
 
     /// A copy of the tensor's stored bytes (quantized blocks as they are in the file).
@@ -262,9 +261,13 @@ public struct GGUFFile: TensorSource {
     public func encodedRows(_ name: String) throws -> EncodedTensorRows? {
         guard let info = tensorInfo(name) else { throw GGUFError.tensorNotFound(name) }
         guard info.type != .f32, info.shape.count >= 2, let cols = info.shape.last else { return nil }
-        let slice = UnsafeRawBufferPointer(rebasing: file.bytes[info.fileOffset..<(info.fileOffset + info.byteCount)])
         return try EncodedTensorRows(type: info.type, rows: info.shape.dropLast().reduce(1, *), cols: cols,
-                                     bytes: slice, owner: file)
+                                     bytes: storedBytes(info), owner: file)
+    }
+
+    /// The tensor's bytes in the mapping (valid while `file` lives).
+    private func storedBytes(_ info: GGUFTensorInfo) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: file.bytes[info.fileOffset..<(info.fileOffset + info.byteCount)])
     }
 
     /// Drops the tensor's pages from resident memory (`MappedFile.releasePages`).
