@@ -24,7 +24,7 @@ public struct LoadModelParams: WireObject, Equatable {
     /// Every member.
     public static let members: [WireMember<LoadModelParams>] = [
         .required("path", \.path, "a .gguf file or a Hugging Face folder", string: .path),
-        .defaulted("precision", \.precision, "the precision of the weights in memory (bf16: half the memory; native: each GGUF matrix kept in the file's own encoding, decoded inside the GEMM, the f32 results at the file's size)"),
+        .defaulted("precision", \.precision, "the precision of the weights in memory (bf16: half the memory, and attention multiplies bf16-rounded queries, keys, weights and values too; native: each GGUF matrix kept in the file's own encoding, decoded inside the GEMM, the f32 results at the file's size)"),
     ]
 }
 

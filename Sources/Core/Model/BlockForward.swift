@@ -44,6 +44,10 @@ struct BlockForward {
     let block: LlamaBlockWeights
     let rotary: RotaryCache
     let pool: ThreadPool
+    /// How attention forms its two products: in bf16 when the block's attention weights are bf16
+    /// (the precision a user picks for speed: its GEMMs already round activations to bf16), else
+    /// in f32. Training sets `.f32`, as its backward pass differentiates the f32 attention.
+    var attentionPrecision: AttentionPrecision
 
     init(model: LlamaModel, layer: Int, pool: ThreadPool) {
         self.init(config: model.config, layer: layer, block: model.blocks[layer], rotary: model.rotary(layer: layer),
@@ -58,6 +62,7 @@ struct BlockForward {
         self.block = block
         self.rotary = rotary
         self.pool = pool
+        self.attentionPrecision = block.query.precision == .bf16 ? .bf16 : .f32
     }
 
     func run<L: BlockLinears>(input x: UnsafePointer<Float>, tokens t: Int, output y: UnsafeMutablePointer<Float>,
@@ -111,7 +116,7 @@ struct BlockForward {
         } else {
             causalAttention(q: q, k: k, v: a.value, tokens: t, heads: heads, kvHeads: kvHeads,
                             headDim: c.headDim, scale: c.attentionScale, window: c.window(layer: layer),
-                            into: a.attention, pool: pool)
+                            precision: attentionPrecision, into: a.attention, pool: pool)
         }
         if let post = block.postAttentionNorm {
             linears.apply(.attentionOutput, a.attention, tokens: t, into: a.attentionProjection, accumulate: false)

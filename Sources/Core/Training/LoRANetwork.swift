@@ -146,8 +146,10 @@ public final class LoRANetwork {
     }
 
     private func blockPass(_ l: Int, pool: ThreadPool) -> BlockTrainingPass {
-        BlockTrainingPass(
-            forwardPass: BlockForward(model: model, layer: l, pool: pool),
+        var forward = BlockForward(model: model, layer: l, pool: pool)
+        forward.attentionPrecision = .f32  // the backward pass differentiates the f32 attention
+        return BlockTrainingPass(
+            forwardPass: forward,
             linears: LoRABlockLinears(
                 linears: LoRATarget.allCases.map {
                     LoRALinearPass(frozen: frozen[l][$0.rawValue], layout: layouts[l][$0.rawValue],
