@@ -102,6 +102,13 @@ let package = Package(
             path: "bench/amx-peak/swift",
             swiftSettings: strict + vectorSettings
         ),
+        // Causal attention with f32 and with bf16 products on the models' attention shapes.
+        .executableTarget(
+            name: "AttentionBench",
+            dependencies: ["Kernels"],
+            path: "bench/attention/swift",
+            swiftSettings: strict + vectorSettings
+        ),
         .executableTarget(
             name: "ForwardBench",
             dependencies: ["Core", "Kernels"],
