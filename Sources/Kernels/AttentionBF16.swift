@@ -111,23 +111,14 @@ private func attendQueryBlockBF16(q: UnsafePointer<Float>, keyPanels: UnsafePoin
         weightPairs.deallocate()
         inverseSums.deallocate()
     }
-    // Queries times the scale, then as bf16 pairs (16 at a time where headDim allows).
-    let scaled = UnsafeMutablePointer<Float>.allocate(capacity: shape.headDim)
+    // Queries times the scale, then as bf16 pairs.
+    let scaled = UnsafeMutablePointer<Float>.allocate(capacity: rows * shape.headDim)
     defer { scaled.deallocate() }
     for r in 0..<rows {
         let source = q + (first + r) * shape.queryStride + head * shape.headDim
-        for d in 0..<shape.headDim { scaled[d] = source[d] * shape.scale }
-        let target = queryPairs + r * pairs
-        var p = 0
-        while p + 16 <= pairs {
-            UnsafeMutableRawPointer(target + p).storeBytes(of: bf16PairLanes(scaled + 2 * p), as: U32x16.self)
-            p += 16
-        }
-        while p < pairs {
-            target[p] = bf16Pair(scaled[2 * p], scaled[2 * p + 1])
-            p += 1
-        }
+        for d in 0..<shape.headDim { scaled[r * shape.headDim + d] = source[d] * shape.scale }
     }
+    packRowsAsBF16Pairs(scaled, lda: shape.headDim, rows: rows, count: shape.headDim, into: queryPairs, ldPairs: pairs)
 
     // Scores against the tiles each group of queries sees (as the f32 path).
     var r = 0
@@ -150,35 +141,20 @@ private func attendQueryBlockBF16(q: UnsafePointer<Float>, keyPanels: UnsafePoin
         let keys = shape.firstKey(of: first + r)..<(first + r + count)
         let firstPair = keys.lowerBound / 2
         let pairCount = (keys.upperBound + 1) / 2 - firstPair
+        // The pairs cover at most one key outside the group's range at each end (a column of these
+        // score rows that no later step reads): weight 0.
         for row in 0..<count {
-            packWeightPairs(scores + (r + row) * scoreStride, keys: keys, firstPair: firstPair, pairCount: pairCount,
-                            into: weightPairs + row * weightStride)
+            let weights = scores + (r + row) * scoreStride
+            if keys.lowerBound > 2 * firstPair { weights[2 * firstPair] = 0 }
+            if keys.upperBound < 2 * (firstPair + pairCount) { weights[keys.upperBound] = 0 }
         }
+        packRowsAsBF16Pairs(scores + r * scoreStride + 2 * firstPair, lda: scoreStride, rows: count,
+                            count: 2 * pairCount, into: weightPairs, ldPairs: weightStride)
         valueTileBF16(weightPairs, weightStride: weightStride, rows: count, pairs: pairCount,
                       values: valuePairs + firstPair * shape.headDim, headDim: shape.headDim,
                       factors: inverseSums + r,
                       into: out + (first + r) * shape.queryStride + head * shape.headDim, outStride: shape.queryStride)
         r += count
-    }
-}
-
-/// target[p] = (w[2(firstPair + p)], w[2(firstPair + p) + 1]) as a bf16 pair for p < pairCount, 16
-/// pairs at a time. The weights of keys outside `keys` that the pairs cover (at most one at each
-/// end, columns of this score row that no later step reads) are set to 0 first.
-@inline(__always)
-private func packWeightPairs(_ weights: UnsafeMutablePointer<Float>, keys: Range<Int>, firstPair: Int, pairCount: Int,
-                             into target: UnsafeMutablePointer<UInt32>) {
-    if keys.lowerBound > 2 * firstPair { weights[2 * firstPair] = 0 }
-    if keys.upperBound < 2 * (firstPair + pairCount) { weights[keys.upperBound] = 0 }
-    let source = weights + 2 * firstPair
-    var p = 0
-    while p + 16 <= pairCount {
-        UnsafeMutableRawPointer(target + p).storeBytes(of: bf16PairLanes(source + 2 * p), as: U32x16.self)
-        p += 16
-    }
-    while p < pairCount {
-        target[p] = bf16Pair(source[2 * p], source[2 * p + 1])
-        p += 1
     }
 }
 
