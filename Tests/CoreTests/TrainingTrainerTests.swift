@@ -131,6 +131,19 @@ struct TrainingTrainerTests {
         #expect(result.stepsPlanned == 1)
     }
 
+    @Test("a time budget plans the steps the rest of it affords: never more than asked, never fewer than done")
+    func stepBudgetPlansFromTheTimedSteps() {
+        let budget = StepBudget(seconds: 100, requested: 50)
+        // First step 10 s (set-up included): 1 + 90 / 10.
+        #expect(budget.plannedSteps(stepsDone: 1, spent: 10, secondsPerStep: 10) == 10)
+        // Later steps take 2 s: 5 done at 18 s, 82 s left afford 41 more, 46 in all.
+        #expect(budget.plannedSteps(stepsDone: 5, spent: 18, secondsPerStep: 2) == 46)
+        #expect(budget.plannedSteps(stepsDone: 5, spent: 18, secondsPerStep: 1) == 50, "capped at the steps asked for")
+        #expect(budget.plannedSteps(stepsDone: 9, spent: 120, secondsPerStep: 2) == 9, "a spent budget ends the run")
+        #expect(StepBudget(seconds: 1e308, requested: Int.max).plannedSteps(stepsDone: 1, spent: 1, secondsPerStep: 1e-300) == Int.max)
+        #expect(StepBudget.checkpoints.contains(1), "the first plan comes after the first step")
+    }
+
     @Test func scheduleWarmsUpThenDecays() {
         let schedule = LearningRateSchedule(peak: 1, warmupSteps: 4, totalSteps: 14, minRatio: 0.1)
         #expect(schedule.rate(at: 0) == 0.25)

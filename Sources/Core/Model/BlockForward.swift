@@ -80,8 +80,9 @@ struct BlockForward {
         }
     }
 
-    /// m = x + post(attention(...) Wo^T) into `a.middle`, with this block's heads.
-    private func attention<L: BlockLinears>(input x: UnsafePointer<Float>, tokens t: Int, linears: L,
+    /// m = x + post(attention(...) Wo^T) into `a.middle`, with this block's heads (the attention
+    /// features before Wo stay in `a.attention`). Block reconstruction runs it alone.
+    func attention<L: BlockLinears>(input x: UnsafePointer<Float>, tokens t: Int, linears: L,
                                             activations a: BlockActivations, cache: LayerCache?) {
         let c = config
         let h = c.hiddenSize

@@ -89,6 +89,7 @@ extension FineTuneOptions {
     public func distillation(teacher: LlamaModel?) throws(FineTuneError) -> Distillation? {
         switch (objective, teacher) {
         case (.languageModel, nil): return nil
+        case (.languageModel, .some) where reconstructionWindows > 0: return nil
         case (.languageModel, .some):
             throw .invalidTeacher("a teacher is only used by objective 'distillation' (the objective is 'language-model')")
         case (.distillation, nil):

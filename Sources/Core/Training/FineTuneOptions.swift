@@ -53,7 +53,8 @@ public struct FineTuneOptions: Sendable, Codable, Equatable {
     /// traffic; the merge always adds the adapters to the model's own weights.
     public var frozenPrecision: WeightPrecision? = nil
     /// Stop after this many seconds of training (nil: run all steps). When set, the schedule is
-    /// shortened after the first step to the steps the budget allows, so the cosine ends in time.
+    /// shortened to the steps the budget allows, planned after the first step and again from the
+    /// later steps' mean time after steps 3, 5, 9 and 17 (`StepBudget`), so the cosine ends in time.
     public var timeBudgetSeconds: Double? = nil
     /// What training minimises: the next-token cross-entropy, or distillation from a teacher
     /// (the dense model, given to `RecoveryTrainer.train`).
@@ -62,6 +63,14 @@ public struct FineTuneOptions: Sendable, Codable, Equatable {
     public var distillationTemperature: Float = 1
     /// w of distillation: the loss is (1 - w) T² KL + w x cross-entropy (0: pure distillation).
     public var distillationLMWeight: Float = 0
+    /// Training windows of closed-form block-output reconstruction before the LoRA steps (0:
+    /// none): the attention output and down projections refitted, block by block, so the
+    /// student's block outputs match the teacher's (`BlockReconstruction`; needs the dense model
+    /// as `teacher`, whatever the objective). Its time counts against `timeBudgetSeconds`.
+    public var reconstructionWindows: Int = 0
+    /// lambda of the reconstruction, relative to the mean diagonal of each Gram matrix (it pulls
+    /// the refitted weights toward the current ones).
+    public var reconstructionDamping: Double = 1e-2
 
     /// Options for `steps` steps; the rank budget and the allocation keep their defaults unless given.
     public init(steps: Int, rank: Int? = nil, allocation: RankAllocation? = nil) {
@@ -104,6 +113,10 @@ public struct FineTuneOptions: Sendable, Codable, Equatable {
         public static let distillationTemperature = OptionRange.greaterThan(0)
         /// A share of the loss.
         public static let distillationLMWeight = OptionRange.closed(0, 1)
+        /// No negative window count (0: no reconstruction).
+        public static let reconstructionWindows = OptionRange.atLeast(0)
+        /// A positive damping.
+        public static let reconstructionDamping = OptionRange.greaterThan(0)
     }
 
     /// Checks every field, saying which one is wrong and what it must be.
@@ -144,6 +157,9 @@ public struct FineTuneOptions: Sendable, Codable, Equatable {
         try require(distillationTemperature.isFinite, "the distillation temperature must be finite (got \(distillationTemperature))")
         try require(Limits.distillationTemperature.violation("the distillation temperature", Double(distillationTemperature)))
         try require(Limits.distillationLMWeight.violation("the distillation LM weight", Double(distillationLMWeight)))
+        try require(Limits.reconstructionWindows.violation("the reconstruction windows", reconstructionWindows))
+        try require(reconstructionDamping.isFinite, "the reconstruction damping must be finite (got \(reconstructionDamping))")
+        try require(Limits.reconstructionDamping.violation("the reconstruction damping", reconstructionDamping))
     }
 
     /// The most windows one optimizer step may train on (batch size x gradient accumulation).

@@ -37,8 +37,10 @@ public struct FineTuneResult: Sendable {
     public var stoppedByTimeBudget: Bool
     /// Tokens of the completed steps.
     public var tokensTrained: Int
-    /// Wall-clock seconds of the run, merge included.
+    /// Wall-clock seconds of the run, reconstruction and merge included.
     public var seconds: Double
+    /// The block-output reconstruction before the steps (`FineTuneOptions.reconstructionWindows`).
+    public var reconstruction: BlockReconstruction.Summary?
     /// One line saying how the run ended, for logs and RPC replies.
     public var summary: String {
         let ending = cancelled
@@ -84,6 +86,20 @@ public struct RecoveryTrainer: Sendable {
         try options.validate()
         let distillation = try options.distillation(teacher: teacher)
         let pieces = try trainingPieces(windows, contextLength: model.config.contextLength)
+        let start = Date()
+        var model = model
+        var reconstruction: BlockReconstruction.Summary? = nil
+        if options.reconstructionWindows > 0 {
+            guard let teacher else {
+                throw FineTuneError.invalidTeacher("reconstruction needs a teacher model (the dense model the student was pruned from)")
+            }
+            let result = try BlockReconstruction(damping: options.reconstructionDamping).reconstruct(
+                student: model, teacher: teacher, windows: Self.spread(pieces, count: options.reconstructionWindows),
+                pool: pool, isCancelled: isCancelled)
+            model = result.model
+            reconstruction = result.summary
+        }
+        let trainingStart = Date()
         let ranks = try ranks(for: model, importance: importance, keepRatios: keepRatios)
         let network = try LoRANetwork(model: model, ranks: ranks, seed: options.seed,
                                       frozenPrecision: options.frozenPrecision,
@@ -94,14 +110,15 @@ public struct RecoveryTrainer: Sendable {
                                             totalSteps: options.steps, minRatio: options.minLearningRateRatio)
         var order = WindowOrder(count: pieces.count, seed: options.seed)
         let windowsPerStep = options.batchSize * options.gradientAccumulation
-        let start = Date()
         var lossCurve: [Double] = []
         var tokens = 0
         var cancelled = false
         var stoppedByBudget = false
+        let budget = options.timeBudgetSeconds.map { StepBudget(seconds: $0, requested: options.steps) }
+        var firstStepEnd = trainingStart
         step: while lossCurve.count < schedule.totalSteps {
             let step = lossCurve.count
-            if let budget = options.timeBudgetSeconds, step > 0, Date().timeIntervalSince(start) >= budget {
+            if let seconds = options.timeBudgetSeconds, step > 0, Date().timeIntervalSince(start) >= seconds {
                 stoppedByBudget = true
                 break
             }
@@ -126,11 +143,14 @@ public struct RecoveryTrainer: Sendable {
             optimizer.update(parameters: network.parameters, gradients: network.gradients, learningRate: rate)
             lossCurve.append(stepLoss)
             tokens += stepTokens
-            let elapsed = Date().timeIntervalSince(start)
-            if step == 0, let budget = options.timeBudgetSeconds {
-                // Compared in Double: a budget of 1e308 s affords more steps than Int can hold.
-                let affordable = budget / max(elapsed, 1e-9)
-                schedule.totalSteps = affordable >= Double(options.steps) ? options.steps : max(1, Int(affordable))
+            let now = Date()
+            let elapsed = now.timeIntervalSince(trainingStart)
+            if step == 0 { firstStepEnd = now }
+            if let budget, StepBudget.checkpoints.contains(step + 1) {
+                // The first step's time includes the set-up; later plans use the steps after it.
+                let secondsPerStep = step == 0 ? elapsed : now.timeIntervalSince(firstStepEnd) / Double(step)
+                schedule.totalSteps = budget.plannedSteps(stepsDone: step + 1, spent: now.timeIntervalSince(start),
+                                                          secondsPerStep: secondsPerStep)
             }
             progress(FineTuneProgress(step: step + 1, totalSteps: schedule.totalSteps, loss: stepLoss,
                                       learningRate: rate, tokensPerSecond: Double(tokens) / max(elapsed, 1e-9),
@@ -144,7 +164,7 @@ public struct RecoveryTrainer: Sendable {
             model: try network.mergedModel(pool: pool), lossCurve: lossCurve,
             trainableParameters: network.parameterCount, ranks: ranks, stepsCompleted: lossCurve.count,
             stepsPlanned: schedule.totalSteps, cancelled: cancelled, stoppedByTimeBudget: stoppedByBudget,
-            tokensTrained: tokens, seconds: Date().timeIntervalSince(start))
+            tokensTrained: tokens, seconds: Date().timeIntervalSince(start), reconstruction: reconstruction)
     }
 
     /// Scales the gradients down to the clip norm when their global L2 norm exceeds it.
@@ -161,6 +181,12 @@ public struct RecoveryTrainer: Sendable {
             let factor = Float(Double(clip) / norm)
             for i in 0..<network.parameterCount { network.gradients[i] *= factor }
         }
+    }
+
+    /// `count` of `pieces` spread evenly over them (all of them when there are no more).
+    static func spread(_ pieces: [[Int32]], count: Int) -> [[Int32]] {
+        guard count < pieces.count else { return pieces }
+        return (0..<count).map { pieces[$0 * pieces.count / count] }
     }
 
     /// The windows cut to the sequence length (pieces shorter than 2 tokens dropped).

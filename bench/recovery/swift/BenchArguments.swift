@@ -38,6 +38,14 @@ struct BenchArguments {
     /// T and w of distillation.
     var temperature: Float = 1
     var lmWeight: Float = 0
+    /// Training windows of block-output reconstruction before the LoRA steps (0: none).
+    var reconstruct = 0
+    var reconstructionDamping = 1e-2
+    var reconstructionWeighting = BlockReconstruction.TokenWeighting.normalized
+    /// Refit only the down projections.
+    var reconstructionFFNOnly = false
+    /// Reconstruct, print the perplexity, and stop (no LoRA).
+    var reconstructionOnly = false
 
     static let usage = """
         usage: RecoveryBench [--model PATH] [--data DIR] [--sparsity 0.3] [--budget-minutes 30] [--steps N]
@@ -46,6 +54,8 @@ struct BenchArguments {
           [--threads 2] [--eval-windows 16] [--allocations importance,uniform] [--frozen bf16|f32]
           [--seed 0] [--results bench/RESULTS.md | --results none] [--dense-control] [--train-text FILE]
           [--objective language-model|distillation] [--temperature 1] [--lm-weight 0]
+          [--reconstruct WINDOWS] [--reconstruction-damping 1e-2] [--reconstruction-only]
+          [--reconstruction-weighting normalized|uniform] [--reconstruction-ffn-only]
         """
 
     init(_ arguments: [String]) throws {
@@ -77,6 +87,16 @@ struct BenchArguments {
             case "--seq": sequenceLength = try number(name)
             case "--batch": batch = try number(name)
             case "--accumulation": accumulation = try number(name)
+            case "--reconstruct": reconstruct = try number(name)
+            case "--reconstruction-damping": reconstructionDamping = try number(name)
+            case "--reconstruction-only": reconstructionOnly = true
+            case "--reconstruction-ffn-only": reconstructionFFNOnly = true
+            case "--reconstruction-weighting":
+                let text = try value()
+                guard let weighting = BlockReconstruction.TokenWeighting(rawValue: text) else {
+                    throw BenchError.usage("--reconstruction-weighting is normalized or uniform, got '\(text)'")
+                }
+                reconstructionWeighting = weighting
             case "--lr": learningRate = try number(name)
             case "--warmup": warmup = try number(name)
             case "--rank": rank = try number(name)

@@ -59,6 +59,21 @@ func run() throws {
         .map { Array(training[$0..<($0 + args.sequenceLength)]) }
     guard !trainWindows.isEmpty else { throw BenchError.data("the training text is shorter than one window of \(args.sequenceLength) tokens") }
 
+    if args.reconstructionOnly {
+        let pieces = trainWindows.map { Array($0) }
+        let chosen = (0..<min(args.reconstruct, pieces.count)).map { pieces[$0 * pieces.count / min(args.reconstruct, pieces.count)] }
+        let result = try BlockReconstruction(damping: args.reconstructionDamping, attentionOutput: !args.reconstructionFFNOnly,
+                                                      weighting: args.reconstructionWeighting).reconstruct(
+            student: pruned, teacher: dense, windows: chosen, pool: pool, progress: { d, n in log("reconstructed block \(d)/\(n)") })
+        let s = result.summary
+        for l in s.errorBefore.indices {
+            log(String(format: "block %d: %@ error %.5f -> %.5f", l, s.refitted[l].joined(separator: ","), s.errorBefore[l], s.errorAfter[l]))
+        }
+        let ppl = try evaluator.evaluate(model: result.model, tokens: test, pool: pool).perplexity
+        log(String(format: "reconstructed PPL %.2f (pruned %.2f, dense %.2f) in %.0f s on %d windows", ppl, prunedPPL, densePPL, s.seconds, s.windows))
+        return
+    }
+
     var rows: [RecoveryRow] = []
     for name in args.allocations {
         guard let allocation = RankAllocation(rawValue: name) else {
@@ -78,8 +93,10 @@ func run() throws {
         options.objective = args.objective
         options.distillationTemperature = args.temperature
         options.distillationLMWeight = args.lmWeight
-        // Distillation learns from the dense model, for the pruned run and for the control alike.
-        let teacher = args.objective == .distillation ? dense : nil
+        options.reconstructionWindows = args.reconstruct
+        options.reconstructionDamping = args.reconstructionDamping
+        // Distillation (and reconstruction) learn from the dense model, for the pruned run and for the control alike.
+        let teacher = args.objective == .distillation || args.reconstruct > 0 ? dense : nil
         func recover(_ model: LlamaModel, _ label: String, _ options: FineTuneOptions) throws -> RecoveryRow {
             let result = try RecoveryTrainer(options: options).train(
                 model: model, windows: trainWindows, importance: importance, keepRatios: keepRatios,
@@ -89,6 +106,10 @@ func run() throws {
                                p.loss, p.learningRate, p.tokensPerSecond, p.elapsedSeconds))
                 })
             let ppl = try evaluator.evaluate(model: result.model, tokens: test, pool: pool).perplexity
+            if let r = result.reconstruction {
+                log(String(format: "[%@] reconstruction %.0f s on %d windows; block error %.5f -> %.5f (mean)", label, r.seconds, r.windows,
+                           r.errorBefore.reduce(0, +) / Double(r.errorBefore.count), r.errorAfter.reduce(0, +) / Double(r.errorAfter.count)))
+            }
             log(String(format: "[%@] recovered PPL %.2f (%@)", label, ppl, result.summary))
             return RecoveryRow(allocation: name, result: result, perplexity: ppl)
         }
