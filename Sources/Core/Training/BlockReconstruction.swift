@@ -100,22 +100,16 @@ public struct BlockReconstruction: Sendable {
             if isCancelled() { throw OperationCancelled() }
             let teacherForward = BlockForward(model: teacher, layer: layer, pool: pool)
             let teacherLinears = FrozenBlockLinears(block: teacher.blocks[layer], pool: pool)
-            var teacherOutputs: [[Float]] = [], teacherMiddles: [[Float]] = []
-            for (w, window) in windows.enumerated() {
-                var output = [Float](repeating: 0, count: window.count * h)
-                teacherStates[w].withUnsafeBufferPointer { x in
-                    output.withUnsafeMutableBufferPointer { y in
-                        teacherForward.run(input: x.baseAddress!, tokens: window.count, output: y.baseAddress!,
-                                           linears: teacherLinears, activations: teacherActivations)
-                    }
-                }
-                teacherOutputs.append(output)
-                teacherMiddles.append(Array(UnsafeBufferPointer(start: teacherActivations.middle, count: window.count * h)))
+            var teacherMiddles: [[Float]] = []
+            let teacherOutputs = Self.outputs(of: teacherForward, linears: teacherLinears, states: teacherStates,
+                                              windows: windows, hidden: h, activations: teacherActivations) { w in
+                teacherMiddles.append(Array(UnsafeBufferPointer(start: teacherActivations.middle, count: windows[w].count * h)))
             }
             var block = blocks[layer]
             var done: [String] = []
-            let errorBefore = blockError(block: block, layer: layer, student: student, states: studentStates,
-                                         targets: teacherOutputs, windows: windows, activations: studentActivations, pool: pool)
+            let errorBefore = meanError(studentOutputs(block: block, layer: layer, student: student, states: studentStates,
+                                                       windows: windows, activations: studentActivations, pool: pool),
+                                        teacherOutputs, hidden: h)
             if attentionOutput, config.hasAttention(layer: layer), block.postAttentionNorm == nil {
                 let forward = BlockForward(config: config, layer: layer, block: block, rotary: student.rotary(layer: layer), pool: pool)
                 let linears = FrozenBlockLinears(block: block, pool: pool)
@@ -137,19 +131,11 @@ public struct BlockReconstruction: Sendable {
                 done.append("attn_output")
             }
             if block.ffnWidth > 0, block.postFFNNorm == nil {
-                let forward = BlockForward(config: config, layer: layer, block: block, rotary: student.rotary(layer: layer), pool: pool)
-                let linears = FrozenBlockLinears(block: block, pool: pool)
                 var normal = NormalEquations(inputs: block.ffnWidth, outputs: h)
-                var scratch = [Float](repeating: 0, count: longest * h)
-                for (w, window) in windows.enumerated() {
-                    let t = window.count
-                    studentStates[w].withUnsafeBufferPointer { x in
-                        scratch.withUnsafeMutableBufferPointer { y in
-                            forward.run(input: x.baseAddress!, tokens: t, output: y.baseAddress!, linears: linears,
-                                        activations: studentActivations)
-                        }
-                    }
+                _ = studentOutputs(block: block, layer: layer, student: student, states: studentStates,
+                                   windows: windows, activations: studentActivations, pool: pool) { w in
                     // Target of the FFN branch: the teacher's output minus the student's middle and down bias.
+                    let t = windows[w].count
                     var target = teacherOutputs[w]
                     let middle = studentActivations.middle
                     for r in 0..<t {
@@ -164,26 +150,12 @@ public struct BlockReconstruction: Sendable {
             }
             blocks[layer] = block
             // Advance both streams: the student through its refitted block.
-            let forward = BlockForward(config: config, layer: layer, block: block, rotary: student.rotary(layer: layer), pool: pool)
-            let linears = FrozenBlockLinears(block: block, pool: pool)
-            var squares = 0.0, count = 0
-            for (w, window) in windows.enumerated() {
-                let t = window.count
-                var output = [Float](repeating: 0, count: t * h)
-                studentStates[w].withUnsafeBufferPointer { x in
-                    output.withUnsafeMutableBufferPointer { y in
-                        forward.run(input: x.baseAddress!, tokens: t, output: y.baseAddress!, linears: linears,
-                                    activations: studentActivations)
-                    }
-                }
-                squares += squaredError(output, teacherOutputs[w], tokens: t, hidden: h)
-                count += t * h
-                studentStates[w] = output
-                teacherStates[w] = teacherOutputs[w]
-            }
+            studentStates = studentOutputs(block: block, layer: layer, student: student, states: studentStates,
+                                           windows: windows, activations: studentActivations, pool: pool)
+            teacherStates = teacherOutputs
             refitted.append(done)
             before.append(errorBefore)
-            after.append(squares / Double(max(count, 1)))
+            after.append(meanError(studentStates, teacherOutputs, hidden: h))
             progress(layer + 1, config.numLayers)
         }
         let model = try LlamaModel(config: student.config, embeddings: student.embeddings, blocks: blocks,
@@ -193,25 +165,41 @@ public struct BlockReconstruction: Sendable {
             tokens: windows.reduce(0) { $0 + $1.count }, seconds: Date().timeIntervalSince(start)))
     }
 
-    /// The mean squared difference between `block`'s outputs on `states` and `targets`.
-    private func blockError(
-        block: LlamaBlockWeights, layer: Int, student: LlamaModel, states: [[Float]], targets: [[Float]],
-        windows: [[Int32]], activations: BlockActivations, pool: ThreadPool
-    ) -> Double {
-        let h = student.config.hiddenSize
+    /// `block` of `student` (as layer `layer`) run over every window's `states` (`each` as in `outputs`).
+    private func studentOutputs(
+        block: LlamaBlockWeights, layer: Int, student: LlamaModel, states: [[Float]], windows: [[Int32]],
+        activations: BlockActivations, pool: ThreadPool, each: (Int) -> Void = { _ in }
+    ) -> [[Float]] {
         let forward = BlockForward(config: student.config, layer: layer, block: block, rotary: student.rotary(layer: layer), pool: pool)
-        let linears = FrozenBlockLinears(block: block, pool: pool)
-        var squares = 0.0, count = 0
-        for (w, window) in windows.enumerated() {
-            let t = window.count
+        return Self.outputs(of: forward, linears: FrozenBlockLinears(block: block, pool: pool), states: states,
+                            windows: windows, hidden: student.config.hiddenSize, activations: activations, each: each)
+    }
+
+    /// `forward` over every window's `states`: the block outputs; `each(w)` runs after window `w`
+    /// while its activations are still in `activations`.
+    private static func outputs(
+        of forward: BlockForward, linears: FrozenBlockLinears, states: [[Float]], windows: [[Int32]], hidden h: Int,
+        activations: BlockActivations, each: (Int) -> Void = { _ in }
+    ) -> [[Float]] {
+        windows.indices.map { w in
+            let t = windows[w].count
             var output = [Float](repeating: 0, count: t * h)
             states[w].withUnsafeBufferPointer { x in
                 output.withUnsafeMutableBufferPointer { y in
                     forward.run(input: x.baseAddress!, tokens: t, output: y.baseAddress!, linears: linears, activations: activations)
                 }
             }
-            squares += squaredError(output, targets[w], tokens: t, hidden: h)
-            count += t * h
+            each(w)
+            return output
+        }
+    }
+
+    /// The mean over all elements of the weighted squared differences of `outputs` and `targets`.
+    private func meanError(_ outputs: [[Float]], _ targets: [[Float]], hidden h: Int) -> Double {
+        var squares = 0.0, count = 0
+        for (output, target) in zip(outputs, targets) {
+            squares += squaredError(output, target, hidden: h)
+            count += output.count
         }
         return squares / Double(max(count, 1))
     }
@@ -225,9 +213,9 @@ public struct BlockReconstruction: Sendable {
     }
 
     /// Sum over tokens of the weighted squared differences of `output` and `target`.
-    private func squaredError(_ output: [Float], _ target: [Float], tokens t: Int, hidden h: Int) -> Double {
+    private func squaredError(_ output: [Float], _ target: [Float], hidden h: Int) -> Double {
         var total = 0.0
-        for r in 0..<t {
+        for r in 0..<(output.count / h) {
             var squares = 0.0
             for j in 0..<h { let d = Double(output[r * h + j] - target[r * h + j]); squares += d * d }
             total += squares * tokenWeight(target, row: r, hidden: h)

@@ -183,8 +183,9 @@ public struct RecoveryTrainer: Sendable {
         }
     }
 
-    /// `count` of `pieces` spread evenly over them (all of them when there are no more).
-    static func spread(_ pieces: [[Int32]], count: Int) -> [[Int32]] {
+    /// `count` of `pieces` spread evenly over them (all of them when there are no more): the
+    /// windows the reconstruction fits on.
+    public static func spread(_ pieces: [[Int32]], count: Int) -> [[Int32]] {
         guard count < pieces.count else { return pieces }
         return (0..<count).map { pieces[$0 * pieces.count / count] }
     }

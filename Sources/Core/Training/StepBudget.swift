@@ -1,7 +1,8 @@
 /// How many optimizer steps a wall-clock budget affords, planned from the steps timed so far.
 ///
 /// The first step's time includes setting up the adapters (and the distillation buffers), so a
-/// plan made from it alone leaves a fifth or more of the budget unused; the plan is made again
+/// plan made from it alone leaves part of the budget unused (7 of 30 minutes in the distillation
+/// run of bench/RESULTS.md, 2026-12-03); the plan is made again
 /// from the mean time of the later steps after each of `checkpoints`, all early enough in the
 /// cosine schedule that changing its length barely moves the learning rate.
 public struct StepBudget: Sendable {
