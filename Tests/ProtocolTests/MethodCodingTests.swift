@@ -77,8 +77,8 @@ struct ParamsCodingTests {
         finetune.calibration = "c1"
         try expectRoundTrip(finetune, """
             {"model":"m2","text":"the quick brown fox","field":"text","separator":"\\n\\n","steps":3,"batchSize":1,
-             "gradientAccumulation":1,"sequenceLength":256,"learningRate":0.001,"warmupSteps":0,"weightDecay":0,
-             "clipNorm":0.5,"rank":8,"minRank":1,"maxRank":64,"allocation":"importance","gamma":1,"seed":9,
+             "gradientAccumulation":1,"sequenceLength":256,"learningRate":0.001,"loraPlusRatio":1,"warmupSteps":0,
+             "weightDecay":0,"clipNorm":0.5,"rank":8,"minRank":1,"maxRank":64,"allocation":"importance","gamma":1,"seed":9,
              "frozenPrecision":"bf16","timeBudgetSeconds":60,"objective":"language-model","distillationTemperature":1,
              "distillationLmWeight":0,"calibration":"c1","blockMetric":"angular"}
             """)
@@ -87,11 +87,12 @@ struct ParamsCodingTests {
         distill.options.objective = .distillation
         distill.options.distillationTemperature = 2
         distill.options.distillationLMWeight = 0.25
+        distill.options.loraPlusRatio = 4
         distill.teacher = "m1"
         try expectRoundTrip(distill, """
             {"model":"m2","text":"x","field":"text","separator":"\\n\\n","steps":4,"batchSize":1,
-             "gradientAccumulation":1,"sequenceLength":256,"learningRate":0.0002,"warmupSteps":0,"weightDecay":0,
-             "clipNorm":1,"rank":8,"minRank":1,"maxRank":64,"allocation":"uniform","gamma":1,"seed":0,
+             "gradientAccumulation":1,"sequenceLength":256,"learningRate":0.0002,"loraPlusRatio":4,"warmupSteps":0,
+             "weightDecay":0,"clipNorm":1,"rank":8,"minRank":1,"maxRank":64,"allocation":"uniform","gamma":1,"seed":0,
              "objective":"distillation","distillationTemperature":2,"distillationLmWeight":0.25,
              "blockMetric":"angular","teacher":"m1"}
             """)
@@ -100,6 +101,8 @@ struct ParamsCodingTests {
         let badWeight = try? FinetuneParams.decode(
             wire: json(#"{"model":"m2","text":"x","steps":3,"distillationLmWeight":2}"#))
         #expect(badWeight == nil, "an LM weight outside 0...1 is refused")
+        let badRatio = try? FinetuneParams.decode(wire: json(#"{"model":"m2","text":"x","steps":3,"loraPlusRatio":0}"#))
+        #expect(badRatio == nil, "a LoRA+ ratio must be positive")
         let defaults = try FinetuneParams.decode(wire: json(#"{"model":"m2","text":"x","steps":3}"#))
         #expect(defaults.options == FineTuneOptions(steps: 3), "FineTuneOptions' defaults, clip norm 1 included")
         try expectRoundTrip(LoadModelParams(path: "/m.gguf", precision: .bf16), #"{"path":"/m.gguf","precision":"bf16"}"#)

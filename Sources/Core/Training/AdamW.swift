@@ -7,8 +7,14 @@ struct AdamW {
     private(set) var step = 0
     private var firstMoment: [Float]
     private var secondMoment: [Float]
+    /// Per-parameter multiple of the step's rate (nil: 1 everywhere).
+    private let rateScale: [Float]?
 
-    init(count: Int, beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float) {
+    /// An optimizer for `count` parameters; `rateScale[i]` multiplies the learning rate of
+    /// parameter i (nil: every parameter gets the step's rate).
+    init(count: Int, beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float, rateScale: [Float]? = nil) {
+        precondition(rateScale.map { $0.count == count } ?? true, "one rate scale per parameter")
+        self.rateScale = rateScale
         self.beta1 = beta1
         self.beta2 = beta2
         self.epsilon = epsilon
@@ -31,7 +37,8 @@ struct AdamW {
                     v[i] = b2 * v[i] + (1 - b2) * g * g
                     let mHat = m[i] / correction1
                     let vHat = v[i] / correction2
-                    parameters[i] -= lr * (mHat / (vHat.squareRoot() + eps) + decay * parameters[i])
+                    let rate = rateScale.map { lr * $0[i] } ?? lr
+                    parameters[i] -= rate * (mHat / (vHat.squareRoot() + eps) + decay * parameters[i])
                 }
             }
         }

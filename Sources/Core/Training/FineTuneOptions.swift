@@ -23,6 +23,10 @@ public struct FineTuneOptions: Sendable, Codable, Equatable {
     public var sequenceLength: Int = 256
     /// Peak learning rate of AdamW.
     public var learningRate: Float = 2e-4
+    /// Learning rate of the adapters' B matrices as a multiple of `learningRate` (which the A
+    /// matrices get): LoRA+ (Hayou et al. 2024) finds B should learn faster than A, since B
+    /// starts at zero and A at random. 1: one rate for all.
+    public var loraPlusRatio: Float = 1
     /// Steps of linear warm-up before the cosine decay.
     public var warmupSteps: Int = 0
     /// Learning rate at the end of the cosine, as a fraction of the peak.
@@ -91,6 +95,8 @@ public struct FineTuneOptions: Sendable, Codable, Equatable {
         public static let sequenceLength = OptionRange.atLeast(2)
         /// A positive learning rate.
         public static let learningRate = OptionRange.greaterThan(0)
+        /// A positive multiple of the learning rate.
+        public static let loraPlusRatio = OptionRange.greaterThan(0)
         /// No negative warm-up.
         public static let warmupSteps = OptionRange.atLeast(0)
         /// A fraction of the peak rate.
@@ -136,6 +142,8 @@ public struct FineTuneOptions: Sendable, Codable, Equatable {
         try require(Limits.sequenceLength.violation("sequence length", sequenceLength))
         try require(learningRate.isFinite, "learning rate must be finite (got \(learningRate))")
         try require(Limits.learningRate.violation("learning rate", Double(learningRate)))
+        try require(loraPlusRatio.isFinite, "the LoRA+ ratio must be finite (got \(loraPlusRatio))")
+        try require(Limits.loraPlusRatio.violation("the LoRA+ ratio", Double(loraPlusRatio)))
         try require(Limits.warmupSteps.violation("warm-up steps", warmupSteps))
         try require(Limits.minLearningRateRatio.violation("the minimum learning-rate ratio", Double(minLearningRateRatio)))
         try require(weightDecay.isFinite, "weight decay must be finite (got \(weightDecay))")

@@ -88,6 +88,18 @@ public final class LoRANetwork {
         gradients.deallocate()
     }
 
+    /// `scale` for every parameter of a B matrix and 1 for every parameter of an A matrix, in the
+    /// flat vector's layout: the per-parameter rate multiples of LoRA+ (nil when `scale` is 1).
+    public func rateScales(bMatrices scale: Float) -> [Float]? {
+        guard scale != 1 else { return nil }
+        var scales = [Float](repeating: 1, count: parameterCount)
+        for layout in layouts.joined() where layout.rank > 0 {
+            let count = layout.rank * layout.outputs
+            for i in layout.bOffset..<(layout.bOffset + count) { scales[i] = scale }
+        }
+        return scales
+    }
+
     /// Parameter `index` of the flat vector.
     public func parameter(_ index: Int) -> Float { parameters[index] }
     /// Sets parameter `index` of the flat vector.

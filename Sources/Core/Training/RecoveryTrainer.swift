@@ -105,7 +105,8 @@ public struct RecoveryTrainer: Sendable {
                                       frozenPrecision: options.frozenPrecision,
                                       maxTokens: pieces.map(\.count).max() ?? 2, distillation: distillation)
         var optimizer = AdamW(count: network.parameterCount, beta1: options.beta1, beta2: options.beta2,
-                              epsilon: options.adamEpsilon, weightDecay: options.weightDecay)
+                              epsilon: options.adamEpsilon, weightDecay: options.weightDecay,
+                              rateScale: network.rateScales(bMatrices: options.loraPlusRatio))
         var schedule = LearningRateSchedule(peak: options.learningRate, warmupSteps: options.warmupSteps,
                                             totalSteps: options.steps, minRatio: options.minLearningRateRatio)
         var order = WindowOrder(count: pieces.count, seed: options.seed)

@@ -18,6 +18,8 @@ struct BenchArguments {
     var batch = 4
     var accumulation = 1
     var learningRate: Float = 4e-4
+    /// B matrices' learning rate as a multiple of A's (LoRA+; 1: one rate).
+    var loraPlus: Float = 1
     var warmup = 8
     var rank = 8
     var gamma = 1.0
@@ -50,7 +52,7 @@ struct BenchArguments {
     static let usage = """
         usage: RecoveryBench [--model PATH] [--data DIR] [--sparsity 0.3] [--budget-minutes 30] [--steps N]
           [--calibration-windows \(CalibrationSampling().count)] [--calibration-length \(CalibrationSampling().windowSize)] [--statistics-cache FILE]
-          [--seq 512] [--batch 4] [--accumulation 1] [--lr 4e-4] [--warmup 8] [--rank 8] [--gamma 1]
+          [--seq 512] [--batch 4] [--accumulation 1] [--lr 4e-4] [--lora-plus 1] [--warmup 8] [--rank 8] [--gamma 1]
           [--threads 2] [--eval-windows 16] [--allocations importance,uniform] [--frozen bf16|f32]
           [--seed 0] [--results bench/RESULTS.md | --results none] [--dense-control] [--train-text FILE]
           [--objective language-model|distillation] [--temperature 1] [--lm-weight 0]
@@ -98,6 +100,7 @@ struct BenchArguments {
                 }
                 reconstructionWeighting = weighting
             case "--lr": learningRate = try number(name)
+            case "--lora-plus": loraPlus = try number(name)
             case "--warmup": warmup = try number(name)
             case "--rank": rank = try number(name)
             case "--gamma": gamma = try number(name)

@@ -32,7 +32,7 @@ struct RecoveryReport {
             "SmolLM2-135M-Instruct (Q4_1 GGUF, f32 compute), CFSP at FFN sparsity \(a.sparsity) "
                 + "(achieved \(String(format: "%.3f", plan.achievedSparsity)); calibration \(a.sampling.count) x "
                 + "\(a.sampling.windowSize) tokens of WikiText-2 validation, seed 0). LoRA on q, k, v, o, gate, up, down of "
-                + "every block, alpha = 2 r_l, AdamW lr \(a.learningRate), warm-up \(a.warmup) steps + cosine, clip 1, "
+                + "every block, alpha = 2 r_l, AdamW lr \(a.learningRate)" + (a.loraPlus == 1 ? "" : " (B matrices x\(a.loraPlus), LoRA+)") + ", warm-up \(a.warmup) steps + cosine, clip 1, "
                 + "\(a.batch) x \(a.sequenceLength) tokens per step (x\(a.accumulation) accumulation), frozen weights "
                 + "\(a.frozen.rawValue), objective \(a.objective.rawValue)"
                 + (a.objective == .distillation ? String(format: " (teacher: the dense model, T %g, LM weight %g)", Double(a.temperature), Double(a.lmWeight)) : "")

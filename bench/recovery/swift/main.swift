@@ -83,6 +83,7 @@ func run() throws {
         options.gradientAccumulation = args.accumulation
         options.sequenceLength = args.sequenceLength
         options.learningRate = args.learningRate
+        options.loraPlusRatio = args.loraPlus
         options.warmupSteps = args.warmup
         options.gamma = args.gamma
         options.seed = args.seed

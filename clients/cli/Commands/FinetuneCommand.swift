@@ -35,6 +35,8 @@ struct FinetuneCommand: AsyncParsableCommand {
     var gradientAccumulation: Int?
     @Option(name: .long, parsing: .unconditional, help: MemberFlags.help(Settings.self, "learningRate"))
     var learningRate: Float?
+    @Option(name: .long, parsing: .unconditional, help: MemberFlags.help(Settings.self, "loraPlusRatio"))
+    var loraPlusRatio: Float?
     @Option(name: .long, parsing: .unconditional, help: MemberFlags.help(Settings.self, "warmupSteps"))
     var warmupSteps: Int?
     @Option(name: .long, parsing: .unconditional, help: MemberFlags.help(Settings.self, "weightDecay"))
@@ -70,6 +72,7 @@ struct FinetuneCommand: AsyncParsableCommand {
         if let batchSize { o.batchSize = batchSize }
         if let gradientAccumulation { o.gradientAccumulation = gradientAccumulation }
         if let learningRate { o.learningRate = learningRate }
+        if let loraPlusRatio { o.loraPlusRatio = loraPlusRatio }
         if let warmupSteps { o.warmupSteps = warmupSteps }
         if let weightDecay { o.weightDecay = weightDecay }
         if let clipNorm { o.clipNorm = clipNorm }

@@ -453,7 +453,7 @@ def test_finetune_distills_the_pruned_model_from_the_dense_one(loaded, text_file
     client, model, calibration = loaded
     pruned = client.prune(model, calibration, 0.3)
     result = client.finetune(pruned, 3, path=text_file, allocation="uniform", sequence_length=16, rank=2,
-                             objective="distillation", teacher=model, distillation_temperature=2.0,
+                             objective="distillation", teacher=model, distillation_temperature=2.0, lora_plus_ratio=4.0,
                              distillation_lm_weight=0.1)
     assert result.model == pruned.pruned and result.steps_completed == 3
     assert all(loss > 0 for loss in result.loss_curve)  # the pruned model differs from its teacher
