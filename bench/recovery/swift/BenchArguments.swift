@@ -27,6 +27,8 @@ struct BenchArguments {
     var evalWindows = 16
     var allocations: [String] = ["importance", "uniform"]
     var frozen: WeightPrecision = .bf16
+    /// Precision of the distillation teacher (the dense model loaded again when not f32).
+    var teacherPrecision: WeightPrecision = .f32
     var seed: UInt64 = 0
     var results: String? = "bench/RESULTS.md"
     /// Also fine-tune the dense model, with the same ranks and the pruned run's step count (issue 15's control).
@@ -53,7 +55,7 @@ struct BenchArguments {
         usage: RecoveryBench [--model PATH] [--data DIR] [--sparsity 0.3] [--budget-minutes 30] [--steps N]
           [--calibration-windows \(CalibrationSampling().count)] [--calibration-length \(CalibrationSampling().windowSize)] [--statistics-cache FILE]
           [--seq 512] [--batch 4] [--accumulation 1] [--lr 4e-4] [--lora-plus 1] [--warmup 8] [--rank 8] [--gamma 1]
-          [--threads 2] [--eval-windows 16] [--allocations importance,uniform] [--frozen bf16|f32]
+          [--threads 2] [--eval-windows 16] [--allocations importance,uniform] [--frozen bf16|f32] [--teacher-precision f32|bf16]
           [--seed 0] [--results bench/RESULTS.md | --results none] [--dense-control] [--train-text FILE]
           [--objective language-model|distillation] [--temperature 1] [--lm-weight 0]
           [--reconstruct WINDOWS] [--reconstruction-damping 1e-2] [--reconstruction-only]
@@ -111,6 +113,12 @@ struct BenchArguments {
                 let text = try value()
                 guard let p = WeightPrecision(rawValue: text) else { throw BenchError.usage("--frozen is bf16 or f32, got '\(text)'") }
                 frozen = p
+            case "--teacher-precision":
+                let text = try value()
+                guard let p = WeightPrecision(rawValue: text) else {
+                    throw BenchError.usage("--teacher-precision is bf16 or f32, got '\(text)'")
+                }
+                teacherPrecision = p
             case "--seed": seed = try number(name)
             case "--dense-control": denseControl = true
             case "--train-text": trainText = try value()

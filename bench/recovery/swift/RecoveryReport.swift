@@ -35,7 +35,7 @@ struct RecoveryReport {
                 + "every block, alpha = 2 r_l, AdamW lr \(a.learningRate)" + (a.loraPlus == 1 ? "" : " (B matrices x\(a.loraPlus), LoRA+)") + ", warm-up \(a.warmup) steps + cosine, clip 1, "
                 + "\(a.batch) x \(a.sequenceLength) tokens per step (x\(a.accumulation) accumulation), frozen weights "
                 + "\(a.frozen.rawValue), objective \(a.objective.rawValue)"
-                + (a.objective == .distillation ? String(format: " (teacher: the dense model, T %g, LM weight %g)", Double(a.temperature), Double(a.lmWeight)) : "")
+                + (a.objective == .distillation ? String(format: " (teacher: the dense model in %@, T %g, LM weight %g)", a.teacherPrecision.rawValue, Double(a.temperature), Double(a.lmWeight)) : "")
                 + ", training data \(a.trainText.map { "`\(($0 as NSString).lastPathComponent)`" } ?? "WikiText-2 validation"). Wall-clock budget per run: "
                 + "**\(String(format: "%g", a.budgetMinutes)) min** (the issue's benchmark asks for 30). "
                 + "Test PPL: first \(a.evalWindows) windows of 1024 tokens.",

@@ -73,6 +73,10 @@ func run() throws {
         return
     }
 
+    // The teacher: the dense model itself, or a bf16 copy of it (faster forward passes).
+    let denseTeacher = args.teacherPrecision == .f32
+        ? dense : try ModelLoader.load(path: args.model, precision: args.teacherPrecision).model
+
     var rows: [RecoveryRow] = []
     for name in args.allocations {
         guard let allocation = RankAllocation(rawValue: name) else {
@@ -96,7 +100,7 @@ func run() throws {
         options.reconstructionWindows = args.reconstruct
         options.reconstructionDamping = args.reconstructionDamping
         // Distillation (and reconstruction) learn from the dense model, for the pruned run and for the control alike.
-        let teacher = args.objective == .distillation || args.reconstruct > 0 ? dense : nil
+        let teacher = args.objective == .distillation || args.reconstruct > 0 ? denseTeacher : nil
         func recover(_ model: LlamaModel, _ label: String, _ options: FineTuneOptions) throws -> RecoveryRow {
             let result = try RecoveryTrainer(options: options).train(
                 model: model, windows: trainWindows, importance: importance, keepRatios: keepRatios,
