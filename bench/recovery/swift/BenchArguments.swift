@@ -59,7 +59,7 @@ struct BenchArguments {
           [--seed 0] [--results bench/RESULTS.md | --results none] [--dense-control] [--train-text FILE]
           [--objective language-model|distillation] [--temperature 1] [--lm-weight 0]
           [--reconstruct WINDOWS] [--reconstruction-damping 1e-2] [--reconstruction-only]
-          [--reconstruction-weighting normalized|uniform] [--reconstruction-ffn-only]
+          [--reconstruction-weighting normalized|uniform] [--reconstruction-ffn-only]   (these two: with --reconstruction-only)
         """
 
     init(_ arguments: [String]) throws {
@@ -72,6 +72,14 @@ struct BenchArguments {
         func number<T: LosslessStringConvertible>(_ name: String) throws -> T {
             let text = try value()
             guard let parsed = T(text) else { throw BenchError.usage("\(name) needs a number, got '\(text)'") }
+            return parsed
+        }
+        /// The next value as one of `allowed` (named in the error when it is not).
+        func choice<T: RawRepresentable>(_ name: String, _ allowed: [T]) throws -> T where T.RawValue == String {
+            let text = try value()
+            guard let parsed = T(rawValue: text), allowed.contains(where: { $0.rawValue == text }) else {
+                throw BenchError.usage("\(name) is \(allowed.map(\.rawValue).joined(separator: " or ")), got '\(text)'")
+            }
             return parsed
         }
         while i < arguments.count {
@@ -95,12 +103,7 @@ struct BenchArguments {
             case "--reconstruction-damping": reconstructionDamping = try number(name)
             case "--reconstruction-only": reconstructionOnly = true
             case "--reconstruction-ffn-only": reconstructionFFNOnly = true
-            case "--reconstruction-weighting":
-                let text = try value()
-                guard let weighting = BlockReconstruction.TokenWeighting(rawValue: text) else {
-                    throw BenchError.usage("--reconstruction-weighting is normalized or uniform, got '\(text)'")
-                }
-                reconstructionWeighting = weighting
+            case "--reconstruction-weighting": reconstructionWeighting = try choice(name, BlockReconstruction.TokenWeighting.allCases)
             case "--lr": learningRate = try number(name)
             case "--lora-plus": loraPlus = try number(name)
             case "--warmup": warmup = try number(name)
@@ -109,25 +112,12 @@ struct BenchArguments {
             case "--threads": threads = try number(name)
             case "--eval-windows": evalWindows = try number(name)
             case "--allocations": allocations = try value().split(separator: ",").map(String.init)
-            case "--frozen":
-                let text = try value()
-                guard let p = WeightPrecision(rawValue: text) else { throw BenchError.usage("--frozen is bf16 or f32, got '\(text)'") }
-                frozen = p
-            case "--teacher-precision":
-                let text = try value()
-                guard let p = WeightPrecision(rawValue: text) else {
-                    throw BenchError.usage("--teacher-precision is bf16 or f32, got '\(text)'")
-                }
-                teacherPrecision = p
+            case "--frozen": frozen = try choice(name, [WeightPrecision.bf16, .f32])
+            case "--teacher-precision": teacherPrecision = try choice(name, [WeightPrecision.f32, .bf16])
             case "--seed": seed = try number(name)
             case "--dense-control": denseControl = true
             case "--train-text": trainText = try value()
-            case "--objective":
-                let text = try value()
-                guard let o = FineTuneObjective(rawValue: text) else {
-                    throw BenchError.usage("--objective is language-model or distillation, got '\(text)'")
-                }
-                objective = o
+            case "--objective": objective = try choice(name, FineTuneObjective.allCases)
             case "--temperature": temperature = try number(name)
             case "--lm-weight": lmWeight = try number(name)
             case "--results":
@@ -136,6 +126,11 @@ struct BenchArguments {
             default: throw BenchError.usage("unknown option \(name)")
             }
             i += 1
+        }
+        // FineTuneOptions carries only the window count and damping of a reconstruction, so these
+        // two shape the benchmark's reconstruction-only run and nothing else.
+        if !reconstructionOnly, reconstructionFFNOnly || reconstructionWeighting != .normalized {
+            throw BenchError.usage("--reconstruction-ffn-only and --reconstruction-weighting apply to --reconstruction-only runs")
         }
     }
 }

@@ -60,7 +60,7 @@ func run() throws {
     guard !trainWindows.isEmpty else { throw BenchError.data("the training text is shorter than one window of \(args.sequenceLength) tokens") }
 
     if args.reconstructionOnly {
-        let chosen = RecoveryTrainer.spread(trainWindows.map { Array($0) }, count: args.reconstruct)
+        let chosen = RecoveryTrainer.spread(trainWindows, count: args.reconstruct)
         let result = try BlockReconstruction(damping: args.reconstructionDamping, attentionOutput: !args.reconstructionFFNOnly,
                                                       weighting: args.reconstructionWeighting).reconstruct(
             student: pruned, teacher: dense, windows: chosen, pool: pool, progress: { d, n in log("reconstructed block \(d)/\(n)") })
