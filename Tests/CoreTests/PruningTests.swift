@@ -31,6 +31,29 @@ import TestSupport
         #expect(stats.activationVariance(block: 2).allSatisfy { $0 >= 0 })
     }
 
+    @Test func neuronSumsEqualANaiveRowOrderRecountBitForBit() throws {
+        // Widths across the accumulator's 64-column chunks: a full chunk plus a ragged one.
+        var config = LlamaConfig.tiny(layers: 2, hidden: 32, ffn: 130, vocab: 60)
+        config.intermediateSizes = [130, 64]
+        let model = try LlamaModel.random(config: config, seed: 29)
+        var rng = TestRandom(seed: 3)
+        let windows = (0..<3).map { _ in (0..<21).map { _ in Int32(rng.next() % UInt64(config.vocabSize)) } }
+        let stats = try Calibrator(gram: false).calibrate(model: model, windows: windows, pool: ThreadPool(threads: 2))
+        let z = try ActivationRecorder.record(model, windows: windows)
+        for (l, width) in config.intermediateSizes.enumerated() {
+            var sums = [Double](repeating: 0, count: width), squares = sums
+            for w in 0..<windows.count {  // per window in token order, then added: the documented order
+                var windowSums = [Double](repeating: 0, count: width), windowSquares = windowSums
+                for row in z[l][(w * 21)..<((w + 1) * 21)] {
+                    for j in 0..<width { windowSums[j] += row[j]; windowSquares[j] += row[j] * row[j] }
+                }
+                for j in 0..<width { sums[j] += windowSums[j]; squares[j] += windowSquares[j] }
+            }
+            #expect(stats.blocks[l].activationSum == sums, "block \(l)")
+            #expect(stats.blocks[l].activationSquareSum == squares, "block \(l)")
+        }
+    }
+
     @Test func statisticsRoundTripThroughJSON() throws {
         let stats = try Self.calibrated(try Self.tinyModel())
         let data = try JSONEncoder().encode(stats)

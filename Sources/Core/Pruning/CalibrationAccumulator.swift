@@ -119,24 +119,30 @@ final class CalibrationAccumulator: BlockObserver {
     }
 
     /// Adds each column's sum (when `sums` is given) and sum of squares over the rows of `z`
-    /// (rows x width), in row order, split over the pool by column ranges.
+    /// (rows x width), in row order, split over the pool by column ranges. Each task walks its
+    /// 64 columns row by row (contiguous loads the compiler vectorizes) into local f64
+    /// accumulators, so every column still sees the same additions in the same order as a
+    /// column-at-a-time loop, and the results have the same bits.
     private static func addColumnSums(_ z: UnsafePointer<Float>, rows: Int, width: Int, sums s: UnsafeMutablePointer<Double>?,
                                       squares q: UnsafeMutablePointer<Double>, pool: ThreadPool) {
         let chunk = 64
         let chunks = (width + chunk - 1) / chunk
         pool.parallelFor(chunks) { c in
-            let lo = c * chunk, hi = min(width, lo + chunk)
-            for j in lo..<hi {
-                var sum = 0.0, square = 0.0
-                var p = z + j
+            let lo = c * chunk, count = min(width, lo + chunk) - lo
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * chunk) { buffer in
+                let sum = buffer.baseAddress!, square = sum + chunk
+                sum.initialize(repeating: 0, count: 2 * chunk)
+                var p = z + lo
                 for _ in 0..<rows {
-                    let v = Double(p.pointee)
-                    sum += v
-                    square += v * v
+                    for j in 0..<count {
+                        let v = Double(p[j])
+                        sum[j] += v
+                        square[j] += v * v
+                    }
                     p += width
                 }
-                s?[j] += sum
-                q[j] += square
+                if let s { for j in 0..<count { s[lo + j] += sum[j] } }
+                for j in 0..<count { q[lo + j] += square[j] }
             }
         }
     }
