@@ -49,12 +49,19 @@ final class CalibrationAccumulator: BlockObserver {
         rowValues.withUnsafeMutableBufferPointer { rows in
             let r = rows.baseAddress!
             func summed() -> Double { (0..<tokens).reduce(0.0) { $0 + Double(r[$1]) } }
+            let pool = self.pool
+            func angular(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>) {
+                pool.parallelRanges(tokens, grain: 16) { range in
+                    rowAngularDistance(x + range.lowerBound * h, y + range.lowerBound * h, rows: range.count, cols: h,
+                                       into: r + range.lowerBound)
+                }
+            }
             if b.attentionAngularSum != nil {
-                rowAngularDistance(input, middle, rows: tokens, cols: h, into: r)
+                angular(input, middle)
                 b.attentionAngularSum! += summed()
             }
             if b.ffnAngularSum != nil {
-                rowAngularDistance(middle, output, rows: tokens, cols: h, into: r)
+                angular(middle, output)
                 b.ffnAngularSum! += summed()
             }
         }
@@ -78,18 +85,22 @@ final class CalibrationAccumulator: BlockObserver {
         ffnActivations: UnsafePointer<Float>
     ) {
         let h = statistics.hiddenSize
-        if rowValues.count < tokens { rowValues = Array(repeating: 0, count: tokens) }
+        if rowValues.count < 4 * tokens { rowValues = Array(repeating: 0, count: 4 * tokens) }
         rowValues.withUnsafeMutableBufferPointer { rows in
-            let r = rows.baseAddress!
-            func summed() -> Double { (0..<tokens).reduce(0.0) { $0 + Double(r[$1]) } }
-            rowAngularDistance(input, output, rows: tokens, cols: h, into: r)
-            statistics.blocks[block].angularSum += summed()
-            rowCosineSimilarity(input, output, rows: tokens, cols: h, into: r)
-            statistics.blocks[block].cosineSum += (0..<tokens).reduce(0.0) { $0 + (1 - Double(r[$1])) }
-            rowMeanSquaredDifference(input, output, rows: tokens, cols: h, into: r)
-            statistics.blocks[block].mseSum += summed()
-            rowMeanAbsoluteDifference(input, output, rows: tokens, cols: h, into: r)
-            statistics.blocks[block].maeSum += summed()
+            let angular = rows.baseAddress!, cosine = angular + tokens, squared = cosine + tokens, absolute = squared + tokens
+            // Per-token values in parallel (each row alone), then summed in token order.
+            pool.parallelRanges(tokens, grain: 16) { range in
+                let x = input + range.lowerBound * h, y = output + range.lowerBound * h, n = range.count
+                rowAngularDistance(x, y, rows: n, cols: h, into: angular + range.lowerBound)
+                rowCosineSimilarity(x, y, rows: n, cols: h, into: cosine + range.lowerBound)
+                rowMeanSquaredDifference(x, y, rows: n, cols: h, into: squared + range.lowerBound)
+                rowMeanAbsoluteDifference(x, y, rows: n, cols: h, into: absolute + range.lowerBound)
+            }
+            func summed(_ r: UnsafePointer<Float>) -> Double { (0..<tokens).reduce(0.0) { $0 + Double(r[$1]) } }
+            statistics.blocks[block].angularSum += summed(angular)
+            statistics.blocks[block].cosineSum += (0..<tokens).reduce(0.0) { $0 + (1 - Double(cosine[$1])) }
+            statistics.blocks[block].mseSum += summed(squared)
+            statistics.blocks[block].maeSum += summed(absolute)
         }
         accumulateColumns(ffnActivations, rows: tokens, block: block)
         if var gram = statistics.blocks[block].gram {
@@ -120,12 +131,16 @@ final class CalibrationAccumulator: BlockObserver {
 
     /// Adds each column's sum (when `sums` is given) and sum of squares over the rows of `z`
     /// (rows x width), in row order, split over the pool by column ranges. Each task walks its
-    /// 64 columns row by row (contiguous loads the compiler vectorizes) into local f64
+    /// columns row by row (contiguous loads the compiler vectorizes) into local f64
     /// accumulators, so every column still sees the same additions in the same order as a
     /// column-at-a-time loop, and the results have the same bits.
     private static func addColumnSums(_ z: UnsafePointer<Float>, rows: Int, width: Int, sums s: UnsafeMutablePointer<Double>?,
                                       squares q: UnsafeMutablePointer<Double>, pool: ThreadPool) {
-        let chunk = 64
+        // Two chunks per thread, each a multiple of 16 columns and at least 64: long contiguous
+        // runs per row for the prefetcher (z is several MB, read once). The chunking does not
+        // change any column's sum.
+        let perThread = (width + 2 * pool.threadCount - 1) / (2 * pool.threadCount)
+        let chunk = Swift.max(64, (perThread + 15) / 16 * 16)
         let chunks = (width + chunk - 1) / chunk
         pool.parallelFor(chunks) { c in
             let lo = c * chunk, count = min(width, lo + chunk) - lo
