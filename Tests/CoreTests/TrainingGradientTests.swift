@@ -65,6 +65,34 @@ struct TrainingGradientTests {
         return network
     }
 
+    /// The row-wise steps of the forward and backward (norms, rotary, gating) split a window's
+    /// rows over the pool once it has 32 or more; the gradients must keep every bit whatever the
+    /// thread count, for each family's switches (per-head norms, sandwich norms, GELU).
+    @Test(arguments: ["llama", "qwen3", "gemma3"])
+    func gradientsOfALongWindowAreTheSameForAnyThreadCount(family: String) throws {
+        let config = try LlamaConfig.tiny(family: family, layers: 2, hidden: 32, heads: 4, kvHeads: 2,
+                                          headDim: family == "qwen3" ? 12 : nil, ffn: 40, vocab: 50, context: 64)
+        let model = try LlamaModel.random(config: config, seed: 41)
+        var rng = TestRandom(seed: 43)
+        let tokens = (0..<50).map { _ in Int32(rng.next() % 50) }
+        func gradients(threads: Int) throws -> (loss: Double, gradients: [Float]) {
+            let network = try LoRANetwork(model: model, ranks: [2, 3], seed: 42, maxTokens: 50)
+            var b = TestRandom(seed: 44)
+            for block in network.layouts {
+                for a in block {
+                    for i in 0..<(a.outputs * a.rank) { network.setParameter(a.bOffset + i, b.uniform(-0.3, 0.3)) }
+                }
+            }
+            network.zeroGradients()
+            let loss = try network.accumulateGradients(window: tokens, pool: ThreadPool(threads: threads))
+            return (loss, network.gradientValues)
+        }
+        let one = try gradients(threads: 1), three = try gradients(threads: 3)
+        #expect(one.loss == three.loss)
+        #expect(one.gradients == three.gradients)
+        #expect(one.gradients.contains { $0 != 0 })
+    }
+
     @Test(arguments: [RotaryLayout.rotateHalf, .interleaved])
     func loraGradientsMatchFloat64FiniteDifferences(layout: RotaryLayout) throws {
         try checkGradients(try Self.network(layout: layout, seed: 11))

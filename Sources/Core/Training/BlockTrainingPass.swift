@@ -61,8 +61,11 @@ struct BlockTrainingPass {
             downGrad = UnsafePointer(ws.gradPost)
         }
         backward(.down, gradOut: downGrad, input: a.gated, tokens: t, into: ws.gradGated, accumulate: false)
-        gatedActivationBackward(c.activation, gate: a.gate, up: a.up, gradOut: ws.gradGated, count: t * width,
-                                gradGate: ws.gradGate, gradUp: ws.gradUp)
+        pool.parallelRanges(t, grain: BlockForward.rowGrain) { r in
+            let offset = r.lowerBound * width
+            gatedActivationBackward(c.activation, gate: a.gate + offset, up: a.up + offset, gradOut: ws.gradGated + offset,
+                                    count: r.count * width, gradGate: ws.gradGate + offset, gradUp: ws.gradUp + offset)
+        }
         backward(.gate, gradOut: ws.gradGate, input: a.ffnNormed, tokens: t, into: ws.gradNorm, accumulate: false)
         backward(.up, gradOut: ws.gradUp, input: a.ffnNormed, tokens: t, into: ws.gradNorm, accumulate: true)
         addNormBackward(a.middle, weight: block.ffnNorm, tokens: t, gradOut: ws.gradNorm, into: dx)
@@ -87,8 +90,12 @@ struct BlockTrainingPass {
                                 headDim: c.headDim, scale: c.attentionScale, window: c.window(layer: forwardPass.layer),
                                 gradQ: ws.gradQuery, gradK: ws.gradKey, gradV: ws.gradValue, pool: pool)
         let rotary = forwardPass.rotary.table(covering: t)
-        applyInverseRotary(ws.gradQuery, tokens: t, heads: heads, headDim: c.headDim, table: rotary, layout: c.ropeLayout)
-        applyInverseRotary(ws.gradKey, tokens: t, heads: kvHeads, headDim: c.headDim, table: rotary, layout: c.ropeLayout)
+        pool.parallelRanges(t, grain: BlockForward.rowGrain) { r in
+            applyInverseRotary(ws.gradQuery + r.lowerBound * heads * c.headDim, tokens: r.count, heads: heads,
+                               headDim: c.headDim, startPosition: r.lowerBound, table: rotary, layout: c.ropeLayout)
+            applyInverseRotary(ws.gradKey + r.lowerBound * kvHeads * c.headDim, tokens: r.count, heads: kvHeads,
+                               headDim: c.headDim, startPosition: r.lowerBound, table: rotary, layout: c.ropeLayout)
+        }
         if let qNorm = block.queryNorm, let kNorm = block.keyNorm {
             normBackward(a.queryProjection, qNorm, rows: t * heads, cols: c.headDim, gradient: ws.gradQuery)
             normBackward(a.keyProjection, kNorm, rows: t * kvHeads, cols: c.headDim, gradient: ws.gradKey)
@@ -102,9 +109,13 @@ struct BlockTrainingPass {
     /// Replaces `gradient` (of the norm's output) by that of its input `x`, in place.
     private func normBackward(_ x: UnsafePointer<Float>, _ weight: [Float], rows: Int, cols: Int,
                               gradient: UnsafeMutablePointer<Float>) {
-        weight.withUnsafeBufferPointer {
-            rmsNormBackward(x, rows: rows, cols: cols, weight: $0.baseAddress!, eps: config.rmsNormEps,
-                            gradOut: gradient, gradInput: gradient)
+        // No weight gradient (the gains are frozen), so every row is independent: split over the pool.
+        weight.withUnsafeBufferPointer { w in
+            pool.parallelRanges(rows, grain: BlockForward.rowGrain) { r in
+                let offset = r.lowerBound * cols
+                rmsNormBackward(x + offset, rows: r.count, cols: cols, weight: w.baseAddress!, eps: config.rmsNormEps,
+                                gradOut: gradient + offset, gradInput: gradient + offset)
+            }
         }
     }
 
