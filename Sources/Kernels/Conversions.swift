@@ -144,7 +144,7 @@ func bf16PairLanes(_ source: UnsafePointer<Float>) -> SIMD16<UInt32> {
     let high = roundedBF16Lanes(UnsafeRawPointer(source + 16).loadUnaligned(as: SIMD16<UInt32>.self))
     #if CFSP_AVX512BF16
     // One vpermt2w gathers the 32 low halves; the portable narrowing below compiles to two
-    // out-of-line calls per 32 values (a fifth of the bf16 packing's time in calibration).
+    // out-of-line calls per 32 values (bench/README.md, "Where calibration's time goes").
     return cfsp_low_halves(low, high)
     #else
     // Each 64-bit lane of `low` holds (v[2i], v[2i+1]) as two u32 with 16 significant bits.

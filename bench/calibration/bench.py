@@ -128,7 +128,6 @@ def torch_nll(model):
 # hosts do) slows all four alike instead of whichever ran last; the best round per system is kept,
 # and each round's own ratio is reported too.
 d = Daemon()
-results = {}
 cfsp_stats = {}
 torch_stats = {}
 rounds = []
@@ -158,8 +157,6 @@ try:
             if prec not in torch_stats or sec < torch_stats[prec][0]:
                 torch_stats[prec] = (sec, imp, energy)
         rounds.append(this_round)
-        for k, v in this_round.items():
-            results[k] = max(results.get(k, 0), v)
     for prec, best in best_cfsp.items():
         path = os.path.join(work, f"calib-{prec}.json")
         d.call("calibration/save", {"calibration": best["calibration"], "path": path, "overwrite": True})
@@ -175,6 +172,7 @@ torch_eval = {"perplexity": math.exp(nll), "meanNegativeLogLikelihood": nll, "sc
 
 
 # ---- report ---------------------------------------------------------------------------------
+results = {k: max(r[k] for r in rounds) for k in rounds[0]}  # each system's best round
 def find_energy(cal):
     """Per-block FFN activation energy (sum of squares of the down-projection input) from a
     calibration/save file."""

@@ -101,7 +101,7 @@ struct BlockForward {
         let q = a.rotatedQuery(c), k = a.rotatedKey(c)
         let start = cache?.start ?? 0
         let rotary = self.rotary.table(covering: start + t)
-        pool.parallelRanges(t, grain: Self.rowGrain) { r in
+        pool.parallelRanges(t) { r in
             applyRotary(q + r.lowerBound * heads * c.headDim, tokens: r.count, heads: heads, headDim: c.headDim,
                         startPosition: start + r.lowerBound, table: rotary, layout: c.ropeLayout)
             applyRotary(k + r.lowerBound * kvHeads * c.headDim, tokens: r.count, heads: kvHeads, headDim: c.headDim,
@@ -138,7 +138,7 @@ struct BlockForward {
         norm(a.middle, block.ffnNorm, rows: t, cols: h, into: a.ffnNormed)
         linears.apply(.gate, a.ffnNormed, tokens: t, into: a.gate, accumulate: false)
         linears.apply(.up, a.ffnNormed, tokens: t, into: a.up, accumulate: false)
-        pool.parallelRanges(t, grain: Self.rowGrain) { r in
+        pool.parallelRanges(t) { r in
             let offset = r.lowerBound * width
             gatedActivation(config.activation, gate: a.gate + offset, up: a.up + offset, count: r.count * width,
                             into: a.gated + offset)
@@ -155,13 +155,9 @@ struct BlockForward {
         }
     }
 
-    /// Rows per task of the row-wise steps (norms, rotary, gating) that the pool splits: enough
-    /// that a task outweighs its hand-off, few enough that a 1024-token window feeds every thread.
-    static let rowGrain = 16
-
     private func norm(_ x: UnsafePointer<Float>, _ weight: [Float], rows: Int, cols: Int, into out: UnsafeMutablePointer<Float>) {
         weight.withUnsafeBufferPointer { w in
-            pool.parallelRanges(rows, grain: Self.rowGrain) { r in
+            pool.parallelRanges(rows) { r in
                 rmsNorm(x + r.lowerBound * cols, rows: r.count, cols: cols, weight: w.baseAddress!, eps: config.rmsNormEps,
                         into: out + r.lowerBound * cols)
             }

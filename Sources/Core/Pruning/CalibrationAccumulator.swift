@@ -48,21 +48,20 @@ final class CalibrationAccumulator: BlockObserver {
         if rowValues.count < tokens { rowValues = Array(repeating: 0, count: tokens) }
         rowValues.withUnsafeMutableBufferPointer { rows in
             let r = rows.baseAddress!
-            func summed() -> Double { (0..<tokens).reduce(0.0) { $0 + Double(r[$1]) } }
             let pool = self.pool
             func angular(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>) {
-                pool.parallelRanges(tokens, grain: 16) { range in
+                pool.parallelRanges(tokens) { range in
                     rowAngularDistance(x + range.lowerBound * h, y + range.lowerBound * h, rows: range.count, cols: h,
                                        into: r + range.lowerBound)
                 }
             }
             if b.attentionAngularSum != nil {
                 angular(input, middle)
-                b.attentionAngularSum! += summed()
+                b.attentionAngularSum! += Self.sum(r, count: tokens)
             }
             if b.ffnAngularSum != nil {
                 angular(middle, output)
-                b.ffnAngularSum! += summed()
+                b.ffnAngularSum! += Self.sum(r, count: tokens)
             }
         }
         if var squares = b.attentionSquareSum, squares.count == attentionWidth {
@@ -89,18 +88,17 @@ final class CalibrationAccumulator: BlockObserver {
         rowValues.withUnsafeMutableBufferPointer { rows in
             let angular = rows.baseAddress!, cosine = angular + tokens, squared = cosine + tokens, absolute = squared + tokens
             // Per-token values in parallel (each row alone), then summed in token order.
-            pool.parallelRanges(tokens, grain: 16) { range in
+            pool.parallelRanges(tokens) { range in
                 let x = input + range.lowerBound * h, y = output + range.lowerBound * h, n = range.count
                 rowAngularDistance(x, y, rows: n, cols: h, into: angular + range.lowerBound)
                 rowCosineSimilarity(x, y, rows: n, cols: h, into: cosine + range.lowerBound)
                 rowMeanSquaredDifference(x, y, rows: n, cols: h, into: squared + range.lowerBound)
                 rowMeanAbsoluteDifference(x, y, rows: n, cols: h, into: absolute + range.lowerBound)
             }
-            func summed(_ r: UnsafePointer<Float>) -> Double { (0..<tokens).reduce(0.0) { $0 + Double(r[$1]) } }
-            statistics.blocks[block].angularSum += summed(angular)
+            statistics.blocks[block].angularSum += Self.sum(angular, count: tokens)
             statistics.blocks[block].cosineSum += (0..<tokens).reduce(0.0) { $0 + (1 - Double(cosine[$1])) }
-            statistics.blocks[block].mseSum += summed(squared)
-            statistics.blocks[block].maeSum += summed(absolute)
+            statistics.blocks[block].mseSum += Self.sum(squared, count: tokens)
+            statistics.blocks[block].maeSum += Self.sum(absolute, count: tokens)
         }
         accumulateColumns(ffnActivations, rows: tokens, block: block)
         if var gram = statistics.blocks[block].gram {
@@ -127,6 +125,11 @@ final class CalibrationAccumulator: BlockObserver {
         }
         statistics.blocks[block].activationSum = sums
         statistics.blocks[block].activationSquareSum = squares
+    }
+
+    /// The per-token values summed in token order, in Double.
+    private static func sum(_ values: UnsafePointer<Float>, count: Int) -> Double {
+        (0..<count).reduce(0.0) { $0 + Double(values[$1]) }
     }
 
     /// Adds each column's sum (when `sums` is given) and sum of squares over the rows of `z`

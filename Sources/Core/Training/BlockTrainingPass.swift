@@ -61,7 +61,7 @@ struct BlockTrainingPass {
             downGrad = UnsafePointer(ws.gradPost)
         }
         backward(.down, gradOut: downGrad, input: a.gated, tokens: t, into: ws.gradGated, accumulate: false)
-        pool.parallelRanges(t, grain: BlockForward.rowGrain) { r in
+        pool.parallelRanges(t) { r in
             let offset = r.lowerBound * width
             gatedActivationBackward(c.activation, gate: a.gate + offset, up: a.up + offset, gradOut: ws.gradGated + offset,
                                     count: r.count * width, gradGate: ws.gradGate + offset, gradUp: ws.gradUp + offset)
@@ -90,7 +90,7 @@ struct BlockTrainingPass {
                                 headDim: c.headDim, scale: c.attentionScale, window: c.window(layer: forwardPass.layer),
                                 gradQ: ws.gradQuery, gradK: ws.gradKey, gradV: ws.gradValue, pool: pool)
         let rotary = forwardPass.rotary.table(covering: t)
-        pool.parallelRanges(t, grain: BlockForward.rowGrain) { r in
+        pool.parallelRanges(t) { r in
             applyInverseRotary(ws.gradQuery + r.lowerBound * heads * c.headDim, tokens: r.count, heads: heads,
                                headDim: c.headDim, startPosition: r.lowerBound, table: rotary, layout: c.ropeLayout)
             applyInverseRotary(ws.gradKey + r.lowerBound * kvHeads * c.headDim, tokens: r.count, heads: kvHeads,
@@ -111,7 +111,7 @@ struct BlockTrainingPass {
                               gradient: UnsafeMutablePointer<Float>) {
         // No weight gradient (the gains are frozen), so every row is independent: split over the pool.
         weight.withUnsafeBufferPointer { w in
-            pool.parallelRanges(rows, grain: BlockForward.rowGrain) { r in
+            pool.parallelRanges(rows) { r in
                 let offset = r.lowerBound * cols
                 rmsNormBackward(x + offset, rows: r.count, cols: cols, weight: w.baseAddress!, eps: config.rmsNormEps,
                                 gradOut: gradient + offset, gradInput: gradient + offset)
