@@ -150,14 +150,28 @@ final class CalibrationAccumulator: BlockObserver {
             withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * chunk) { buffer in
                 let sum = buffer.baseAddress!, square = sum + chunk
                 sum.initialize(repeating: 0, count: 2 * chunk)
+                // Four rows per sweep: each accumulator is loaded and stored once per four
+                // additions (made in row order), not once per row.
                 var p = z + lo
-                for _ in 0..<rows {
+                var row = 0
+                while row + 4 <= rows {
+                    let p1 = p + width, p2 = p1 + width, p3 = p2 + width
+                    for j in 0..<count {
+                        let v0 = Double(p[j]), v1 = Double(p1[j]), v2 = Double(p2[j]), v3 = Double(p3[j])
+                        sum[j] = sum[j] + v0 + v1 + v2 + v3
+                        square[j] = square[j] + v0 * v0 + v1 * v1 + v2 * v2 + v3 * v3
+                    }
+                    p += 4 * width
+                    row += 4
+                }
+                while row < rows {
                     for j in 0..<count {
                         let v = Double(p[j])
                         sum[j] += v
                         square[j] += v * v
                     }
                     p += width
+                    row += 1
                 }
                 if let s { for j in 0..<count { s[lo + j] += sum[j] } }
                 for j in 0..<count { q[lo + j] += square[j] }
