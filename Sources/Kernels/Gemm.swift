@@ -89,36 +89,54 @@ func matmulBF16(_ a: UnsafePointer<Float>, rows m: Int, lda: Int, weights: Packe
     let plan = GemmPlan(m: m, n: n, k: k, maxKBlock: GemmPlan.bf16KBlock)
     let aPairs = UnsafeMutablePointer<UInt32>.allocate(capacity: m * pairCount)
     defer { aPairs.deallocate() }
-    pool.parallelFor(plan.rowBlocks) { block in
-        let first = block * plan.rowBlock
-        packRowsAsBF16Pairs(a + first * lda, lda: lda, rows: min(plan.rowBlock, m - first), count: k,
-                            into: aPairs + first * pairCount, ldPairs: pairCount)
-    }
+    packActivationsAsBF16Pairs(a, lda: lda, plan: plan, pairCount: pairCount, into: aPairs, pool: pool)
     weights.bf16Panels.withUnsafeBufferPointer { storage in
         guard let packed = storage.baseAddress else { return }
         pool.parallelFor(plan.items) { item in
-            let (rows, panels) = plan.item(item)
-            plan.forEachKBlock { k0, kc in
-                let pairs = (kc + 1) / 2
-                let add = accumulate || k0 > 0
-                for panel in panels {
-                    let panelBlock = packed + (panel * weights.pairStride + k0 / 2) * GemmTile.columns
-                    let columns = min(GemmTile.columns, n - panel * GemmTile.columns)
-                    var row = rows.lowerBound
-                    while row < rows.upperBound {
-                        let tileRows = min(GemmTile.rows, rows.upperBound - row)
-                        let tileA = aPairs + row * pairCount + k0 / 2
-                        let tileC = c + row * ldc + panel * GemmTile.columns
-                        if tileRows <= 4 {
-                            gemmMicroKernelBF16x4(a: tileA, ldaPairs: pairCount, rows: tileRows, panel: panelBlock,
-                                                  pairs: pairs, c: tileC, ldc: ldc, columns: columns, add: add)
-                        } else {
-                            gemmMicroKernelBF16(a: tileA, ldaPairs: pairCount, rows: tileRows, panel: panelBlock,
-                                                pairs: pairs, c: tileC, ldc: ldc, columns: columns, add: add)
-                        }
-                        row += GemmTile.rows
-                    }
+            runBF16Item(item, of: plan, aPairs: aPairs, pairCount: pairCount, panels: packed,
+                        pairStride: weights.pairStride, into: c, ldc: ldc, accumulate: accumulate)
+        }
+    }
+}
+
+/// Converts rows 0..<m of A into bf16 pairs (`pairCount` u32 per row), one task per row block
+/// of `plan`: each element exactly once.
+func packActivationsAsBF16Pairs(_ a: UnsafePointer<Float>, lda: Int, plan: GemmPlan, pairCount: Int,
+                                into aPairs: UnsafeMutablePointer<UInt32>, pool: ThreadPool) {
+    pool.parallelFor(plan.rowBlocks) { block in
+        let first = block * plan.rowBlock
+        packRowsAsBF16Pairs(a + first * lda, lda: lda, rows: min(plan.rowBlock, plan.m - first), count: plan.k,
+                            into: aPairs + first * pairCount, ldPairs: pairCount)
+    }
+}
+
+/// Work item `item` of a bf16 GEMM planned as `plan`: its rows of C (+)= A (bf16 pairs) times
+/// its panels, K block by K block. Every element's sums depend only on the plan, not on which
+/// thread runs the item or what runs beside it.
+@inline(__always)
+func runBF16Item(_ item: Int, of plan: GemmPlan, aPairs: UnsafePointer<UInt32>, pairCount: Int,
+                 panels packed: UnsafePointer<UInt32>, pairStride: Int, into c: UnsafeMutablePointer<Float>,
+                 ldc: Int, accumulate: Bool) {
+    let (rows, panels) = plan.item(item)
+    plan.forEachKBlock { k0, kc in
+        let pairs = (kc + 1) / 2
+        let add = accumulate || k0 > 0
+        for panel in panels {
+            let panelBlock = packed + (panel * pairStride + k0 / 2) * GemmTile.columns
+            let columns = min(GemmTile.columns, plan.n - panel * GemmTile.columns)
+            var row = rows.lowerBound
+            while row < rows.upperBound {
+                let tileRows = min(GemmTile.rows, rows.upperBound - row)
+                let tileA = aPairs + row * pairCount + k0 / 2
+                let tileC = c + row * ldc + panel * GemmTile.columns
+                if tileRows <= 4 {
+                    gemmMicroKernelBF16x4(a: tileA, ldaPairs: pairCount, rows: tileRows, panel: panelBlock,
+                                          pairs: pairs, c: tileC, ldc: ldc, columns: columns, add: add)
+                } else {
+                    gemmMicroKernelBF16(a: tileA, ldaPairs: pairCount, rows: tileRows, panel: panelBlock,
+                                        pairs: pairs, c: tileC, ldc: ldc, columns: columns, add: add)
                 }
+                row += GemmTile.rows
             }
         }
     }

@@ -7,6 +7,16 @@ protocol BlockLinears {
     /// y (+)= x W_layer^T for `tokens` rows (plus whatever the implementation adds).
     func apply(_ layer: BlockLinear, _ x: UnsafePointer<Float>, tokens: Int, into y: UnsafeMutablePointer<Float>,
                accumulate: Bool)
+
+    /// y_i = x W_i^T for several layers that read the same x (Q/K/V, gate/up): the same values
+    /// as one `apply` each, which is what the default does; frozen weights share the work.
+    func apply(_ layers: [(BlockLinear, UnsafeMutablePointer<Float>)], _ x: UnsafePointer<Float>, tokens: Int)
+}
+
+extension BlockLinears {
+    func apply(_ layers: [(BlockLinear, UnsafeMutablePointer<Float>)], _ x: UnsafePointer<Float>, tokens: Int) {
+        for (layer, y) in layers { apply(layer, x, tokens: tokens, into: y, accumulate: false) }
+    }
 }
 
 /// The block's own frozen weights.
@@ -18,6 +28,15 @@ struct FrozenBlockLinears: BlockLinears {
                accumulate: Bool) {
         let w = layer.weights(in: block)
         matmul(x, rows: tokens, lda: w.cols, weights: w, into: y, ldc: w.rows, accumulate: accumulate, pool: pool)
+    }
+
+    func apply(_ layers: [(BlockLinear, UnsafeMutablePointer<Float>)], _ x: UnsafePointer<Float>, tokens: Int) {
+        guard let first = layers.first else { return }
+        let outputs = layers.map { layer, y in
+            let w = layer.weights(in: block)
+            return MatmulOutput(weights: w, c: y, ldc: w.rows)
+        }
+        matmul(x, rows: tokens, lda: first.0.weights(in: block).cols, outputs: outputs, pool: pool)
     }
 }
 
@@ -88,9 +107,8 @@ struct BlockForward {
         let h = c.hiddenSize
         let heads = c.heads(layer: layer), kvHeads = c.kvHeads(layer: layer)
         norm(x, block.attentionNorm, rows: t, cols: h, into: a.attentionNormed)
-        linears.apply(.query, a.attentionNormed, tokens: t, into: a.queryProjection, accumulate: false)
-        linears.apply(.key, a.attentionNormed, tokens: t, into: a.keyProjection, accumulate: false)
-        linears.apply(.value, a.attentionNormed, tokens: t, into: a.value, accumulate: false)
+        linears.apply([(.query, a.queryProjection), (.key, a.keyProjection), (.value, a.value)], a.attentionNormed,
+                      tokens: t)
         addBias(block.queryBias, to: a.queryProjection, rows: t)
         addBias(block.keyBias, to: a.keyProjection, rows: t)
         addBias(block.valueBias, to: a.value, rows: t)
@@ -136,8 +154,7 @@ struct BlockForward {
                                       activations a: BlockActivations) {
         let h = config.hiddenSize, width = block.ffnWidth
         norm(a.middle, block.ffnNorm, rows: t, cols: h, into: a.ffnNormed)
-        linears.apply(.gate, a.ffnNormed, tokens: t, into: a.gate, accumulate: false)
-        linears.apply(.up, a.ffnNormed, tokens: t, into: a.up, accumulate: false)
+        linears.apply([(.gate, a.gate), (.up, a.up)], a.ffnNormed, tokens: t)
         pool.parallelRanges(t) { r in
             let offset = r.lowerBound * width
             gatedActivation(config.activation, gate: a.gate + offset, up: a.up + offset, count: r.count * width,
