@@ -114,3 +114,48 @@ public func rowMeanAbsoluteDifference(_ x: UnsafePointer<Float>, _ y: UnsafePoin
         out[r] = cols > 0 ? Float(total / Double(cols)) : 0
     }
 }
+
+/// The four block metrics of each row pair in one pass over x and y (the calibration observer
+/// reads each block's input and output once instead of five times): `angular`, `cosine`,
+/// `squared` and `absolute` receive exactly what `rowAngularDistance`, `rowCosineSimilarity`,
+/// `rowMeanSquaredDifference` and `rowMeanAbsoluteDifference` write (the same accumulators,
+/// lanes and order, so the same bits).
+public func rowBlockMetrics(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, rows: Int, cols: Int,
+                            angular: UnsafeMutablePointer<Float>, cosine: UnsafeMutablePointer<Float>,
+                            squared: UnsafeMutablePointer<Float>, absolute: UnsafeMutablePointer<Float>) {
+    for r in 0..<Swift.max(0, rows) {
+        let xr = x + r * cols, yr = y + r * cols
+        var xy = SIMD8<Double>(), xx = SIMD8<Double>(), yy = SIMD8<Double>()
+        var squares = SIMD8<Double>(), magnitudes = SIMD8<Double>()
+        var i = 0
+        while i + 8 <= cols {
+            let a = OpsSIMD.widen(OpsSIMD.load8(xr + i))
+            let b = OpsSIMD.widen(OpsSIMD.load8(yr + i))
+            xy.addProduct(a, b)
+            xx.addProduct(a, a)
+            yy.addProduct(b, b)
+            let d = a - b
+            squares.addProduct(d, d)
+            magnitudes += d.replacing(with: -d, where: d .< 0)
+            i += 8
+        }
+        var sxy = OpsSIMD.sum(xy), sxx = OpsSIMD.sum(xx), syy = OpsSIMD.sum(yy)
+        var squareTotal = OpsSIMD.sum(squares), magnitudeTotal = OpsSIMD.sum(magnitudes)
+        while i < cols {
+            let a = Double(xr[i]), b = Double(yr[i])
+            sxy += a * b
+            sxx += a * a
+            syy += b * b
+            let d = a - b
+            squareTotal += d * d
+            magnitudeTotal += Swift.abs(d)
+            i += 1
+        }
+        var c = sxy / (sxx.squareRoot() * syy.squareRoot())
+        c = c.isNaN ? rowCosineForZeroNorm : Swift.min(1, Swift.max(-1, c))
+        cosine[r] = Float(c)
+        angular[r] = Float(acos(c) / Double.pi)
+        squared[r] = cols > 0 ? Float(squareTotal / Double(cols)) : 0
+        absolute[r] = cols > 0 ? Float(magnitudeTotal / Double(cols)) : 0
+    }
+}

@@ -111,6 +111,28 @@ struct RowMetricsTests {
         #expect(got.mse[2] == 0 && got.mae[2] == 0)
     }
 
+    @Test("rowBlockMetrics writes the four metrics' exact bits in one pass", arguments: [0, 1, 7, 8, 33, 577])
+    func fusedMetricsMatchTheSeparateOnes(cols: Int) {
+        var random = TestRandom(seed: 41 + UInt64(cols))
+        let rows = 6
+        let x = random.floats(rows * cols)
+        var y = random.floats(rows * cols)
+        for c in 0..<cols {
+            y[c] = x[c] + 1e-3 * y[c]  // nearly equal: cosine close to 1
+            y[cols + c] = -x[cols + c]  // opposite
+            y[2 * cols + c] = 0  // zero norm
+        }
+        if cols > 0 { y[3 * cols] = .nan }  // not a number
+        let separate = Self.run(x, y, rows: rows, cols: cols)
+        var angular = [Float](repeating: -1, count: rows), cosine = angular, squared = angular, absolute = angular
+        rowBlockMetrics(x, y, rows: rows, cols: cols, angular: &angular, cosine: &cosine, squared: &squared,
+                        absolute: &absolute)
+        #expect(angular.map(\.bitPattern) == separate.angular.map(\.bitPattern))
+        #expect(cosine.map(\.bitPattern) == separate.cosine.map(\.bitPattern))
+        #expect(squared.map(\.bitPattern) == separate.mse.map(\.bitPattern))
+        #expect(absolute.map(\.bitPattern) == separate.mae.map(\.bitPattern))
+    }
+
     @Test("the cosine is clamped to [-1, 1] so acos never sees a rounding overshoot")
     func clamp() {
         // Parallel and anti-parallel rows whose rounded cosine could exceed 1 in magnitude.

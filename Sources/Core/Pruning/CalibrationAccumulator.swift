@@ -90,10 +90,9 @@ final class CalibrationAccumulator: BlockObserver {
             // Per-token values in parallel (each row alone), then summed in token order.
             pool.parallelRanges(tokens) { range in
                 let x = input + range.lowerBound * h, y = output + range.lowerBound * h, n = range.count
-                rowAngularDistance(x, y, rows: n, cols: h, into: angular + range.lowerBound)
-                rowCosineSimilarity(x, y, rows: n, cols: h, into: cosine + range.lowerBound)
-                rowMeanSquaredDifference(x, y, rows: n, cols: h, into: squared + range.lowerBound)
-                rowMeanAbsoluteDifference(x, y, rows: n, cols: h, into: absolute + range.lowerBound)
+                rowBlockMetrics(x, y, rows: n, cols: h, angular: angular + range.lowerBound,
+                                cosine: cosine + range.lowerBound, squared: squared + range.lowerBound,
+                                absolute: absolute + range.lowerBound)
             }
             statistics.blocks[block].angularSum += Self.sum(angular, count: tokens)
             statistics.blocks[block].cosineSum += (0..<tokens).reduce(0.0) { $0 + (1 - Double(cosine[$1])) }
