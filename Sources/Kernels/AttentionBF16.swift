@@ -94,17 +94,20 @@ private func packValuePairRows(_ values: UnsafePointer<Float>, stride: Int, firs
     }
 }
 
-/// One task: the given queries of one head, with bf16 products.
+/// One task: the given queries of one head, with bf16 products. It works group by group (4
+/// queries: their score rows, softmax, bf16 weights and sums), so the group's score rows (16 KiB
+/// at 1024 keys) stay in L1 between the steps instead of a whole block's going out to L2; each
+/// row's computation is the same in either order.
 private func attendQueryBlockBF16(q: UnsafePointer<Float>, keyPanels: UnsafePointer<UInt32>,
                                   valuePairs: UnsafePointer<UInt32>, out: UnsafeMutablePointer<Float>, head: Int,
                                   queries: Range<Int>, shape: AttentionShape) {
     let rows = queries.count, first = queries.lowerBound, pairs = shape.pairs
     let scoreStride = shape.paddedColumns(queries.upperBound)
     let weightStride = scoreStride / 2 + 1
-    let scores = UnsafeMutablePointer<Float>.allocate(capacity: rows * scoreStride)
+    let scores = UnsafeMutablePointer<Float>.allocate(capacity: 4 * scoreStride)
     let queryPairs = UnsafeMutablePointer<UInt32>.allocate(capacity: rows * pairs)
     let weightPairs = UnsafeMutablePointer<UInt32>.allocate(capacity: 4 * weightStride)
-    let inverseSums = UnsafeMutablePointer<Float>.allocate(capacity: rows)
+    let inverseSums = UnsafeMutablePointer<Float>.allocate(capacity: 4)
     defer {
         scores.deallocate()
         queryPairs.deallocate()
@@ -120,39 +123,34 @@ private func attendQueryBlockBF16(q: UnsafePointer<Float>, keyPanels: UnsafePoin
     }
     packRowsAsBF16Pairs(scaled, lda: shape.headDim, rows: rows, count: shape.headDim, into: queryPairs, ldPairs: pairs)
 
-    // Scores against the tiles each group of queries sees (as the f32 path).
     var r = 0
     while r < rows {
         let count = Swift.min(4, rows - r)
+        // Scores against the tiles the group sees (as the f32 path).
         let tilesSeen = (shape.firstKey(of: first + r) / attentionTile)..<(shape.paddedColumns(first + r + count) / attentionTile)
         for tile in tilesSeen {
             scoreTileBF16(queryPairs + r * pairs, rows: count, pairs: pairs, panel: keyPanels + tile * shape.pairPanel,
-                          into: scores + r * scoreStride + tile * attentionTile, stride: scoreStride)
+                          into: scores + tile * attentionTile, stride: scoreStride)
         }
-        r += count
-    }
+        let group = (first + r)..<(first + r + count)
+        attentionSoftmax(scores, stride: scoreStride, queries: group, shape: shape, inverseSums: inverseSums)
 
-    attentionSoftmax(scores, stride: scoreStride, queries: queries, shape: shape, inverseSums: inverseSums)
-
-    // Weighted sums: each group's weights as bf16 pairs over its keys, aligned down to an even key.
-    r = 0
-    while r < rows {
-        let count = Swift.min(4, rows - r)
-        let keys = shape.firstKey(of: first + r)..<(first + r + count)
+        // Weighted sums: the group's weights as bf16 pairs over its keys, aligned down to an even key.
+        let keys = shape.firstKey(of: group.lowerBound)..<group.upperBound
         let firstPair = keys.lowerBound / 2
         let pairCount = (keys.upperBound + 1) / 2 - firstPair
         // The pairs cover at most one key outside the group's range at each end (a column of these
         // score rows that no later step reads): weight 0.
         for row in 0..<count {
-            let weights = scores + (r + row) * scoreStride
+            let weights = scores + row * scoreStride
             if keys.lowerBound > 2 * firstPair { weights[2 * firstPair] = 0 }
             if keys.upperBound < 2 * (firstPair + pairCount) { weights[keys.upperBound] = 0 }
         }
-        packRowsAsBF16Pairs(scores + r * scoreStride + 2 * firstPair, lda: scoreStride, rows: count,
+        packRowsAsBF16Pairs(scores + 2 * firstPair, lda: scoreStride, rows: count,
                             count: 2 * pairCount, into: weightPairs, ldPairs: weightStride)
         valueTileBF16(weightPairs, weightStride: weightStride, rows: count, pairs: pairCount,
                       values: valuePairs + firstPair * shape.headDim, headDim: shape.headDim,
-                      factors: inverseSums + r,
+                      factors: inverseSums,
                       into: out + (first + r) * shape.queryStride + head * shape.headDim, outStride: shape.queryStride)
         r += count
     }
