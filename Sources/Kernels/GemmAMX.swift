@@ -59,49 +59,67 @@ public func matmulBF16Vector(_ a: UnsafePointer<Float>, rows m: Int, lda: Int, w
 func runBF16Tiles<Unit: BF16TileUnit>(_: Unit.Type, _ a: UnsafePointer<Float>, rows m: Int, lda: Int,
                                       weights: PackedWeights, into c: UnsafeMutablePointer<Float>, ldc: Int,
                                       accumulate: Bool, pool: ThreadPool) {
-    let n = weights.rows, k = weights.cols
-    let pairStride = weights.pairStride
+    let plan = GemmPlan(m: m, n: weights.rows, k: weights.cols)
+    let aPairs = packActivationsForTiles(a, lda: lda, plan: plan, pool: pool)
+    defer { aPairs.deallocate() }
+    weights.bf16Panels.withUnsafeBufferPointer { storage in
+        guard let packed = storage.baseAddress else { return }
+        pool.parallelFor(plan.items) { item in
+            runTileItem(Unit.self, item, of: plan, aPairs: aPairs, panels: packed, into: c, ldc: ldc,
+                        accumulate: accumulate)
+        }
+    }
+}
+
+/// A (m x K, row stride `lda`) rounded to bf16 pairs in the tile layout: a 64-byte-aligned copy
+/// with rows padded to a multiple of 32 and each row's pairs padded to `pairStride(K)` with
+/// zeros, so every tile load is whole. One task per row block of `plan`. The caller deallocates.
+func packActivationsForTiles(_ a: UnsafePointer<Float>, lda: Int, plan: GemmPlan,
+                             pool: ThreadPool) -> UnsafeMutablePointer<UInt32> {
+    let m = plan.m, k = plan.k
+    let pairStride = PackedWeights.pairStride(cols: k), pairs = (k + 1) / 2
     let paddedRows = (m + AMXTile.blockRows - 1) / AMXTile.blockRows * AMXTile.blockRows
-    let plan = GemmPlan(m: m, n: n, k: k)
     let aPairs = UnsafeMutableRawPointer.allocate(byteCount: paddedRows * pairStride * 4, alignment: 64)
         .bindMemory(to: UInt32.self, capacity: paddedRows * pairStride)
-    defer { aPairs.deallocate() }
     pool.parallelFor(plan.rowBlocks) { block in
         let first = block * plan.rowBlock
         let last = block == plan.rowBlocks - 1 ? paddedRows : first + plan.rowBlock
         packRowsAsBF16Pairs(a + first * lda, lda: lda, rows: min(plan.rowBlock, m - first), count: k,
                             into: aPairs + first * pairStride, ldPairs: pairStride)
-        let pairs = weights.pairCount
         for row in first..<min(m, last) {
             (aPairs + row * pairStride + pairs).initialize(repeating: 0, count: pairStride - pairs)
         }
         if last > m { (aPairs + m * pairStride).initialize(repeating: 0, count: (last - m) * pairStride) }
     }
-    weights.bf16Panels.withUnsafeBufferPointer { storage in
-        guard let packed = storage.baseAddress else { return }
-        pool.parallelFor(plan.items) { item in
-            let (rows, panels) = plan.item(item)
-            let unit = Unit()
-            unit.configure()
-            defer { unit.release() }
-            withUnsafeTemporaryAllocation(byteCount: AMXTile.blockRows * GemmTile.columns * 4, alignment: 64) { raw in
-                let block = raw.baseAddress!.bindMemory(to: Float.self, capacity: AMXTile.blockRows * GemmTile.columns)
-                // A 32-row strip of A stays hot while it meets every panel of the item.
-                var row = rows.lowerBound
-                while row < rows.upperBound {
-                    for panel in panels {
-                        tileBlock(unit, a: aPairs + row * pairStride, pairStride: pairStride,
-                                  panel: packed + panel * pairStride * GemmTile.columns, into: block)
-                        let columns = min(GemmTile.columns, n - panel * GemmTile.columns)
-                        for r in 0..<min(AMXTile.blockRows, rows.upperBound - row) {
-                            let source = block + r * GemmTile.columns
-                            storeTileRow(c + (row + r) * ldc + panel * GemmTile.columns, loadF32x16(source),
-                                         loadF32x16(source + 16), columns: columns, add: accumulate)
-                        }
-                    }
-                    row += AMXTile.blockRows
+    return aPairs
+}
+
+/// Work item `item` of a tile GEMM planned as `plan`, on its own configured tile unit: each
+/// 32-row strip of its rows meets each of its panels (A from `packActivationsForTiles`).
+func runTileItem<Unit: BF16TileUnit>(_: Unit.Type, _ item: Int, of plan: GemmPlan, aPairs: UnsafePointer<UInt32>,
+                                     panels packed: UnsafePointer<UInt32>, into c: UnsafeMutablePointer<Float>,
+                                     ldc: Int, accumulate: Bool) {
+    let pairStride = PackedWeights.pairStride(cols: plan.k)
+    let (rows, panels) = plan.item(item)
+    let unit = Unit()
+    unit.configure()
+    defer { unit.release() }
+    withUnsafeTemporaryAllocation(byteCount: AMXTile.blockRows * GemmTile.columns * 4, alignment: 64) { raw in
+        let block = raw.baseAddress!.bindMemory(to: Float.self, capacity: AMXTile.blockRows * GemmTile.columns)
+        // A 32-row strip of A stays hot while it meets every panel of the item.
+        var row = rows.lowerBound
+        while row < rows.upperBound {
+            for panel in panels {
+                tileBlock(unit, a: aPairs + row * pairStride, pairStride: pairStride,
+                          panel: packed + panel * pairStride * GemmTile.columns, into: block)
+                let columns = min(GemmTile.columns, plan.n - panel * GemmTile.columns)
+                for r in 0..<min(AMXTile.blockRows, rows.upperBound - row) {
+                    let source = block + r * GemmTile.columns
+                    storeTileRow(c + (row + r) * ldc + panel * GemmTile.columns, loadF32x16(source),
+                                 loadF32x16(source + 16), columns: columns, add: accumulate)
                 }
             }
+            row += AMXTile.blockRows
         }
     }
 }

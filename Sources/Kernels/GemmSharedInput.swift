@@ -16,58 +16,120 @@ public struct MatmulOutput {
 
 /// C_i = A W_i^T for several weights that read the same A: a block's query, key and value
 /// projections, or its gate and up projections. Each C_i has exactly the bits a separate
-/// `matmul(a, ..., weights: W_i, into: C_i)` gives. With bf16 weights on the vector path the
-/// work is shared: A is converted to bf16 once (not once per weight), and the work items of all
-/// products are handed out from one counter, so threads meet once per group instead of twice
+/// `matmul(a, ..., weights: W_i, into: C_i)` gives. With bf16 weights (vector path or AMX tiles)
+/// the work is shared: A is converted to bf16 once (not once per weight), and the work items of
+/// all products are handed out from one counter, so threads meet once per group instead of twice
 /// per product and one product's tail overlaps the next one's start. Other cases (f32 or native
-/// weights, AMX tiles, one row, weights of different K or precision) run one `matmul` per output.
+/// weights, one row, weights of different K or precision) run one `matmul` per output.
 public func matmul(_ a: UnsafePointer<Float>, rows m: Int, lda: Int, outputs: [MatmulOutput], pool: ThreadPool) {
-    guard let first = outputs.first else { return }
-    let k = first.weights.cols
-    let shareable = m > 1 && outputs.count > 1 && first.weights.precision == .bf16 && !AMXSupport.isActive
-        && outputs.allSatisfy { $0.weights.precision == .bf16 && $0.weights.cols == k }
-    guard shareable else {
+    guard let pending = sharedBF16Products(a, rows: m, lda: lda, outputs: outputs) else {
         for output in outputs {
             matmul(a, rows: m, lda: lda, weights: output.weights, into: output.c, ldc: output.ldc, pool: pool)
         }
         return
     }
-    var pending: [MatmulOutput] = []
-    for output in outputs {
-        if matmulDegenerate("matmul", rows: m, lda: lda, weights: output.weights, into: output.c, ldc: output.ldc,
-                            accumulate: false) {
-            continue
-        }
-        pending.append(output)
-    }
     if pending.isEmpty { return }
-    matmulBF16SharedInput(a, rows: m, lda: lda, outputs: pending, pool: pool)
+    if AMXSupport.isActive {
+        #if arch(x86_64)
+        matmulTilesSharedInput(AMXHardwareTiles.self, a, rows: m, lda: lda, outputs: pending, pool: pool)
+        #endif
+    } else {
+        matmulBF16SharedInput(a, rows: m, lda: lda, outputs: pending, pool: pool)
+    }
 }
 
-/// The shared bf16 case: A in bf16 pairs once, then every product's items from one counter
-/// (product-major, each product's items in its own plan's order).
+/// `matmul(_:rows:lda:outputs:pool:)` on AMX tiles (`matmulBF16Tiles`'s contract, either
+/// backend), sharing A's conversion across the outputs; for tests and benchmarks, as
+/// `matmulBF16Tiles` is. Every weight must be bf16.
+public func matmulBF16Tiles(_ a: UnsafePointer<Float>, rows m: Int, lda: Int, outputs: [MatmulOutput],
+                            pool: ThreadPool, backend: BF16TileBackend) {
+    precondition(outputs.allSatisfy { $0.weights.precision == .bf16 }, "matmulBF16Tiles needs bf16 weights")
+    guard let pending = sharedBF16Products(a, rows: m, lda: lda, outputs: outputs) else {
+        for output in outputs {
+            matmulBF16Tiles(a, rows: m, lda: lda, weights: output.weights, into: output.c, ldc: output.ldc,
+                            pool: pool, backend: backend)
+        }
+        return
+    }
+    if pending.isEmpty { return }
+    switch backend {
+    case .hardware:
+        #if arch(x86_64)
+        precondition(AMXSupport.isActive, "matmulBF16Tiles(.hardware): \(AMXSupport.status)")
+        matmulTilesSharedInput(AMXHardwareTiles.self, a, rows: m, lda: lda, outputs: pending, pool: pool)
+        #else
+        preconditionFailure("matmulBF16Tiles(.hardware): \(AMXSupport.status)")
+        #endif
+    case .emulated:
+        matmulTilesSharedInput(EmulatedBF16Tiles.self, a, rows: m, lda: lda, outputs: pending, pool: pool)
+    }
+}
+
+/// The outputs that still need a product when the group can share its input (m > 1, several
+/// bf16 weights of one K), after the degenerate ones (N or K zero) are done; nil when it cannot.
+private func sharedBF16Products(_ a: UnsafePointer<Float>, rows m: Int, lda: Int,
+                                outputs: [MatmulOutput]) -> [MatmulOutput]? {
+    guard let first = outputs.first else { return [] }
+    let k = first.weights.cols
+    guard m > 1, outputs.count > 1, outputs.allSatisfy({ $0.weights.precision == .bf16 && $0.weights.cols == k }) else {
+        return nil
+    }
+    return outputs.filter { output in
+        !matmulDegenerate("matmul", rows: m, lda: lda, weights: output.weights, into: output.c, ldc: output.ldc,
+                          accumulate: false)
+    }
+}
+
+/// Runs `body(product, item)` for every work item of every product's plan, all handed out from
+/// one counter (product-major, each product's items in its own plan's order).
+private func forEachSharedItem(_ plans: [GemmPlan], pool: ThreadPool, _ body: (Int, Int) -> Void) {
+    // Item i belongs to the product p with firstItem[p] <= i < firstItem[p + 1].
+    var firstItem = [0]
+    for plan in plans { firstItem.append(firstItem[firstItem.count - 1] + plan.items) }
+    pool.parallelFor(firstItem[plans.count]) { item in
+        var product = 0
+        while item >= firstItem[product + 1] { product += 1 }
+        body(product, item - firstItem[product])
+    }
+}
+
+/// The panel storage of each output's weights. It belongs to each weight's AlignedWords (a
+/// class, so its address is stable): callers keep `outputs` alive while reading through these.
+private func bf16PanelAddresses(_ outputs: [MatmulOutput]) -> [UnsafePointer<UInt32>] {
+    outputs.map { output in output.weights.bf16Panels.withUnsafeBufferPointer { $0.baseAddress! } }
+}
+
+/// The shared vector case: A in bf16 pairs once, then every product's items.
 private func matmulBF16SharedInput(_ a: UnsafePointer<Float>, rows m: Int, lda: Int, outputs: [MatmulOutput],
                                    pool: ThreadPool) {
     let k = outputs[0].weights.cols
     let pairCount = (k + 1) / 2
     let plans = outputs.map { GemmPlan(m: m, n: $0.weights.rows, k: k, maxKBlock: GemmPlan.bf16KBlock) }
-    // Item i belongs to the product p with firstItem[p] <= i < firstItem[p + 1].
-    var firstItem = [0]
-    for plan in plans { firstItem.append(firstItem[firstItem.count - 1] + plan.items) }
     let aPairs = UnsafeMutablePointer<UInt32>.allocate(capacity: m * pairCount)
     defer { aPairs.deallocate() }
     packActivationsAsBF16Pairs(a, lda: lda, plan: plans[0], pairCount: pairCount, into: aPairs, pool: pool)
-    // The panel storage belongs to each weight's AlignedWords (a class, so its address is
-    // stable); keep the weights alive while their panels are read through raw pointers.
     withExtendedLifetime(outputs) {
-        let panels = outputs.map { output in output.weights.bf16Panels.withUnsafeBufferPointer { $0.baseAddress! } }
-        pool.parallelFor(firstItem[outputs.count]) { item in
-            var product = 0
-            while item >= firstItem[product + 1] { product += 1 }
+        let panels = bf16PanelAddresses(outputs)
+        forEachSharedItem(plans, pool: pool) { product, item in
             let output = outputs[product]
-            runBF16Item(item - firstItem[product], of: plans[product], aPairs: aPairs, pairCount: pairCount,
-                        panels: panels[product], pairStride: output.weights.pairStride, into: output.c,
-                        ldc: output.ldc, accumulate: false)
+            runBF16Item(item, of: plans[product], aPairs: aPairs, pairCount: pairCount, panels: panels[product],
+                        pairStride: output.weights.pairStride, into: output.c, ldc: output.ldc, accumulate: false)
+        }
+    }
+}
+
+/// The shared tile case: A in the tile layout once, then every product's items.
+private func matmulTilesSharedInput<Unit: BF16TileUnit>(_: Unit.Type, _ a: UnsafePointer<Float>, rows m: Int,
+                                                        lda: Int, outputs: [MatmulOutput], pool: ThreadPool) {
+    let k = outputs[0].weights.cols
+    let plans = outputs.map { GemmPlan(m: m, n: $0.weights.rows, k: k) }
+    let aPairs = packActivationsForTiles(a, lda: lda, plan: plans[0], pool: pool)
+    defer { aPairs.deallocate() }
+    withExtendedLifetime(outputs) {
+        let panels = bf16PanelAddresses(outputs)
+        forEachSharedItem(plans, pool: pool) { product, item in
+            runTileItem(Unit.self, item, of: plans[product], aPairs: aPairs, panels: panels[product],
+                        into: outputs[product].c, ldc: outputs[product].ldc, accumulate: false)
         }
     }
 }

@@ -4,7 +4,9 @@ import TestSupport
 
 /// `matmul(_:rows:lda:outputs:pool:)` must give every output exactly what its own `matmul`
 /// gives (the Q/K/V and gate/up groups of the block forward rely on it for bit-identical
-/// results), leave the padding of C alone, and not depend on the thread count.
+/// results), leave the padding of C alone, and not depend on the thread count. On a CPU with
+/// AMX both sides of the first test run on the real tiles (`matmul` picks them there), so it
+/// checks the shared tile path too; elsewhere the emulated-tile test does.
 @Suite("GEMM with a shared input")
 struct GemmSharedInputTests {
     /// (m, k, lda padding, output widths): row tails, odd K, several K blocks for bf16, widths
@@ -46,6 +48,39 @@ struct GemmSharedInputTests {
                     let got = Array(UnsafeBufferPointer(start: output.c, count: item.m * ldcs[p]))
                     #expect(got.map(\.bitPattern) == expected[p].map(\.bitPattern),
                             "\(precision) m=\(item.m) k=\(item.k) output \(p) (n=\(item.widths[p])), \(threads) threads")
+                }
+            }
+        }
+    }
+
+    @Test("on (emulated) AMX tiles each output has the bits of its own tile matmul, on 1 and 3 threads")
+    func sharedTilesEqualSeparate() {
+        let sentinel: Float = -3.25
+        for (index, item) in [(m: 40, k: 70, widths: [33, 7, 64]), (m: 3, k: 33, widths: [40, 0, 16])].enumerated() {
+            var random = TestRandom(seed: 707 + UInt64(index))
+            let a = random.floats(item.m * item.k)
+            let weights = item.widths.map { n in
+                PackedWeights(rows: n, cols: item.k, values: random.floats(n * item.k), precision: .bf16)
+            }
+            let expected = weights.map { w in
+                var c = [Float](repeating: sentinel, count: item.m * (w.rows + 1))
+                matmulBF16Tiles(a, rows: item.m, lda: item.k, weights: w, into: &c, ldc: w.rows + 1,
+                                pool: ThreadPool(threads: 1), backend: .emulated)
+                return c
+            }
+            for threads in [1, 3] {
+                let outputs = weights.map { w in
+                    let c = UnsafeMutablePointer<Float>.allocate(capacity: item.m * (w.rows + 1))
+                    c.initialize(repeating: sentinel, count: item.m * (w.rows + 1))
+                    return MatmulOutput(weights: w, c: c, ldc: w.rows + 1)
+                }
+                defer { for output in outputs { output.c.deallocate() } }
+                matmulBF16Tiles(a, rows: item.m, lda: item.k, outputs: outputs, pool: ThreadPool(threads: threads),
+                                backend: .emulated)
+                for (p, output) in outputs.enumerated() {
+                    let got = Array(UnsafeBufferPointer(start: output.c, count: expected[p].count))
+                    #expect(got.map(\.bitPattern) == expected[p].map(\.bitPattern),
+                            "m=\(item.m) output \(p) (n=\(item.widths[p])), \(threads) threads")
                 }
             }
         }
