@@ -13,8 +13,16 @@ struct LoRALinearPass {
     /// (tokens x rank) for the backward pass.
     func forward(_ x: UnsafePointer<Float>, tokens: Int, into y: UnsafeMutablePointer<Float>, accumulate: Bool,
                  adapterActivation xa: UnsafeMutablePointer<Float>) {
+        matmul(x, rows: tokens, lda: layout.inputs, weights: frozen.forward, into: y, ldc: layout.outputs,
+               accumulate: accumulate, pool: pool)
+        addAdapter(x, tokens: tokens, into: y, adapterActivation: xa)
+    }
+
+    /// y += s (x Aᵀ) Bᵀ, the adapter's part of `forward` (for a y that already holds x Wᵀ);
+    /// leaves s x Aᵀ in `adapterActivation`.
+    func addAdapter(_ x: UnsafePointer<Float>, tokens: Int, into y: UnsafeMutablePointer<Float>,
+                    adapterActivation xa: UnsafeMutablePointer<Float>) {
         let r = layout.rank, n = layout.inputs, m = layout.outputs
-        matmul(x, rows: tokens, lda: n, weights: frozen.forward, into: y, ldc: m, accumulate: accumulate, pool: pool)
         if r == 0 { return }
         matmulTransposed(m: tokens, n: r, k: n, a: x, lda: n, b: parameters + layout.aOffset, ldb: n,
                          c: xa, ldc: r, pool: pool)
