@@ -72,17 +72,22 @@ struct RowMetricsTests {
         return (cosine, angular, mse, mae)
     }
 
-    @Test("metrics match Double loops on random rows", arguments: [1, 7, 33, 577, 1537])
-    func randomRows(cols: Int) {
-        var random = TestRandom(seed: 99 + UInt64(cols))
-        let rows = 5
+    /// Random rows, with row 0 of y nearly equal to x's (cosine close to 1) and row 1 opposite.
+    static func mixedRows(seed: UInt64, rows: Int, cols: Int) -> (x: [Float], y: [Float]) {
+        var random = TestRandom(seed: seed)
         let x = random.floats(rows * cols)
-        // Mix of nearly equal rows (cos close to 1), unrelated rows and opposite rows.
         var y = random.floats(rows * cols)
         for c in 0..<cols {
             y[c] = x[c] + 1e-3 * y[c]
             y[cols + c] = -x[cols + c]
         }
+        return (x, y)
+    }
+
+    @Test("metrics match Double loops on random rows", arguments: [1, 7, 33, 577, 1537])
+    func randomRows(cols: Int) {
+        let rows = 5
+        let (x, y) = Self.mixedRows(seed: 99 + UInt64(cols), rows: rows, cols: cols)
         let got = Self.run(x, y, rows: rows, cols: cols)
         let want = Self.reference(x, y, rows: rows, cols: cols)
         #expect(opsWorstError(got.cosine, want.cosine, absolute: 1e-7, relative: 1e-6) <= 1)
@@ -113,15 +118,10 @@ struct RowMetricsTests {
 
     @Test("rowBlockMetrics writes the four metrics' exact bits in one pass", arguments: [0, 1, 7, 8, 33, 577])
     func fusedMetricsMatchTheSeparateOnes(cols: Int) {
-        var random = TestRandom(seed: 41 + UInt64(cols))
         let rows = 6
-        let x = random.floats(rows * cols)
-        var y = random.floats(rows * cols)
-        for c in 0..<cols {
-            y[c] = x[c] + 1e-3 * y[c]  // nearly equal: cosine close to 1
-            y[cols + c] = -x[cols + c]  // opposite
-            y[2 * cols + c] = 0  // zero norm
-        }
+        let (x, mixed) = Self.mixedRows(seed: 41 + UInt64(cols), rows: rows, cols: cols)
+        var y = mixed
+        for c in 0..<cols { y[2 * cols + c] = 0 }  // zero norm
         if cols > 0 { y[3 * cols] = .nan }  // not a number
         let separate = Self.run(x, y, rows: rows, cols: cols)
         var angular = [Float](repeating: -1, count: rows), cosine = angular, squared = angular, absolute = angular
