@@ -22,20 +22,15 @@ public struct MatmulOutput {
 /// per product and one product's tail overlaps the next one's start. Other cases (f32 or native
 /// weights, one row, weights of different K or precision) run one `matmul` per output.
 public func matmul(_ a: UnsafePointer<Float>, rows m: Int, lda: Int, outputs: [MatmulOutput], pool: ThreadPool) {
-    guard let pending = sharedBF16Products(a, rows: m, lda: lda, outputs: outputs) else {
-        for output in outputs {
-            matmul(a, rows: m, lda: lda, weights: output.weights, into: output.c, ldc: output.ldc, pool: pool)
+    shareInput(a, rows: m, lda: lda, outputs: outputs, separately: { output in
+        matmul(a, rows: m, lda: lda, weights: output.weights, into: output.c, ldc: output.ldc, pool: pool)
+    }, together: { pending in
+        if AMXSupport.isActive {
+            matmulTilesSharedInput(.hardware, a, rows: m, lda: lda, outputs: pending, pool: pool)
+        } else {
+            matmulBF16SharedInput(a, rows: m, lda: lda, outputs: pending, pool: pool)
         }
-        return
-    }
-    if pending.isEmpty { return }
-    if AMXSupport.isActive {
-        #if arch(x86_64)
-        matmulTilesSharedInput(AMXHardwareTiles.self, a, rows: m, lda: lda, outputs: pending, pool: pool)
-        #endif
-    } else {
-        matmulBF16SharedInput(a, rows: m, lda: lda, outputs: pending, pool: pool)
-    }
+    })
 }
 
 /// `matmul(_:rows:lda:outputs:pool:)` on AMX tiles (`matmulBF16Tiles`'s contract, either
@@ -44,40 +39,29 @@ public func matmul(_ a: UnsafePointer<Float>, rows m: Int, lda: Int, outputs: [M
 public func matmulBF16Tiles(_ a: UnsafePointer<Float>, rows m: Int, lda: Int, outputs: [MatmulOutput],
                             pool: ThreadPool, backend: BF16TileBackend) {
     precondition(outputs.allSatisfy { $0.weights.precision == .bf16 }, "matmulBF16Tiles needs bf16 weights")
-    guard let pending = sharedBF16Products(a, rows: m, lda: lda, outputs: outputs) else {
-        for output in outputs {
-            matmulBF16Tiles(a, rows: m, lda: lda, weights: output.weights, into: output.c, ldc: output.ldc,
-                            pool: pool, backend: backend)
-        }
-        return
-    }
-    if pending.isEmpty { return }
-    switch backend {
-    case .hardware:
-        #if arch(x86_64)
-        precondition(AMXSupport.isActive, "matmulBF16Tiles(.hardware): \(AMXSupport.status)")
-        matmulTilesSharedInput(AMXHardwareTiles.self, a, rows: m, lda: lda, outputs: pending, pool: pool)
-        #else
-        preconditionFailure("matmulBF16Tiles(.hardware): \(AMXSupport.status)")
-        #endif
-    case .emulated:
-        matmulTilesSharedInput(EmulatedBF16Tiles.self, a, rows: m, lda: lda, outputs: pending, pool: pool)
-    }
+    shareInput(a, rows: m, lda: lda, outputs: outputs, separately: { output in
+        matmulBF16Tiles(a, rows: m, lda: lda, weights: output.weights, into: output.c, ldc: output.ldc,
+                        pool: pool, backend: backend)
+    }, together: { pending in
+        matmulTilesSharedInput(backend, a, rows: m, lda: lda, outputs: pending, pool: pool)
+    })
 }
 
-/// The outputs that still need a product when the group can share its input (m > 1, several
-/// bf16 weights of one K), after the degenerate ones (N or K zero) are done; nil when it cannot.
-private func sharedBF16Products(_ a: UnsafePointer<Float>, rows m: Int, lda: Int,
-                                outputs: [MatmulOutput]) -> [MatmulOutput]? {
-    guard let first = outputs.first else { return [] }
-    let k = first.weights.cols
-    guard m > 1, outputs.count > 1, outputs.allSatisfy({ $0.weights.precision == .bf16 && $0.weights.cols == k }) else {
-        return nil
+/// Runs the group `together` when it can share its input (m > 1, several bf16 weights of one
+/// K), given only the outputs that still need a product once the degenerate ones (N or K zero)
+/// are done; otherwise each output `separately`.
+private func shareInput(_ a: UnsafePointer<Float>, rows m: Int, lda: Int, outputs: [MatmulOutput],
+                        separately: (MatmulOutput) -> Void, together: ([MatmulOutput]) -> Void) {
+    guard let k = outputs.first?.weights.cols, m > 1, outputs.count > 1,
+          outputs.allSatisfy({ $0.weights.precision == .bf16 && $0.weights.cols == k }) else {
+        outputs.forEach(separately)
+        return
     }
-    return outputs.filter { output in
+    let pending = outputs.filter { output in
         !matmulDegenerate("matmul", rows: m, lda: lda, weights: output.weights, into: output.c, ldc: output.ldc,
                           accumulate: false)
     }
+    if !pending.isEmpty { together(pending) }
 }
 
 /// Runs `body(product, item)` for every work item of every product's plan, all handed out from
@@ -115,6 +99,22 @@ private func matmulBF16SharedInput(_ a: UnsafePointer<Float>, rows m: Int, lda: 
             runBF16Item(item, of: plans[product], aPairs: aPairs, pairCount: pairCount, panels: panels[product],
                         pairStride: output.weights.pairStride, into: output.c, ldc: output.ldc, accumulate: false)
         }
+    }
+}
+
+/// The shared tile case on `backend`'s unit.
+private func matmulTilesSharedInput(_ backend: BF16TileBackend, _ a: UnsafePointer<Float>, rows m: Int, lda: Int,
+                                    outputs: [MatmulOutput], pool: ThreadPool) {
+    switch backend {
+    case .hardware:
+        #if arch(x86_64)
+        precondition(AMXSupport.isActive, "matmulBF16Tiles(.hardware): \(AMXSupport.status)")
+        matmulTilesSharedInput(AMXHardwareTiles.self, a, rows: m, lda: lda, outputs: outputs, pool: pool)
+        #else
+        preconditionFailure("matmulBF16Tiles(.hardware): \(AMXSupport.status)")
+        #endif
+    case .emulated:
+        matmulTilesSharedInput(EmulatedBF16Tiles.self, a, rows: m, lda: lda, outputs: outputs, pool: pool)
     }
 }
 

@@ -19,7 +19,7 @@ public let rowCosineForZeroNorm: Double = 0.5
 /// One loop computes them all, so each metric has the same bits whether it is asked for alone or
 /// with the others (`rowBlockMetrics`).
 private struct RowSums {
-    var xy = 0.0, xx = 0.0, yy = 0.0, squares = 0.0, magnitudes = 0.0
+    var xy: Double, xx: Double, yy: Double, squares: Double, magnitudes: Double
 
     @inline(__always)
     init(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, cols: Int) {

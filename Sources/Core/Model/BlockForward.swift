@@ -31,12 +31,12 @@ struct FrozenBlockLinears: BlockLinears {
     }
 
     func apply(_ layers: [(BlockLinear, UnsafeMutablePointer<Float>)], _ x: UnsafePointer<Float>, tokens: Int) {
-        guard let first = layers.first else { return }
         let outputs = layers.map { layer, y in
             let w = layer.weights(in: block)
             return MatmulOutput(weights: w, c: y, ldc: w.rows)
         }
-        matmul(x, rows: tokens, lda: first.0.weights(in: block).cols, outputs: outputs, pool: pool)
+        guard let k = outputs.first?.weights.cols else { return }
+        matmul(x, rows: tokens, lda: k, outputs: outputs, pool: pool)
     }
 }
 

@@ -16,12 +16,12 @@ struct LoRABlockLinears: BlockLinears {
     /// The frozen products of layers that share x in one shared-input matmul, then each adapter:
     /// the same values as one `apply` each.
     func apply(_ layers: [(BlockLinear, UnsafeMutablePointer<Float>)], _ x: UnsafePointer<Float>, tokens: Int) {
-        guard let first = layers.first else { return }
         let outputs = layers.map { layer, y in
             let pass = linears[layer.rawValue]
             return MatmulOutput(weights: pass.frozen.forward, c: y, ldc: pass.layout.outputs)
         }
-        matmul(x, rows: tokens, lda: linears[first.0.rawValue].frozen.forward.cols, outputs: outputs, pool: linears[0].pool)
+        guard let k = outputs.first?.weights.cols else { return }
+        matmul(x, rows: tokens, lda: k, outputs: outputs, pool: linears[0].pool)
         for (layer, y) in layers {
             linears[layer.rawValue].addAdapter(x, tokens: tokens, into: y,
                                                adapterActivation: workspace.adapterActivations[layer.rawValue])
